@@ -1,5 +1,26 @@
 //! Pure MQTT wire format: bytes in, packets out. No I/O.
+//!
+//! `decode` and `encode` are the whole interface; the packet structs are version-neutral and the per-version
+//! wire rules live in one reader and one writer function per packet type. `validate_topic_name` and
+//! `validate_topic_filter` are exported for outbound checks, which `encode` does not make.
 
+mod decode;
+mod encode;
+mod error;
+mod fixed_header;
 mod packet;
+mod packet_type;
+mod reader;
+mod topic;
 
+#[cfg(test)]
+mod fixtures;
+#[cfg(test)]
+mod round_trip_tests;
+
+pub use decode::decode;
+pub use encode::{encode, encoded_len};
+pub use error::{DecodeError, EncodeError, Field, TopicError, MAX_REMAINING_LEN};
 pub use packet::*;
+pub use packet_type::PacketType;
+pub use topic::{validate_topic_filter, validate_topic_name};

@@ -23,6 +23,14 @@ impl ProtocolVersion {
         }
     }
 
+    /// The protocol name sent in CONNECT alongside the level.
+    pub fn protocol_name(self) -> &'static str {
+        match self {
+            ProtocolVersion::V31 => "MQIsdp",
+            ProtocolVersion::V311 => "MQTT",
+        }
+    }
+
     pub fn from_level(level: u8) -> Option<Self> {
         match level {
             3 => Some(ProtocolVersion::V31),
@@ -88,6 +96,11 @@ pub struct ConnAck {
     pub return_code: u8,
 }
 
+impl ConnAck {
+    /// Return codes above this (6-255) are reserved.
+    pub const MAX_RETURN_CODE: u8 = 5;
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Publish {
     pub dup: bool,
@@ -116,6 +129,16 @@ pub struct SubAck {
     pub packet_id: PacketId,
     /// Granted QoS (0, 1, 2) or 0x80 for failure, one per requested filter.
     pub return_codes: Vec<u8>,
+}
+
+impl SubAck {
+    /// The return code for a refused subscription.
+    pub const FAILURE: u8 = 0x80;
+
+    /// Granted QoS 0, 1, 2 or failure; every other value is reserved [MQTT-3.9.3-2].
+    pub fn is_valid_return_code(code: u8) -> bool {
+        matches!(code, 0..=2 | SubAck::FAILURE)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

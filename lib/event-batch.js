@@ -1,0 +1,74 @@
+'use strict'
+
+// Reads the event batches written by src/binding/event_batch.rs.
+// Record kinds must match `event_batch::kind` there.
+const KIND = {
+  CONNECT: 1,
+  MESSAGE: 2,
+  PUBLISH_DONE: 3,
+  SUBSCRIBE_DONE: 4,
+  UNSUBSCRIBE_DONE: 5,
+  RECONNECT: 6,
+  OFFLINE: 7,
+  CLOSE: 8,
+  ERROR: 9,
+  OUTGOING_EMPTY: 10,
+  DISCONNECT: 11,
+  TERMINATED: 12
+}
+
+/** A cursor over one batch buffer. */
+class BatchReader {
+  constructor (buffer) {
+    this.buf = buffer
+    this.pos = 0
+  }
+
+  get done () {
+    return this.pos >= this.buf.length
+  }
+
+  u8 () {
+    return this.buf[this.pos++]
+  }
+
+  u16 () {
+    const value = this.buf.readUInt16LE(this.pos)
+    this.pos += 2
+    return value
+  }
+
+  u32 () {
+    const value = this.buf.readUInt32LE(this.pos)
+    this.pos += 4
+    return value
+  }
+
+  f64 () {
+    const value = this.buf.readDoubleLE(this.pos)
+    this.pos += 8
+    return value
+  }
+
+  /** A view into the batch, not a copy: payloads cross the boundary once. */
+  bytes () {
+    const length = this.u32()
+    const start = this.pos
+    this.pos += length
+    return this.buf.subarray(start, this.pos)
+  }
+
+  string () {
+    const length = this.u32()
+    const start = this.pos
+    this.pos += length
+    return this.buf.toString('utf8', start, this.pos)
+  }
+
+  /** An optional error message: a flag byte, then the text. */
+  optionalError () {
+    return this.u8() === 1 ? this.string() : null
+  }
+}
+
+module.exports = { KIND, BatchReader }

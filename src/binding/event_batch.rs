@@ -1,0 +1,226 @@
+//! Serialises a batch of client events into one byte buffer for JS.
+//!
+//! One `Buffer` per batch crosses the N-API boundary instead of one JS object
+//! per event; `lib/event-batch.js` reads it back. Little-endian throughout.
+//! Strings are UTF-8 with a u32 length; every record starts with a kind byte.
+
+use crate::connection::{ClientError, ClientEvent, ErrorCode};
+use crate::session::{CommandError, Event};
+
+/// Record kinds; keep in sync with `lib/event-batch.js`.
+pub mod kind {
+    pub const CONNECT: u8 = 1;
+    pub const MESSAGE: u8 = 2;
+    pub const PUBLISH_DONE: u8 = 3;
+    pub const SUBSCRIBE_DONE: u8 = 4;
+    pub const UNSUBSCRIBE_DONE: u8 = 5;
+    pub const RECONNECT: u8 = 6;
+    pub const OFFLINE: u8 = 7;
+    pub const CLOSE: u8 = 8;
+    pub const ERROR: u8 = 9;
+    pub const OUTGOING_EMPTY: u8 = 10;
+    pub const DISCONNECT: u8 = 11;
+    pub const TERMINATED: u8 = 12;
+}
+
+pub fn encode_events(events: &[ClientEvent], out: &mut Vec<u8>) {
+    for event in events {
+        encode_event(event, out);
+    }
+}
+
+fn encode_event(event: &ClientEvent, out: &mut Vec<u8>) {
+    match event {
+        ClientEvent::Session(event) => encode_session_event(event, out),
+        ClientEvent::Reconnect => out.push(kind::RECONNECT),
+        ClientEvent::Offline => out.push(kind::OFFLINE),
+        ClientEvent::Close => out.push(kind::CLOSE),
+        ClientEvent::Terminated => out.push(kind::TERMINATED),
+        ClientEvent::Error(error) => {
+            out.push(kind::ERROR);
+            put_error(out, error);
+        }
+    }
+}
+
+fn encode_session_event(event: &Event, out: &mut Vec<u8>) {
+    match event {
+        Event::Connected(connack) => {
+            out.push(kind::CONNECT);
+            out.push(u8::from(connack.session_present));
+            out.push(connack.return_code);
+        }
+        Event::Message(publish) => {
+            out.push(kind::MESSAGE);
+            let flags = publish.qos.as_u8()
+                | (u8::from(publish.retain) << 2)
+                | (u8::from(publish.dup) << 3);
+            out.push(flags);
+            put_u16(out, publish.packet_id.unwrap_or(0));
+            put_bytes(out, publish.topic.as_bytes());
+            put_bytes(out, &publish.payload);
+        }
+        Event::Published {
+            token,
+            packet_id,
+            result,
+        } => {
+            out.push(kind::PUBLISH_DONE);
+            put_u64(out, *token);
+            put_u16(out, packet_id.unwrap_or(0));
+            put_command_result(out, result.as_ref().err());
+        }
+        Event::Subscribed {
+            token,
+            filters,
+            result,
+        } => {
+            out.push(kind::SUBSCRIBE_DONE);
+            put_u64(out, *token);
+            let suback = result.as_ref().ok();
+            put_u16(out, suback.map_or(0, |s| s.packet_id));
+            put_command_result(out, result.as_ref().err());
+            put_u32(out, filters.len() as u32);
+            for (i, filter) in filters.iter().enumerate() {
+                put_bytes(out, filter.filter.as_bytes());
+                // Granted QoS from the SUBACK; the requested one when it never came.
+                let code = suback
+                    .and_then(|s| s.return_codes.get(i).copied())
+                    .unwrap_or(filter.qos.as_u8());
+                out.push(code);
+            }
+        }
+        Event::Unsubscribed {
+            token,
+            packet_id,
+            result,
+        } => {
+            out.push(kind::UNSUBSCRIBE_DONE);
+            put_u64(out, *token);
+            put_u16(out, *packet_id);
+            put_command_result(out, result.as_ref().err());
+        }
+        Event::OutgoingEmpty => out.push(kind::OUTGOING_EMPTY),
+        Event::ServerDisconnect => out.push(kind::DISCONNECT),
+    }
+}
+
+fn put_command_result(out: &mut Vec<u8>, error: Option<&CommandError>) {
+    match error {
+        None => out.push(0),
+        Some(error) => {
+            out.push(1);
+            put_bytes(out, error.to_string().as_bytes());
+        }
+    }
+}
+
+fn put_error(out: &mut Vec<u8>, error: &ClientError) {
+    put_bytes(out, error.message.as_bytes());
+    match &error.code {
+        None => out.push(0),
+        Some(ErrorCode::Text(code)) => {
+            out.push(1);
+            put_bytes(out, code.as_bytes());
+        }
+        Some(ErrorCode::Number(code)) => {
+            out.push(2);
+            put_u32(out, *code);
+        }
+    }
+}
+
+fn put_u16(out: &mut Vec<u8>, value: u16) {
+    out.extend_from_slice(&value.to_le_bytes());
+}
+
+fn put_u32(out: &mut Vec<u8>, value: u32) {
+    out.extend_from_slice(&value.to_le_bytes());
+}
+
+fn put_u64(out: &mut Vec<u8>, value: u64) {
+    // Tokens come from JS numbers: 53 bits are plenty, sent as f64 for a cheap read.
+    out.extend_from_slice(&(value as f64).to_le_bytes());
+}
+
+fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    put_u32(out, bytes.len() as u32);
+    out.extend_from_slice(bytes);
+}
+
+/// Bytes a message record takes, to size the batch buffer once.
+pub fn message_size_hint(topic_len: usize, payload_len: usize) -> usize {
+    1 + 1 + 2 + 4 + topic_len + 4 + payload_len
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::{ConnAck, Publish, QoS};
+    use bytes::Bytes;
+
+    #[test]
+    fn a_message_record_carries_flags_id_topic_and_payload() {
+        let mut out = Vec::new();
+        encode_events(
+            &[ClientEvent::Session(Event::Message(Publish {
+                dup: true,
+                qos: QoS::AtLeastOnce,
+                retain: true,
+                topic: "a/b".into(),
+                packet_id: Some(258),
+                payload: Bytes::from_static(b"hi"),
+            }))],
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            vec![
+                kind::MESSAGE,
+                0b1101, // qos 1, retain, dup
+                2,
+                1, // id 258
+                3,
+                0,
+                0,
+                0,
+                b'a',
+                b'/',
+                b'b',
+                2,
+                0,
+                0,
+                0,
+                b'h',
+                b'i'
+            ]
+        );
+        assert_eq!(out.len(), message_size_hint(3, 2));
+    }
+
+    #[test]
+    fn connect_and_simple_events_are_one_or_three_bytes() {
+        let mut out = Vec::new();
+        encode_events(
+            &[
+                ClientEvent::Session(Event::Connected(ConnAck {
+                    session_present: true,
+                    return_code: 0,
+                })),
+                ClientEvent::Close,
+            ],
+            &mut out,
+        );
+        assert_eq!(out, vec![kind::CONNECT, 1, 0, kind::CLOSE]);
+    }
+
+    #[test]
+    fn an_error_with_a_numeric_code_keeps_it() {
+        let mut out = Vec::new();
+        let error =
+            ClientError::with_code("Connection refused: Not authorized", ErrorCode::Number(5));
+        encode_events(&[ClientEvent::Error(error)], &mut out);
+        assert_eq!(out[0], kind::ERROR);
+        assert_eq!(&out[out.len() - 5..], &[2, 5, 0, 0, 0]);
+    }
+}

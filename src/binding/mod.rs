@@ -1,0 +1,172 @@
+//! The only module that touches N-API: the `NativeClient` class the JS shim
+//! wraps, and the bridge that carries event batches back to JS.
+
+mod event_batch;
+mod options;
+
+use bytes::Bytes;
+use napi::bindgen_prelude::{Buffer, Function};
+use napi::threadsafe_function::ThreadsafeFunction;
+use napi_derive::napi;
+use tokio::sync::mpsc;
+
+use crate::codec::{validate_topic_filter, validate_topic_name, SubscribeFilter};
+use crate::connection::{self, ClientCommand, ClientEvent};
+use crate::session::Command;
+use options::{invalid, qos_from};
+pub use options::{NativeOptions, NativeWill};
+
+/// Engine threads: the work per client is small, and the machines this runs
+/// on often have two cores, one of which Node's own thread needs.
+const RUNTIME_WORKER_THREADS: usize = 1;
+
+#[napi_derive::module_init]
+fn init_runtime() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(RUNTIME_WORKER_THREADS)
+        .thread_name("mqtt-napi")
+        .enable_all()
+        .build();
+    if let Ok(runtime) = runtime {
+        napi::bindgen_prelude::create_custom_tokio_runtime(runtime);
+    }
+}
+
+/// The strong reference that keeps Node alive while the client runs.
+type EventCallback = ThreadsafeFunction<Vec<u8>, (), Buffer, napi::Status, false>;
+
+#[napi]
+pub struct NativeClient {
+    commands: mpsc::UnboundedSender<ClientCommand>,
+}
+
+#[napi]
+impl NativeClient {
+    /// Validates the options and starts the client task. `on_events`
+    /// receives one Buffer per batch of events (see `lib/event-batch.js`).
+    #[napi(constructor, catch_unwind)]
+    pub fn new(options: NativeOptions, on_events: Function<'_, Buffer, ()>) -> napi::Result<Self> {
+        let config = options.into_config()?;
+        let callback: EventCallback = on_events
+            .build_threadsafe_function::<Vec<u8>>()
+            .callee_handled::<false>()
+            .build_callback(|ctx| Ok(Buffer::from(ctx.value)))?;
+        let (command_tx, command_rx) = mpsc::unbounded_channel();
+        let (event_tx, event_rx) = mpsc::channel(connection::EVENT_BATCHES_IN_FLIGHT);
+        napi::bindgen_prelude::spawn(connection::run(config, command_rx, event_tx));
+        napi::bindgen_prelude::spawn(deliver_events(event_rx, callback));
+        Ok(NativeClient {
+            commands: command_tx,
+        })
+    }
+
+    /// Queues a publish; completion arrives as an event carrying `token`.
+    #[napi(catch_unwind)]
+    pub fn publish(
+        &self,
+        topic: String,
+        payload: &[u8],
+        qos: u32,
+        retain: bool,
+        token: f64,
+    ) -> napi::Result<()> {
+        validate_topic_name(&topic).map_err(|e| invalid_topic(&topic, e))?;
+        let qos = qos_from(qos, "qos")?;
+        self.send(Command::Publish {
+            token: token as u64,
+            topic,
+            payload: Bytes::copy_from_slice(payload),
+            qos,
+            retain,
+        })
+    }
+
+    #[napi(catch_unwind)]
+    pub fn subscribe(&self, topics: Vec<String>, qos: Vec<u32>, token: f64) -> napi::Result<()> {
+        if topics.is_empty() || topics.len() != qos.len() {
+            return Err(invalid("topic", "no topics to subscribe to"));
+        }
+        let filters = topics
+            .into_iter()
+            .zip(qos)
+            .map(|(filter, qos)| {
+                validate_topic_filter(&filter).map_err(|e| invalid_topic(&filter, e))?;
+                Ok(SubscribeFilter {
+                    filter,
+                    qos: qos_from(qos, "qos")?,
+                })
+            })
+            .collect::<napi::Result<Vec<_>>>()?;
+        self.send(Command::Subscribe {
+            token: token as u64,
+            filters,
+        })
+    }
+
+    #[napi(catch_unwind)]
+    pub fn unsubscribe(&self, topics: Vec<String>, token: f64) -> napi::Result<()> {
+        if topics.is_empty() {
+            return Err(invalid("topic", "no topics to unsubscribe from"));
+        }
+        for filter in &topics {
+            validate_topic_filter(filter).map_err(|e| invalid_topic(filter, e))?;
+        }
+        self.send(Command::Unsubscribe {
+            token: token as u64,
+            filters: topics,
+        })
+    }
+
+    /// Graceful (`force = false`) waits for in-flight exchanges, then sends DISCONNECT.
+    #[napi(catch_unwind)]
+    pub fn end(&self, force: bool) {
+        // A closed channel means the task already ended: nothing left to stop.
+        let _ = self.commands.send(ClientCommand::End { force });
+    }
+}
+
+impl NativeClient {
+    fn send(&self, command: Command) -> napi::Result<()> {
+        self.commands
+            .send(ClientCommand::Session(command))
+            .map_err(|_| napi::Error::from_reason("Connection closed"))
+    }
+}
+
+fn invalid_topic(topic: &str, error: impl std::fmt::Display) -> napi::Error {
+    napi::Error::new(
+        napi::Status::InvalidArg,
+        format!("Invalid topic {topic}: {error}"),
+    )
+}
+
+/// Hands event batches to JS one call at a time, waiting for each call to
+/// finish: the wait is the backpressure that keeps memory bounded when JS is
+/// slower than the network. Batches that queued meanwhile are merged.
+async fn deliver_events(mut batches: mpsc::Receiver<Vec<ClientEvent>>, callback: EventCallback) {
+    while let Some(batch) = batches.recv().await {
+        let mut bytes = Vec::with_capacity(batch_size_hint(&batch));
+        event_batch::encode_events(&batch, &mut bytes);
+        while let Ok(more) = batches.try_recv() {
+            event_batch::encode_events(&more, &mut bytes);
+        }
+        if callback.call_async_catch(bytes).await.is_err() {
+            // JS could not take the batch (environment shutting down): stop.
+            break;
+        }
+    }
+    // Dropping the callback releases Node's event loop.
+}
+
+fn batch_size_hint(batch: &[ClientEvent]) -> usize {
+    use crate::session::Event;
+    batch
+        .iter()
+        .map(|event| match event {
+            ClientEvent::Session(Event::Message(p)) => {
+                event_batch::message_size_hint(p.topic.len(), p.payload.len())
+            }
+            _ => 32,
+        })
+        .sum()
+}

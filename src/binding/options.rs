@@ -1,0 +1,189 @@
+//! Turns the options object the JS shim hands over into a validated
+//! `ClientConfig`. The shim has already applied MQTT.js defaults and parsed
+//! the URL; this is the last line of defence, and every error names its option.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use napi::bindgen_prelude::Buffer;
+use napi_derive::napi;
+
+use crate::codec::{validate_topic_name, LastWill, ProtocolVersion, QoS};
+use crate::connection::ClientConfig;
+use crate::session::SessionConfig;
+use crate::transport::{Endpoint, TlsConnectorConfig, TlsOptions};
+
+/// Largest packet MQTT can express (fixed header + 268,435,455 bytes).
+pub const MAX_PACKET_SIZE: u32 = 268_435_460;
+
+#[napi(object)]
+pub struct NativeWill {
+    pub topic: String,
+    pub payload: Buffer,
+    pub qos: u32,
+    pub retain: bool,
+}
+
+#[napi(object)]
+pub struct NativeOptions {
+    /// `mqtt` or `mqtts` (URL aliases are resolved by the shim).
+    pub protocol: String,
+    pub host: String,
+    pub port: u32,
+    pub protocol_version: u32,
+    pub client_id: Buffer,
+    pub clean: bool,
+    pub keepalive: u32,
+    pub connect_timeout: f64,
+    pub reconnect_period: f64,
+    pub username: Option<Buffer>,
+    pub password: Option<Buffer>,
+    pub will: Option<NativeWill>,
+    pub resubscribe: bool,
+    #[napi(js_name = "queueQoSZero")]
+    pub queue_qos_zero: bool,
+    pub max_incoming_packet_size: Option<u32>,
+    pub ca: Option<Vec<Buffer>>,
+    pub default_roots: Option<Vec<String>>,
+    pub cert: Option<Buffer>,
+    pub key: Option<Buffer>,
+    pub reject_unauthorized: bool,
+    pub servername: Option<String>,
+    pub alpn_protocols: Option<Vec<String>>,
+}
+
+pub fn invalid(option: &str, detail: impl std::fmt::Display) -> napi::Error {
+    napi::Error::new(
+        napi::Status::InvalidArg,
+        format!("Invalid option {option}: {detail}"),
+    )
+}
+
+pub fn qos_from(value: u32, option: &str) -> napi::Result<QoS> {
+    u8::try_from(value)
+        .ok()
+        .and_then(QoS::from_u8)
+        .ok_or_else(|| invalid(option, format!("QoS must be 0, 1 or 2, got {value}")))
+}
+
+fn millis(value: f64, option: &str) -> napi::Result<Duration> {
+    if !value.is_finite() || value < 0.0 {
+        return Err(invalid(
+            option,
+            format!("must be a non-negative number of milliseconds, got {value}"),
+        ));
+    }
+    Ok(Duration::from_secs_f64(value / 1000.0))
+}
+
+fn bytes(buffer: &Buffer) -> Bytes {
+    Bytes::copy_from_slice(buffer)
+}
+
+impl NativeOptions {
+    pub fn into_config(self) -> napi::Result<ClientConfig> {
+        let protocol = u8::try_from(self.protocol_version)
+            .ok()
+            .and_then(ProtocolVersion::from_level)
+            .ok_or_else(|| {
+                invalid(
+                    "protocolVersion",
+                    format!(
+                        "{} is not supported (3 = MQTT 3.1, 4 = MQTT 3.1.1)",
+                        self.protocol_version
+                    ),
+                )
+            })?;
+        let port = u16::try_from(self.port)
+            .ok()
+            .filter(|p| *p != 0)
+            .ok_or_else(|| invalid("port", format!("{} is not a TCP port", self.port)))?;
+        let keep_alive_secs = u16::try_from(self.keepalive).map_err(|_| {
+            invalid(
+                "keepalive",
+                format!("must be 0..=65535 seconds, got {}", self.keepalive),
+            )
+        })?;
+        let will = match &self.will {
+            None => None,
+            Some(will) => {
+                validate_topic_name(&will.topic).map_err(|e| invalid("will.topic", e))?;
+                Some(LastWill {
+                    topic: will.topic.clone(),
+                    payload: bytes(&will.payload),
+                    qos: qos_from(will.qos, "will.qos")?,
+                    retain: will.retain,
+                })
+            }
+        };
+        let endpoint = self.endpoint(port)?;
+        let reconnect_period = millis(self.reconnect_period, "reconnectPeriod")?;
+        Ok(ClientConfig {
+            endpoint,
+            session: SessionConfig {
+                protocol,
+                client_id: bytes(&self.client_id),
+                clean_session: self.clean,
+                keep_alive_secs,
+                connect_timeout: millis(self.connect_timeout, "connectTimeout")?,
+                username: self.username.as_ref().map(bytes),
+                password: self.password.as_ref().map(bytes),
+                will,
+                resubscribe: self.resubscribe,
+                queue_qos_zero: self.queue_qos_zero,
+                auto_reconnect: !reconnect_period.is_zero(),
+            },
+            reconnect_period,
+            max_incoming_packet_size: self.max_incoming_packet_size.unwrap_or(MAX_PACKET_SIZE)
+                as usize,
+        })
+    }
+
+    fn endpoint(&self, port: u16) -> napi::Result<Endpoint> {
+        let host = self.host.clone();
+        match self.protocol.as_str() {
+            "mqtt" => Ok(Endpoint::Tcp { host, port }),
+            "mqtts" => {
+                let options = TlsOptions {
+                    ca: self.ca.iter().flatten().map(|b| b.to_vec()).collect(),
+                    default_roots: self
+                        .default_roots
+                        .iter()
+                        .flatten()
+                        .map(|pem| pem.as_bytes().to_vec())
+                        .collect(),
+                    cert: self.cert.as_ref().map(|b| b.to_vec()),
+                    key: self.key.as_ref().map(|b| b.to_vec()),
+                    reject_unauthorized: self.reject_unauthorized,
+                    servername: self.servername.clone(),
+                    alpn: self
+                        .alpn_protocols
+                        .iter()
+                        .flatten()
+                        .map(|p| p.as_bytes().to_vec())
+                        .collect(),
+                };
+                let tls = TlsConnectorConfig::new(&options, &host).map_err(|e| {
+                    let mut error = napi::Error::new(napi::Status::InvalidArg, e.message());
+                    if let Some(code) = e.code() {
+                        error = napi::Error::new(
+                            napi::Status::InvalidArg,
+                            format!("{} ({code})", e.message()),
+                        );
+                    }
+                    error
+                })?;
+                Ok(Endpoint::Tls {
+                    host,
+                    port,
+                    tls: Arc::new(tls),
+                })
+            }
+            other => Err(invalid(
+                "protocol",
+                format!("{other} is not supported (mqtt, mqtts)"),
+            )),
+        }
+    }
+}

@@ -1,0 +1,309 @@
+use bytes::{Bytes, BytesMut};
+
+use super::*;
+use crate::codec::fixtures;
+use crate::codec::packet::{LastWill, SubscribeFilter};
+
+const V311: ProtocolVersion = ProtocolVersion::V311;
+
+fn encode_error(packet: Packet) -> EncodeError {
+    let mut out = BytesMut::from(&b"previous"[..]);
+    let error = encode(&packet, V311, &mut out).expect_err("should not encode");
+    assert_eq!(&out[..], b"previous", "a failed encode appends nothing");
+    assert_eq!(
+        encoded_len(&packet, V311),
+        Err(error.clone()),
+        "encoded_len agrees"
+    );
+    error
+}
+
+fn publish(qos: QoS, packet_id: Option<PacketId>) -> Publish {
+    Publish {
+        dup: false,
+        qos,
+        retain: false,
+        topic: "t".into(),
+        packet_id,
+        payload: Bytes::new(),
+    }
+}
+
+fn connect() -> Connect {
+    Connect {
+        protocol: ProtocolVersion::V311,
+        clean_session: true,
+        keep_alive: 60,
+        client_id: Bytes::from_static(b"c"),
+        will: None,
+        username: None,
+        password: None,
+    }
+}
+
+#[test]
+fn every_fixture_packet_encodes_to_its_bytes() {
+    for fixture in fixtures::all() {
+        let mut out = BytesMut::new();
+        encode(&fixture.packet, fixture.version, &mut out).unwrap();
+        assert_eq!(&out[..], &fixture.wire[..], "{}", fixture.name);
+        assert_eq!(
+            encoded_len(&fixture.packet, fixture.version),
+            Ok(out.len()),
+            "{}",
+            fixture.name
+        );
+    }
+}
+
+#[test]
+fn encode_appends_after_existing_bytes() {
+    let mut out = BytesMut::from(&[0xAA][..]);
+    encode(&Packet::PingReq, V311, &mut out).unwrap();
+    encode(&Packet::PubAck(1), V311, &mut out).unwrap();
+    assert_eq!(&out[..], &[0xAA, 0xC0, 0x00, 0x40, 0x02, 0x00, 0x01]);
+}
+
+#[test]
+fn connect_uses_its_own_protocol_not_the_version_argument() {
+    let packet = Packet::Connect(Connect {
+        protocol: ProtocolVersion::V31,
+        ..connect()
+    });
+    let mut out = BytesMut::new();
+    encode(&packet, V311, &mut out).unwrap();
+    assert_eq!(&out[2..10], b"\x00\x06MQIsdp");
+    assert_eq!(out[10], 3);
+}
+
+#[test]
+fn qos_above_0_publish_without_packet_identifier_is_refused() {
+    assert_eq!(
+        encode_error(Packet::Publish(publish(QoS::AtLeastOnce, None))),
+        EncodeError::MissingPacketId { qos: 1 }
+    );
+    assert_eq!(
+        encode_error(Packet::Publish(publish(QoS::ExactlyOnce, None))),
+        EncodeError::MissingPacketId { qos: 2 }
+    );
+}
+
+#[test]
+fn qos_0_publish_with_packet_identifier_is_refused() {
+    assert_eq!(
+        encode_error(Packet::Publish(publish(QoS::AtMostOnce, Some(1)))),
+        EncodeError::UnexpectedPacketId
+    );
+}
+
+#[test]
+fn qos_0_publish_with_dup_is_refused() {
+    let packet = Publish {
+        dup: true,
+        ..publish(QoS::AtMostOnce, None)
+    };
+    assert_eq!(
+        encode_error(Packet::Publish(packet)),
+        EncodeError::DupOnQoS0
+    );
+}
+
+#[test]
+fn packet_identifier_0_is_refused_everywhere() {
+    let zero = |packet| EncodeError::PacketIdZero { packet };
+    assert_eq!(
+        encode_error(Packet::Publish(publish(QoS::AtLeastOnce, Some(0)))),
+        zero(PacketType::Publish)
+    );
+    assert_eq!(encode_error(Packet::PubAck(0)), zero(PacketType::PubAck));
+    assert_eq!(encode_error(Packet::PubRec(0)), zero(PacketType::PubRec));
+    assert_eq!(encode_error(Packet::PubRel(0)), zero(PacketType::PubRel));
+    assert_eq!(encode_error(Packet::PubComp(0)), zero(PacketType::PubComp));
+    assert_eq!(
+        encode_error(Packet::UnsubAck(0)),
+        zero(PacketType::UnsubAck)
+    );
+    let filters = vec![SubscribeFilter {
+        filter: "a".into(),
+        qos: QoS::AtMostOnce,
+    }];
+    assert_eq!(
+        encode_error(Packet::Subscribe(Subscribe {
+            packet_id: 0,
+            filters
+        })),
+        zero(PacketType::Subscribe)
+    );
+    assert_eq!(
+        encode_error(Packet::Unsubscribe(Unsubscribe {
+            packet_id: 0,
+            filters: vec!["a".into()]
+        })),
+        zero(PacketType::Unsubscribe)
+    );
+    assert_eq!(
+        encode_error(Packet::SubAck(SubAck {
+            packet_id: 0,
+            return_codes: vec![0]
+        })),
+        zero(PacketType::SubAck)
+    );
+}
+
+#[test]
+fn subscribe_and_unsubscribe_without_filters_are_refused() {
+    assert_eq!(
+        encode_error(Packet::Subscribe(Subscribe {
+            packet_id: 1,
+            filters: vec![]
+        })),
+        EncodeError::NoTopicFilters {
+            packet: PacketType::Subscribe
+        }
+    );
+    assert_eq!(
+        encode_error(Packet::Unsubscribe(Unsubscribe {
+            packet_id: 1,
+            filters: vec![]
+        })),
+        EncodeError::NoTopicFilters {
+            packet: PacketType::Unsubscribe
+        }
+    );
+}
+
+#[test]
+fn suback_must_carry_valid_return_codes() {
+    assert_eq!(
+        encode_error(Packet::SubAck(SubAck {
+            packet_id: 1,
+            return_codes: vec![]
+        })),
+        EncodeError::NoReturnCodes
+    );
+    assert_eq!(
+        encode_error(Packet::SubAck(SubAck {
+            packet_id: 1,
+            return_codes: vec![0, 3]
+        })),
+        EncodeError::InvalidSubAckReturnCode(3)
+    );
+}
+
+#[test]
+fn connack_must_carry_a_defined_return_code_and_no_session_on_refusal() {
+    assert_eq!(
+        encode_error(Packet::ConnAck(ConnAck {
+            session_present: false,
+            return_code: 6
+        })),
+        EncodeError::InvalidConnAckReturnCode(6)
+    );
+    assert_eq!(
+        encode_error(Packet::ConnAck(ConnAck {
+            session_present: true,
+            return_code: 2
+        })),
+        EncodeError::SessionPresentOnRefusal { return_code: 2 }
+    );
+}
+
+#[test]
+fn connect_password_without_user_name_is_refused() {
+    let packet = Connect {
+        password: Some(Bytes::from_static(b"p")),
+        ..connect()
+    };
+    assert_eq!(
+        encode_error(Packet::Connect(packet)),
+        EncodeError::PasswordWithoutUsername
+    );
+}
+
+#[test]
+fn strings_longer_than_65535_bytes_are_refused_and_65535_is_accepted() {
+    let longest = "x".repeat(65_535);
+    let packet = Packet::Publish(Publish {
+        topic: longest,
+        ..publish(QoS::AtMostOnce, None)
+    });
+    assert_eq!(encoded_len(&packet, V311), Ok(1 + 3 + 2 + 65_535));
+
+    let too_long = "x".repeat(65_536);
+    let packet = Packet::Publish(Publish {
+        topic: too_long.clone(),
+        ..publish(QoS::AtMostOnce, None)
+    });
+    assert_eq!(
+        encode_error(packet),
+        EncodeError::StringTooLong {
+            field: Field::PublishTopic,
+            len: 65_536
+        }
+    );
+    let filters = vec![SubscribeFilter {
+        filter: too_long.clone(),
+        qos: QoS::AtMostOnce,
+    }];
+    assert_eq!(
+        encode_error(Packet::Subscribe(Subscribe {
+            packet_id: 1,
+            filters
+        })),
+        EncodeError::StringTooLong {
+            field: Field::SubscribeFilter,
+            len: 65_536
+        }
+    );
+    let big = Bytes::from(vec![0u8; 65_536]);
+    let will = LastWill {
+        topic: "w".into(),
+        payload: big.clone(),
+        qos: QoS::AtMostOnce,
+        retain: false,
+    };
+    assert_eq!(
+        encode_error(Packet::Connect(Connect {
+            will: Some(will),
+            ..connect()
+        })),
+        EncodeError::StringTooLong {
+            field: Field::WillPayload,
+            len: 65_536
+        }
+    );
+    assert_eq!(
+        encode_error(Packet::Connect(Connect {
+            client_id: big,
+            ..connect()
+        })),
+        EncodeError::StringTooLong {
+            field: Field::ClientId,
+            len: 65_536
+        }
+    );
+}
+
+#[test]
+fn a_body_over_268435455_bytes_is_refused_and_one_at_the_limit_is_sized() {
+    // vec![0; n] is allocated zeroed by the OS and never touched by encoded_len, so this costs no memory.
+    let overhead = 2 + 1; // topic "t" with its length prefix
+    let at_limit = Bytes::from(vec![0u8; MAX_REMAINING_LEN - overhead]);
+    let packet = Packet::Publish(Publish {
+        payload: at_limit,
+        ..publish(QoS::AtMostOnce, None)
+    });
+    assert_eq!(encoded_len(&packet, V311), Ok(1 + 4 + MAX_REMAINING_LEN));
+
+    let over = Bytes::from(vec![0u8; MAX_REMAINING_LEN - overhead + 1]);
+    let packet = Packet::Publish(Publish {
+        payload: over,
+        ..publish(QoS::AtMostOnce, None)
+    });
+    assert_eq!(
+        encode_error(packet),
+        EncodeError::PacketTooLarge {
+            remaining_len: MAX_REMAINING_LEN + 1
+        }
+    );
+}

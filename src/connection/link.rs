@@ -1,0 +1,354 @@
+//! One network connection: connect, then shuttle bytes, commands and
+//! deadlines through the session until the link ends.
+
+use std::time::Duration;
+
+use bytes::{Buf, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
+use tokio::time::{sleep_until, timeout_at, Instant};
+
+use super::{ClientCommand, ClientConfig, ClientError, ClientEvent, ErrorCode};
+use crate::codec;
+use crate::session::{Command, Event, Session, SessionError};
+use crate::transport;
+
+/// Read this much at a time; a read usually carries many small packets.
+const READ_CHUNK: usize = 64 * 1024;
+/// Stop taking commands from JS while this much is waiting for the socket.
+const WRITE_HIGH_WATER: usize = 4 * 1024 * 1024;
+/// Stop reading the socket while JS has this much still to receive.
+const MAX_PENDING_EVENTS: usize = 8192;
+const MAX_PENDING_PAYLOAD_BYTES: usize = 16 * 1024 * 1024;
+/// Commands taken from the channel per wake-up, so a flood of publishes
+/// cannot starve reads and deadlines.
+const COMMANDS_PER_TURN: usize = 1024;
+
+/// How a connection ended.
+#[derive(Debug)]
+pub enum LinkOutcome {
+    /// `end()` (or the JS handle went away).
+    Ended { transport_was_open: bool },
+    /// CONNACK refused the connection: no reconnect.
+    Refused(ClientError),
+    /// The socket failed (connect, read or write).
+    TransportError(ClientError),
+    /// The session gave up on the link (timeouts, protocol violations).
+    SessionError(ClientError),
+    /// The broker closed the connection.
+    Closed,
+}
+
+/// Events waiting to be handed to JS, and the channel they go through.
+pub struct Outbox {
+    sender: mpsc::Sender<Vec<ClientEvent>>,
+    pending: Vec<ClientEvent>,
+    pending_payload_bytes: usize,
+}
+
+impl Outbox {
+    pub fn new(sender: mpsc::Sender<Vec<ClientEvent>>) -> Self {
+        Outbox {
+            sender,
+            pending: Vec::new(),
+            pending_payload_bytes: 0,
+        }
+    }
+
+    pub fn push(&mut self, event: ClientEvent) {
+        if let ClientEvent::Session(Event::Message(publish)) = &event {
+            self.pending_payload_bytes += publish.payload.len() + publish.topic.len();
+        }
+        self.pending.push(event);
+    }
+
+    pub fn take_session_events(&mut self, session: &mut Session) {
+        while let Some(event) = session.poll_event() {
+            self.push(ClientEvent::Session(event));
+        }
+    }
+
+    fn is_congested(&self) -> bool {
+        self.pending.len() >= MAX_PENDING_EVENTS
+            || self.pending_payload_bytes >= MAX_PENDING_PAYLOAD_BYTES
+    }
+
+    fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    fn take_batch(&mut self) -> Vec<ClientEvent> {
+        self.pending_payload_bytes = 0;
+        std::mem::take(&mut self.pending)
+    }
+
+    fn sender(&self) -> mpsc::Sender<Vec<ClientEvent>> {
+        self.sender.clone()
+    }
+
+    /// Hands over what is left; used once, when the task ends.
+    pub async fn close(mut self) {
+        if self.has_pending() {
+            let batch = self.take_batch();
+            let _ = self.sender.send(batch).await;
+        }
+    }
+}
+
+/// What to do with a command taken while there is no usable connection.
+enum OfflineCommand {
+    Handled,
+    End,
+}
+
+fn handle_offline_command(
+    command: Option<ClientCommand>,
+    session: &mut Session,
+    outbox: &mut Outbox,
+) -> OfflineCommand {
+    match command {
+        None | Some(ClientCommand::End { .. }) => OfflineCommand::End,
+        Some(ClientCommand::Session(command)) => {
+            session.handle_command(command, now());
+            outbox.take_session_events(session);
+            OfflineCommand::Handled
+        }
+    }
+}
+
+fn now() -> std::time::Instant {
+    Instant::now().into_std()
+}
+
+/// Waits `period` before the next attempt, queueing what JS sends meanwhile.
+/// Returns false when the client was ended instead.
+pub async fn wait_offline(
+    period: Duration,
+    session: &mut Session,
+    commands: &mut mpsc::UnboundedReceiver<ClientCommand>,
+    outbox: &mut Outbox,
+) -> bool {
+    let wake_at = Instant::now() + period;
+    let sender = outbox.sender();
+    loop {
+        tokio::select! {
+            _ = sleep_until(wake_at) => return true,
+            command = commands.recv() => {
+                if let OfflineCommand::End = handle_offline_command(command, session, outbox) {
+                    return false;
+                }
+            }
+            permit = sender.reserve(), if outbox.has_pending() => {
+                if let Ok(permit) = permit {
+                    permit.send(outbox.take_batch());
+                }
+            }
+        }
+    }
+}
+
+/// Connects and runs one network connection to its end. The flag says
+/// whether the broker accepted the connection (CONNACK 0) on the way.
+pub async fn run_connection(
+    config: &ClientConfig,
+    session: &mut Session,
+    commands: &mut mpsc::UnboundedReceiver<ClientCommand>,
+    outbox: &mut Outbox,
+) -> (LinkOutcome, bool) {
+    let started = Instant::now();
+    let deadline = started + config.session.connect_timeout;
+    let sender = outbox.sender();
+
+    let connect = timeout_at(deadline, transport::connect(&config.endpoint));
+    tokio::pin!(connect);
+    let stream = loop {
+        tokio::select! {
+            result = &mut connect => match result {
+                Ok(Ok(stream)) => break stream,
+                Ok(Err(error)) => {
+                    return (LinkOutcome::TransportError(transport_error(error)), false);
+                }
+                Err(_elapsed) => {
+                    let error = ClientError::new(SessionError::ConnackTimeout.to_string());
+                    return (LinkOutcome::SessionError(error), false);
+                }
+            },
+            command = commands.recv() => {
+                if let OfflineCommand::End = handle_offline_command(command, session, outbox) {
+                    return (LinkOutcome::Ended { transport_was_open: false }, false);
+                }
+            }
+            permit = sender.reserve(), if outbox.has_pending() => {
+                if let Ok(permit) = permit {
+                    permit.send(outbox.take_batch());
+                }
+            }
+        }
+    };
+
+    let mut io = LinkIo {
+        version: config.session.protocol,
+        max_packet_size: config.max_incoming_packet_size,
+        read_buf: BytesMut::with_capacity(READ_CHUNK),
+        write_buf: BytesMut::with_capacity(READ_CHUNK),
+        was_connected: false,
+    };
+    session.on_transport_open(started.into_std(), now());
+    let outcome = io.run(stream, session, commands, outbox).await;
+    (outcome, io.was_connected)
+}
+
+struct LinkIo {
+    version: codec::ProtocolVersion,
+    max_packet_size: usize,
+    read_buf: BytesMut,
+    write_buf: BytesMut,
+    was_connected: bool,
+}
+
+impl LinkIo {
+    async fn run(
+        &mut self,
+        stream: transport::Stream,
+        session: &mut Session,
+        commands: &mut mpsc::UnboundedReceiver<ClientCommand>,
+        outbox: &mut Outbox,
+    ) -> LinkOutcome {
+        let (mut reader, mut writer) = tokio::io::split(stream);
+        let sender = outbox.sender();
+        loop {
+            if let Err(error) = self.encode_transmits(session) {
+                return LinkOutcome::SessionError(error);
+            }
+            outbox.take_session_events(session);
+            if session.is_finished() && self.write_buf.is_empty() {
+                let _ = writer.shutdown().await;
+                return LinkOutcome::Ended {
+                    transport_was_open: true,
+                };
+            }
+            if self.read_buf.capacity() - self.read_buf.len() < READ_CHUNK / 4 {
+                self.read_buf.reserve(READ_CHUNK);
+            }
+            let deadline = session.poll_timeout().map(Instant::from_std);
+
+            tokio::select! {
+                read = reader.read_buf(&mut self.read_buf), if !outbox.is_congested() => {
+                    match read {
+                        Ok(0) => return LinkOutcome::Closed,
+                        Ok(_) => {
+                            if let Err(outcome) = self.decode_packets(session) {
+                                return outcome;
+                            }
+                        }
+                        Err(error) => return LinkOutcome::TransportError(transport_error(transport::TransportError::read(error))),
+                    }
+                }
+                written = writer.write(&self.write_buf), if !self.write_buf.is_empty() => {
+                    match written {
+                        Ok(0) => return LinkOutcome::Closed,
+                        Ok(n) => self.write_buf.advance(n),
+                        Err(error) => return LinkOutcome::TransportError(transport_error(transport::TransportError::write(error))),
+                    }
+                }
+                command = commands.recv(), if self.write_buf.len() < WRITE_HIGH_WATER => {
+                    if let Some(outcome) = handle_commands(command, session, commands) {
+                        return outcome;
+                    }
+                }
+                permit = sender.reserve(), if outbox.has_pending() => {
+                    if let Ok(permit) = permit {
+                        permit.send(outbox.take_batch());
+                    }
+                }
+                _ = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+                    if let Err(error) = session.handle_timeout(now()) {
+                        return session_outcome(error);
+                    }
+                }
+            }
+        }
+    }
+
+    fn encode_transmits(&mut self, session: &mut Session) -> Result<(), ClientError> {
+        let now = now();
+        while let Some(packet) = session.poll_transmit(now) {
+            codec::encode(&packet, self.version, &mut self.write_buf)
+                .map_err(|e| ClientError::new(format!("cannot encode {}: {e}", packet.cmd())))?;
+        }
+        Ok(())
+    }
+
+    fn decode_packets(&mut self, session: &mut Session) -> Result<(), LinkOutcome> {
+        let now = now();
+        loop {
+            match codec::decode(&mut self.read_buf, self.version, self.max_packet_size) {
+                Ok(Some(packet)) => {
+                    session
+                        .handle_packet(packet, now)
+                        .map_err(session_outcome)?;
+                    if session.is_connected() {
+                        self.was_connected = true;
+                    }
+                }
+                Ok(None) => return Ok(()),
+                Err(error) => {
+                    return Err(LinkOutcome::SessionError(ClientError::with_code(
+                        error.to_string(),
+                        ErrorCode::Text("ERR_MQTT_PROTOCOL".into()),
+                    )))
+                }
+            }
+        }
+    }
+}
+
+/// Applies the command just received and whatever else is already queued.
+fn handle_commands(
+    first: Option<ClientCommand>,
+    session: &mut Session,
+    commands: &mut mpsc::UnboundedReceiver<ClientCommand>,
+) -> Option<LinkOutcome> {
+    let now = now();
+    let mut next = first;
+    for _ in 0..COMMANDS_PER_TURN {
+        match next {
+            None | Some(ClientCommand::End { force: true }) => {
+                return Some(LinkOutcome::Ended {
+                    transport_was_open: true,
+                })
+            }
+            Some(ClientCommand::End { force: false }) => {
+                session.handle_command(Command::Disconnect, now)
+            }
+            Some(ClientCommand::Session(command)) => session.handle_command(command, now),
+        }
+        match commands.try_recv() {
+            Ok(command) => next = Some(command),
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
+fn session_outcome(error: SessionError) -> LinkOutcome {
+    match error {
+        SessionError::ConnectionRefused(code) => LinkOutcome::Refused(ClientError::with_code(
+            error.to_string(),
+            ErrorCode::Number(u32::from(code)),
+        )),
+        SessionError::Protocol(_) => LinkOutcome::SessionError(ClientError::with_code(
+            error.to_string(),
+            ErrorCode::Text("ERR_MQTT_PROTOCOL".into()),
+        )),
+        other => LinkOutcome::SessionError(ClientError::new(other.to_string())),
+    }
+}
+
+fn transport_error(error: transport::TransportError) -> ClientError {
+    let code = error.code().map(|c| ErrorCode::Text(c.to_string()));
+    ClientError {
+        message: error.message(),
+        code,
+    }
+}

@@ -1,0 +1,126 @@
+//! Why a session ends a network connection, and why a command failed.
+
+use std::fmt;
+
+use crate::codec::PacketId;
+
+/// A reason to close the current network connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionError {
+    /// No CONNACK within `connectTimeout`.
+    ConnackTimeout,
+    /// No answer to PINGREQ within 1.5 × keepalive.
+    KeepaliveTimeout,
+    /// CONNACK with a non-zero return code.
+    ConnectionRefused(u8),
+    /// The broker broke the protocol; the connection cannot be trusted any more.
+    Protocol(ProtocolViolation),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProtocolViolation {
+    /// Anything but CONNACK as the first packet ([MQTT-3.2.0-1]).
+    PacketBeforeConnAck(&'static str),
+    DuplicateConnAck,
+    /// A packet type a server never sends to a client.
+    ServerOnlyPacket(&'static str),
+    /// An acknowledgement for a packet id that has nothing pending.
+    UnsolicitedAck {
+        cmd: &'static str,
+        packet_id: PacketId,
+    },
+    /// An acknowledgement of the wrong kind for what is pending on that id.
+    MismatchedAck {
+        cmd: &'static str,
+        pending: &'static str,
+        packet_id: PacketId,
+    },
+    /// SUBACK with a different number of return codes than filters sent ([MQTT-3.8.4-5]).
+    SubAckCountMismatch {
+        granted: usize,
+        requested: usize,
+    },
+}
+
+impl fmt::Display for ProtocolViolation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProtocolViolation::PacketBeforeConnAck(cmd) => write!(
+                f,
+                "Protocol error: {cmd} received before CONNACK [MQTT-3.2.0-1]"
+            ),
+            ProtocolViolation::DuplicateConnAck => write!(
+                f,
+                "Protocol error: duplicate CONNACK on the same network connection"
+            ),
+            ProtocolViolation::ServerOnlyPacket(cmd) => write!(
+                f,
+                "Protocol error: a server must not send {cmd} to a client"
+            ),
+            ProtocolViolation::UnsolicitedAck { cmd, packet_id } => write!(
+                f,
+                "Protocol error: {cmd} for message id {packet_id}, which has nothing pending"
+            ),
+            ProtocolViolation::MismatchedAck {
+                cmd,
+                pending,
+                packet_id,
+            } => write!(
+                f,
+                "Protocol error: {cmd} does not answer the {pending} pending on message id {packet_id}"
+            ),
+            ProtocolViolation::SubAckCountMismatch { granted, requested } => write!(
+                f,
+                "Protocol error: suback granted {granted} reason code(s) for {requested} subscription(s) [MQTT-3.8.4-5]"
+            ),
+        }
+    }
+}
+
+impl fmt::Display for SessionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            // The exact texts MQTT.js emits.
+            SessionError::ConnackTimeout => f.write_str("connack timeout"),
+            SessionError::KeepaliveTimeout => f.write_str("Keepalive timeout"),
+            SessionError::ConnectionRefused(code) => {
+                write!(f, "Connection refused: {}", connack_reason(*code))
+            }
+            SessionError::Protocol(violation) => violation.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for SessionError {}
+
+/// MQTT 3.1.1 CONNACK return codes, worded as MQTT.js's `ReasonCodes`.
+pub fn connack_reason(code: u8) -> &'static str {
+    match code {
+        0 => "",
+        1 => "Unacceptable protocol version",
+        2 => "Identifier rejected",
+        3 => "Server unavailable",
+        4 => "Bad username or password",
+        5 => "Not authorized",
+        _ => "Unknown return code",
+    }
+}
+
+/// Why a publish, subscribe or unsubscribe did not complete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandError {
+    /// The client closed for good (or the connection dropped with a
+    /// subscribe/unsubscribe in flight) before the broker answered.
+    ConnectionClosed,
+    /// QoS 0 publish while offline with `queueQoSZero: false`.
+    NoConnection,
+}
+
+impl fmt::Display for CommandError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CommandError::ConnectionClosed => f.write_str("Connection closed"),
+            CommandError::NoConnection => f.write_str("No connection to broker"),
+        }
+    }
+}

@@ -1,0 +1,854 @@
+//! The MQTT client session as a pure state machine: no I/O, no clock reads.
+//!
+//! The connection task feeds it inputs (`on_transport_open`, `handle_packet`,
+//! `handle_command`, `handle_timeout`, `on_transport_closed`) with the current
+//! time, and drains its outputs (`poll_transmit`, `poll_event`, `poll_timeout`).
+//! It owns everything that must survive a reconnect: packet ids, the in-flight
+//! QoS 1/2 exchanges in both directions, the offline queue and the topics to
+//! resubscribe.
+
+mod error;
+mod keepalive;
+mod packet_ids;
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+pub use error::{connack_reason, CommandError, ProtocolViolation, SessionError};
+pub use keepalive::{Keepalive, KeepaliveAction};
+pub use packet_ids::PacketIdAllocator;
+
+use crate::codec::{
+    ConnAck, Connect, LastWill, Packet, PacketId, ProtocolVersion, Publish, QoS, SubAck, Subscribe,
+    SubscribeFilter, Unsubscribe,
+};
+
+/// Matches a completion event to the JS callback that asked for it; 0 = nobody waits.
+pub type Token = u64;
+
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    pub protocol: ProtocolVersion,
+    pub client_id: Bytes,
+    pub clean_session: bool,
+    pub keep_alive_secs: u16,
+    pub connect_timeout: Duration,
+    pub username: Option<Bytes>,
+    pub password: Option<Bytes>,
+    pub will: Option<LastWill>,
+    /// Re-send subscriptions after reconnecting to a broker without our session.
+    pub resubscribe: bool,
+    /// Queue QoS 0 publishes made while offline (MQTT.js `queueQoSZero`, default true).
+    pub queue_qos_zero: bool,
+    /// MQTT.js only remembers topics to resubscribe when it will reconnect (`reconnectPeriod > 0`).
+    pub auto_reconnect: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum Command {
+    Publish {
+        token: Token,
+        topic: String,
+        payload: Bytes,
+        qos: QoS,
+        retain: bool,
+    },
+    Subscribe {
+        token: Token,
+        filters: Vec<SubscribeFilter>,
+    },
+    Unsubscribe {
+        token: Token,
+        filters: Vec<String>,
+    },
+    /// End gracefully: let in-flight exchanges finish, then send DISCONNECT.
+    Disconnect,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Connected(ConnAck),
+    Message(Publish),
+    Published {
+        token: Token,
+        packet_id: Option<PacketId>,
+        result: Result<(), CommandError>,
+    },
+    Subscribed {
+        token: Token,
+        /// The filters as sent, in order (MQTT.js reports them with the granted QoS).
+        filters: Vec<SubscribeFilter>,
+        result: Result<SubAck, CommandError>,
+    },
+    Unsubscribed {
+        token: Token,
+        packet_id: PacketId,
+        result: Result<(), CommandError>,
+    },
+    /// A graceful end found nothing left in flight (MQTT.js `outgoingEmpty`).
+    OutgoingEmpty,
+    /// The broker sent DISCONNECT (only legal from MQTT 5 on; MQTT.js emits `disconnect`).
+    ServerDisconnect,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Link {
+    Offline,
+    AwaitingConnAck { deadline: Instant },
+    Connected,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PublishStage {
+    /// Made while offline or before CONNACK; never on the wire yet.
+    Unsent,
+    AwaitingPubAck,
+    AwaitingPubRec,
+    AwaitingPubComp,
+}
+
+#[derive(Debug)]
+enum Pending {
+    Publish {
+        token: Token,
+        publish: Publish,
+        stage: PublishStage,
+        order: u64,
+    },
+    Subscribe {
+        token: Token,
+        packet: Subscribe,
+    },
+    Unsubscribe {
+        token: Token,
+        packet: Unsubscribe,
+    },
+}
+
+impl Pending {
+    fn cmd(&self) -> &'static str {
+        match self {
+            Pending::Publish {
+                stage: PublishStage::AwaitingPubComp,
+                ..
+            } => "pubrel",
+            Pending::Publish { .. } => "publish",
+            Pending::Subscribe { .. } => "subscribe",
+            Pending::Unsubscribe { .. } => "unsubscribe",
+        }
+    }
+}
+
+/// What waits for the connection, in call order (MQTT.js's `queue`).
+#[derive(Debug)]
+enum Queued {
+    PublishQoS0 {
+        token: Token,
+        topic: String,
+        payload: Bytes,
+        retain: bool,
+    },
+    /// A SUBSCRIBE or UNSUBSCRIBE whose id is already allocated in `pending`.
+    Request(PacketId),
+}
+
+#[derive(Debug)]
+pub struct Session {
+    config: SessionConfig,
+    link: Link,
+    packet_ids: PacketIdAllocator,
+    pending: HashMap<PacketId, Pending>,
+    next_order: u64,
+    offline_queue: VecDeque<Queued>,
+    /// Commands waiting for a free packet id (all 65,535 in flight).
+    waiting_for_id: VecDeque<Command>,
+    /// Inbound QoS 2 publishes held until PUBREL (None once delivered).
+    incoming_qos2: HashMap<PacketId, Option<Publish>>,
+    resubscribe_topics: Vec<SubscribeFilter>,
+    has_connected_before: bool,
+    keepalive: Keepalive,
+    disconnect_requested: bool,
+    disconnect_sent: bool,
+    transmit: VecDeque<Packet>,
+    events: VecDeque<Event>,
+}
+
+impl Session {
+    pub fn new(config: SessionConfig, now: Instant) -> Self {
+        let keepalive = Keepalive::new(Duration::from_secs(u64::from(config.keep_alive_secs)), now);
+        Session {
+            config,
+            link: Link::Offline,
+            packet_ids: PacketIdAllocator::default(),
+            pending: HashMap::new(),
+            next_order: 0,
+            offline_queue: VecDeque::new(),
+            waiting_for_id: VecDeque::new(),
+            incoming_qos2: HashMap::new(),
+            resubscribe_topics: Vec::new(),
+            has_connected_before: false,
+            keepalive,
+            disconnect_requested: false,
+            disconnect_sent: false,
+            transmit: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.link == Link::Connected
+    }
+
+    /// True once the session has nothing more to do on the network: a graceful
+    /// end sent its DISCONNECT (or there was no connection to send it on).
+    pub fn is_finished(&self) -> bool {
+        self.disconnect_requested && (self.disconnect_sent || self.link == Link::Offline)
+    }
+
+    pub fn last_packet_id(&self) -> PacketId {
+        self.packet_ids.last_allocated()
+    }
+
+    /// Number of exchanges waiting for the broker (MQTT.js `outgoing`).
+    pub fn in_flight(&self) -> usize {
+        self.pending.len()
+    }
+
+    // ---- inputs ------------------------------------------------------------
+
+    /// A new network connection is up: send CONNECT and start the CONNACK clock.
+    /// `attempt_started` is when this connection attempt began (the
+    /// `connectTimeout` covers the TCP/TLS handshake too).
+    pub fn on_transport_open(&mut self, attempt_started: Instant, now: Instant) {
+        self.link = Link::AwaitingConnAck {
+            deadline: attempt_started + self.config.connect_timeout,
+        };
+        self.keepalive.restart(now);
+        self.transmit.clear();
+        self.transmit
+            .push_back(Packet::Connect(self.connect_packet()));
+    }
+
+    /// The network connection is gone, for whatever reason.
+    pub fn on_transport_closed(&mut self, _now: Instant) {
+        self.link = Link::Offline;
+        self.transmit.clear();
+        // Like MQTT.js's `_flushVolatile`: subscribe/unsubscribe already sent
+        // are not retried on the next connection; their callbacks fail.
+        let queued: Vec<PacketId> = self
+            .offline_queue
+            .iter()
+            .filter_map(|q| match q {
+                Queued::Request(id) => Some(*id),
+                Queued::PublishQoS0 { .. } => None,
+            })
+            .collect();
+        let sent_requests: Vec<PacketId> = self
+            .pending
+            .iter()
+            .filter(|(id, p)| {
+                matches!(p, Pending::Subscribe { .. } | Pending::Unsubscribe { .. })
+                    && !queued.contains(id)
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for id in sent_requests {
+            self.fail_pending(id, CommandError::ConnectionClosed);
+        }
+        self.admit_waiting_commands();
+    }
+
+    /// The client is closing for good: every callback still waiting fails.
+    pub fn shutdown(&mut self) {
+        self.link = Link::Offline;
+        self.transmit.clear();
+        let mut ids: Vec<PacketId> = self.pending.keys().copied().collect();
+        ids.sort_by_key(|id| self.order_of(*id));
+        for id in ids {
+            self.fail_pending(id, CommandError::ConnectionClosed);
+        }
+        for queued in std::mem::take(&mut self.offline_queue) {
+            if let Queued::PublishQoS0 { token, .. } = queued {
+                self.events.push_back(Event::Published {
+                    token,
+                    packet_id: None,
+                    result: Err(CommandError::ConnectionClosed),
+                });
+            }
+        }
+        for command in std::mem::take(&mut self.waiting_for_id) {
+            self.fail_command(command, CommandError::ConnectionClosed);
+        }
+    }
+
+    pub fn handle_command(&mut self, command: Command, _now: Instant) {
+        if let Command::Disconnect = command {
+            self.disconnect_requested = true;
+            self.maybe_finish_disconnect();
+            return;
+        }
+        if !self.waiting_for_id.is_empty() {
+            // Keep call order: nothing overtakes a command already waiting.
+            self.waiting_for_id.push_back(command);
+            return;
+        }
+        if let Err(command) = self.start_command(command) {
+            self.waiting_for_id.push_back(command);
+        }
+    }
+
+    pub fn handle_packet(&mut self, packet: Packet, now: Instant) -> Result<(), SessionError> {
+        self.keepalive.on_packet_received(now);
+        if let Link::AwaitingConnAck { .. } = self.link {
+            return match packet {
+                Packet::ConnAck(connack) => self.handle_connack(connack),
+                other => Err(SessionError::Protocol(
+                    ProtocolViolation::PacketBeforeConnAck(other.cmd()),
+                )),
+            };
+        }
+        match packet {
+            Packet::ConnAck(_) => Err(SessionError::Protocol(ProtocolViolation::DuplicateConnAck)),
+            Packet::Publish(publish) => {
+                self.handle_incoming_publish(publish);
+                Ok(())
+            }
+            Packet::PubAck(id) => self.complete_publish(id, "puback", PublishStage::AwaitingPubAck),
+            Packet::PubRec(id) => self.handle_pubrec(id),
+            Packet::PubComp(id) => {
+                self.complete_publish(id, "pubcomp", PublishStage::AwaitingPubComp)
+            }
+            Packet::PubRel(id) => {
+                if let Some(Some(publish)) = self.incoming_qos2.remove(&id) {
+                    self.events.push_back(Event::Message(publish));
+                }
+                self.transmit.push_back(Packet::PubComp(id));
+                Ok(())
+            }
+            Packet::SubAck(suback) => self.handle_suback(suback),
+            Packet::UnsubAck(id) => self.handle_unsuback(id),
+            Packet::PingResp => Ok(()),
+            Packet::Disconnect => {
+                self.events.push_back(Event::ServerDisconnect);
+                Ok(())
+            }
+            other @ (Packet::Connect(_)
+            | Packet::Subscribe(_)
+            | Packet::Unsubscribe(_)
+            | Packet::PingReq) => Err(SessionError::Protocol(ProtocolViolation::ServerOnlyPacket(
+                other.cmd(),
+            ))),
+        }
+    }
+
+    pub fn handle_timeout(&mut self, now: Instant) -> Result<(), SessionError> {
+        match self.link {
+            Link::AwaitingConnAck { deadline } if now >= deadline => {
+                Err(SessionError::ConnackTimeout)
+            }
+            Link::Connected => match self.keepalive.poll(now) {
+                KeepaliveAction::SendPing => {
+                    self.keepalive.on_ping_sent(now);
+                    self.transmit.push_back(Packet::PingReq);
+                    Ok(())
+                }
+                KeepaliveAction::TimedOut => Err(SessionError::KeepaliveTimeout),
+                KeepaliveAction::Nothing => Ok(()),
+            },
+            _ => Ok(()),
+        }
+    }
+
+    // ---- outputs -----------------------------------------------------------
+
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<Packet> {
+        let packet = self.transmit.pop_front()?;
+        if matches!(packet, Packet::Disconnect) {
+            self.disconnect_sent = true;
+        }
+        self.keepalive.on_packet_sent(now);
+        Some(packet)
+    }
+
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.link {
+            Link::AwaitingConnAck { deadline } => Some(deadline),
+            Link::Connected => self.keepalive.deadline(),
+            Link::Offline => None,
+        }
+    }
+
+    // ---- internals ---------------------------------------------------------
+
+    fn connect_packet(&self) -> Connect {
+        Connect {
+            protocol: self.config.protocol,
+            clean_session: self.config.clean_session,
+            keep_alive: self.config.keep_alive_secs,
+            client_id: self.config.client_id.clone(),
+            will: self.config.will.clone(),
+            username: self.config.username.clone(),
+            password: self.config.password.clone(),
+        }
+    }
+
+    fn session_resumed(&self, connack: &ConnAck) -> bool {
+        // MQTT 3.1 has no session-present flag: a non-clean session is assumed kept.
+        !self.config.clean_session
+            && (self.config.protocol == ProtocolVersion::V31 || connack.session_present)
+    }
+
+    fn handle_connack(&mut self, connack: ConnAck) -> Result<(), SessionError> {
+        if connack.return_code != 0 {
+            return Err(SessionError::ConnectionRefused(connack.return_code));
+        }
+        self.link = Link::Connected;
+        let resumed = self.session_resumed(&connack);
+        if !resumed {
+            self.incoming_qos2.clear();
+        }
+        self.resend_in_flight(resumed);
+        self.events.push_back(Event::Connected(connack));
+        self.flush_offline_queue();
+        if self.has_connected_before && !resumed && self.config.resubscribe {
+            self.queue_resubscribe();
+        }
+        self.has_connected_before = true;
+        self.admit_waiting_commands();
+        self.maybe_finish_disconnect();
+        Ok(())
+    }
+
+    /// Replays unacknowledged publishes in their original order: with DUP=1
+    /// when the broker kept our session ([MQTT-4.4.0-1]); as new messages
+    /// (DUP=0) when it did not, so that nothing is lost. A message whose
+    /// PUBREC arrived goes on with PUBREL either way.
+    fn resend_in_flight(&mut self, resumed: bool) {
+        let mut publishes: Vec<(u64, PacketId)> = self
+            .pending
+            .iter()
+            .filter_map(|(id, p)| match p {
+                Pending::Publish { order, .. } => Some((*order, *id)),
+                _ => None,
+            })
+            .collect();
+        publishes.sort_unstable();
+        for (_, id) in publishes {
+            let Some(Pending::Publish { publish, stage, .. }) = self.pending.get_mut(&id) else {
+                continue;
+            };
+            match *stage {
+                PublishStage::AwaitingPubComp => self.transmit.push_back(Packet::PubRel(id)),
+                PublishStage::Unsent => {
+                    *stage = awaiting_stage(publish.qos);
+                    publish.dup = false;
+                    self.transmit.push_back(Packet::Publish(publish.clone()));
+                }
+                PublishStage::AwaitingPubAck | PublishStage::AwaitingPubRec => {
+                    *stage = awaiting_stage(publish.qos);
+                    publish.dup = resumed;
+                    self.transmit.push_back(Packet::Publish(publish.clone()));
+                }
+            }
+        }
+    }
+
+    fn flush_offline_queue(&mut self) {
+        while let Some(queued) = self.offline_queue.pop_front() {
+            match queued {
+                Queued::PublishQoS0 {
+                    token,
+                    topic,
+                    payload,
+                    retain,
+                } => self.send_qos0(token, topic, payload, retain),
+                Queued::Request(id) => match self.pending.get(&id) {
+                    Some(Pending::Subscribe { packet, .. }) => {
+                        self.transmit.push_back(Packet::Subscribe(packet.clone()))
+                    }
+                    Some(Pending::Unsubscribe { packet, .. }) => {
+                        self.transmit.push_back(Packet::Unsubscribe(packet.clone()))
+                    }
+                    _ => {}
+                },
+            }
+        }
+    }
+
+    fn queue_resubscribe(&mut self) {
+        if self.resubscribe_topics.is_empty() {
+            return;
+        }
+        let filters = self.resubscribe_topics.clone();
+        if let Err(command) = self.start_command(Command::Subscribe { token: 0, filters }) {
+            self.waiting_for_id.push_back(command);
+        }
+    }
+
+    /// Starts a command, or hands it back when no packet id is free.
+    fn start_command(&mut self, command: Command) -> Result<(), Command> {
+        match command {
+            Command::Publish {
+                token,
+                topic,
+                payload,
+                qos: QoS::AtMostOnce,
+                retain,
+            } => {
+                if self.is_connected() {
+                    self.send_qos0(token, topic, payload, retain);
+                } else if self.config.queue_qos_zero {
+                    self.offline_queue.push_back(Queued::PublishQoS0 {
+                        token,
+                        topic,
+                        payload,
+                        retain,
+                    });
+                } else {
+                    self.events.push_back(Event::Published {
+                        token,
+                        packet_id: None,
+                        result: Err(CommandError::NoConnection),
+                    });
+                }
+                Ok(())
+            }
+            Command::Publish {
+                token,
+                topic,
+                payload,
+                qos,
+                retain,
+            } => {
+                let Some(id) = self.packet_ids.allocate() else {
+                    return Err(Command::Publish {
+                        token,
+                        topic,
+                        payload,
+                        qos,
+                        retain,
+                    });
+                };
+                let publish = Publish {
+                    dup: false,
+                    qos,
+                    retain,
+                    topic,
+                    packet_id: Some(id),
+                    payload,
+                };
+                let stage = if self.is_connected() {
+                    self.transmit.push_back(Packet::Publish(publish.clone()));
+                    awaiting_stage(qos)
+                } else {
+                    PublishStage::Unsent
+                };
+                let order = self.next_order();
+                self.pending.insert(
+                    id,
+                    Pending::Publish {
+                        token,
+                        publish,
+                        stage,
+                        order,
+                    },
+                );
+                Ok(())
+            }
+            Command::Subscribe { token, filters } => {
+                let Some(id) = self.packet_ids.allocate() else {
+                    return Err(Command::Subscribe { token, filters });
+                };
+                if self.config.resubscribe && self.config.auto_reconnect {
+                    self.remember_subscriptions(&filters);
+                }
+                let packet = Subscribe {
+                    packet_id: id,
+                    filters,
+                };
+                self.send_or_queue_request(id, Packet::Subscribe(packet.clone()));
+                self.pending
+                    .insert(id, Pending::Subscribe { token, packet });
+                Ok(())
+            }
+            Command::Unsubscribe { token, filters } => {
+                let Some(id) = self.packet_ids.allocate() else {
+                    return Err(Command::Unsubscribe { token, filters });
+                };
+                if self.config.resubscribe {
+                    self.resubscribe_topics
+                        .retain(|s| !filters.contains(&s.filter));
+                }
+                let packet = Unsubscribe {
+                    packet_id: id,
+                    filters,
+                };
+                self.send_or_queue_request(id, Packet::Unsubscribe(packet.clone()));
+                self.pending
+                    .insert(id, Pending::Unsubscribe { token, packet });
+                Ok(())
+            }
+            Command::Disconnect => Ok(()),
+        }
+    }
+
+    fn send_or_queue_request(&mut self, id: PacketId, packet: Packet) {
+        if self.is_connected() {
+            self.transmit.push_back(packet);
+        } else {
+            self.offline_queue.push_back(Queued::Request(id));
+        }
+    }
+
+    fn remember_subscriptions(&mut self, filters: &[SubscribeFilter]) {
+        for filter in filters {
+            match self
+                .resubscribe_topics
+                .iter_mut()
+                .find(|s| s.filter == filter.filter)
+            {
+                Some(existing) => existing.qos = filter.qos,
+                None => self.resubscribe_topics.push(filter.clone()),
+            }
+        }
+    }
+
+    fn send_qos0(&mut self, token: Token, topic: String, payload: Bytes, retain: bool) {
+        self.transmit.push_back(Packet::Publish(Publish {
+            dup: false,
+            qos: QoS::AtMostOnce,
+            retain,
+            topic,
+            packet_id: None,
+            payload,
+        }));
+        self.events.push_back(Event::Published {
+            token,
+            packet_id: None,
+            result: Ok(()),
+        });
+    }
+
+    fn next_order(&mut self) -> u64 {
+        self.next_order += 1;
+        self.next_order
+    }
+
+    fn order_of(&self, id: PacketId) -> u64 {
+        match self.pending.get(&id) {
+            Some(Pending::Publish { order, .. }) => *order,
+            _ => 0,
+        }
+    }
+
+    fn handle_incoming_publish(&mut self, publish: Publish) {
+        match (publish.qos, publish.packet_id) {
+            (QoS::AtLeastOnce, Some(id)) => {
+                self.events.push_back(Event::Message(publish));
+                self.transmit.push_back(Packet::PubAck(id));
+            }
+            (QoS::ExactlyOnce, Some(id)) => {
+                // A resend of an id we hold is the same message: answer, do not store twice.
+                self.incoming_qos2.entry(id).or_insert(Some(publish));
+                self.transmit.push_back(Packet::PubRec(id));
+            }
+            _ => self.events.push_back(Event::Message(publish)),
+        }
+    }
+
+    fn ack_mismatch(&self, id: PacketId, cmd: &'static str) -> SessionError {
+        SessionError::Protocol(match self.pending.get(&id) {
+            None => ProtocolViolation::UnsolicitedAck { cmd, packet_id: id },
+            Some(pending) => ProtocolViolation::MismatchedAck {
+                cmd,
+                pending: pending.cmd(),
+                packet_id: id,
+            },
+        })
+    }
+
+    fn complete_publish(
+        &mut self,
+        id: PacketId,
+        cmd: &'static str,
+        expected: PublishStage,
+    ) -> Result<(), SessionError> {
+        match self.pending.get(&id) {
+            Some(Pending::Publish { stage, .. }) if *stage == expected => {
+                if let Some(Pending::Publish { token, .. }) = self.pending.remove(&id) {
+                    self.release_id(id);
+                    self.events.push_back(Event::Published {
+                        token,
+                        packet_id: Some(id),
+                        result: Ok(()),
+                    });
+                }
+                self.after_ack();
+                Ok(())
+            }
+            _ => Err(self.ack_mismatch(id, cmd)),
+        }
+    }
+
+    fn handle_pubrec(&mut self, id: PacketId) -> Result<(), SessionError> {
+        match self.pending.get_mut(&id) {
+            Some(Pending::Publish { stage, .. })
+                if matches!(
+                    *stage,
+                    PublishStage::AwaitingPubRec | PublishStage::AwaitingPubComp
+                ) =>
+            {
+                // A repeated PUBREC (after our resend) is answered again.
+                *stage = PublishStage::AwaitingPubComp;
+                self.transmit.push_back(Packet::PubRel(id));
+                Ok(())
+            }
+            _ => Err(self.ack_mismatch(id, "pubrec")),
+        }
+    }
+
+    fn handle_suback(&mut self, suback: SubAck) -> Result<(), SessionError> {
+        let id = suback.packet_id;
+        let requested = match self.pending.get(&id) {
+            Some(Pending::Subscribe { packet, .. }) => packet.filters.len(),
+            _ => return Err(self.ack_mismatch(id, "suback")),
+        };
+        if suback.return_codes.len() != requested {
+            return Err(SessionError::Protocol(
+                ProtocolViolation::SubAckCountMismatch {
+                    granted: suback.return_codes.len(),
+                    requested,
+                },
+            ));
+        }
+        if let Some(Pending::Subscribe { token, packet }) = self.pending.remove(&id) {
+            self.release_id(id);
+            for (filter, code) in packet.filters.iter().zip(&suback.return_codes) {
+                if code & 0x80 != 0 {
+                    self.resubscribe_topics
+                        .retain(|s| s.filter != filter.filter);
+                }
+            }
+            self.events.push_back(Event::Subscribed {
+                token,
+                filters: packet.filters,
+                result: Ok(suback),
+            });
+        }
+        self.after_ack();
+        Ok(())
+    }
+
+    fn handle_unsuback(&mut self, id: PacketId) -> Result<(), SessionError> {
+        match self.pending.remove(&id) {
+            Some(Pending::Unsubscribe { token, .. }) => {
+                self.release_id(id);
+                self.events.push_back(Event::Unsubscribed {
+                    token,
+                    packet_id: id,
+                    result: Ok(()),
+                });
+                self.after_ack();
+                Ok(())
+            }
+            Some(other) => {
+                self.pending.insert(id, other);
+                Err(self.ack_mismatch(id, "unsuback"))
+            }
+            None => Err(self.ack_mismatch(id, "unsuback")),
+        }
+    }
+
+    fn after_ack(&mut self) {
+        self.admit_waiting_commands();
+        self.maybe_finish_disconnect();
+    }
+
+    fn release_id(&mut self, id: PacketId) {
+        self.packet_ids.release(id);
+    }
+
+    /// Commands that waited for a packet id go out, in order, while ids last.
+    fn admit_waiting_commands(&mut self) {
+        while let Some(command) = self.waiting_for_id.pop_front() {
+            if let Err(command) = self.start_command(command) {
+                self.waiting_for_id.push_front(command);
+                break;
+            }
+        }
+    }
+
+    fn maybe_finish_disconnect(&mut self) {
+        if !self.disconnect_requested || self.disconnect_sent {
+            return;
+        }
+        if self.is_connected() && self.pending.is_empty() && self.waiting_for_id.is_empty() {
+            self.events.push_back(Event::OutgoingEmpty);
+            self.transmit.push_back(Packet::Disconnect);
+        }
+    }
+
+    fn fail_pending(&mut self, id: PacketId, error: CommandError) {
+        let Some(pending) = self.pending.remove(&id) else {
+            return;
+        };
+        self.release_id(id);
+        self.offline_queue
+            .retain(|q| !matches!(q, Queued::Request(queued) if *queued == id));
+        self.events.push_back(match pending {
+            Pending::Publish { token, .. } => Event::Published {
+                token,
+                packet_id: Some(id),
+                result: Err(error),
+            },
+            Pending::Subscribe { token, packet } => Event::Subscribed {
+                token,
+                filters: packet.filters,
+                result: Err(error),
+            },
+            Pending::Unsubscribe { token, .. } => Event::Unsubscribed {
+                token,
+                packet_id: id,
+                result: Err(error),
+            },
+        });
+    }
+
+    fn fail_command(&mut self, command: Command, error: CommandError) {
+        let event = match command {
+            Command::Publish { token, .. } => Event::Published {
+                token,
+                packet_id: None,
+                result: Err(error),
+            },
+            Command::Subscribe { token, filters } => Event::Subscribed {
+                token,
+                filters,
+                result: Err(error),
+            },
+            Command::Unsubscribe { token, .. } => Event::Unsubscribed {
+                token,
+                packet_id: 0,
+                result: Err(error),
+            },
+            Command::Disconnect => return,
+        };
+        self.events.push_back(event);
+    }
+}
+
+fn awaiting_stage(qos: QoS) -> PublishStage {
+    match qos {
+        QoS::ExactlyOnce => PublishStage::AwaitingPubRec,
+        _ => PublishStage::AwaitingPubAck,
+    }
+}
+
+#[cfg(test)]
+mod tests;

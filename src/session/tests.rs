@@ -1,0 +1,590 @@
+//! Scripted session scenarios with explicit timestamps.
+
+use super::*;
+
+const SECOND: Duration = Duration::from_secs(1);
+
+fn config() -> SessionConfig {
+    SessionConfig {
+        protocol: ProtocolVersion::V311,
+        client_id: Bytes::from_static(b"tester"),
+        clean_session: true,
+        keep_alive_secs: 10,
+        connect_timeout: 30 * SECOND,
+        username: None,
+        password: None,
+        will: None,
+        resubscribe: true,
+        queue_qos_zero: true,
+        auto_reconnect: true,
+    }
+}
+
+fn transmitted(session: &mut Session, now: Instant) -> Vec<Packet> {
+    std::iter::from_fn(|| session.poll_transmit(now)).collect()
+}
+
+fn events(session: &mut Session) -> Vec<Event> {
+    std::iter::from_fn(|| session.poll_event()).collect()
+}
+
+fn connack(session_present: bool) -> Packet {
+    Packet::ConnAck(ConnAck {
+        session_present,
+        return_code: 0,
+    })
+}
+
+fn publish(topic: &str, qos: QoS, token: Token) -> Command {
+    Command::Publish {
+        token,
+        topic: topic.into(),
+        payload: Bytes::from_static(b"payload"),
+        qos,
+        retain: false,
+    }
+}
+
+fn connected(config: SessionConfig, t0: Instant) -> Session {
+    let mut session = Session::new(config, t0);
+    session.on_transport_open(t0, t0);
+    assert!(matches!(
+        transmitted(&mut session, t0)[..],
+        [Packet::Connect(_)]
+    ));
+    session.handle_packet(connack(false), t0).unwrap();
+    events(&mut session);
+    session
+}
+
+fn sent_publish(packets: &[Packet]) -> Vec<(Option<PacketId>, bool)> {
+    packets
+        .iter()
+        .filter_map(|p| match p {
+            Packet::Publish(p) => Some((p.packet_id, p.dup)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn connect_packet_carries_the_configured_options() {
+    let t0 = Instant::now();
+    let mut session = Session::new(
+        SessionConfig {
+            clean_session: false,
+            keep_alive_secs: 42,
+            username: Some(Bytes::from_static(b"u")),
+            ..config()
+        },
+        t0,
+    );
+    session.on_transport_open(t0, t0);
+    match session.poll_transmit(t0) {
+        Some(Packet::Connect(connect)) => {
+            assert!(!connect.clean_session);
+            assert_eq!(connect.keep_alive, 42);
+            assert_eq!(connect.client_id, Bytes::from_static(b"tester"));
+            assert_eq!(connect.username, Some(Bytes::from_static(b"u")));
+        }
+        other => panic!("expected CONNECT, got {other:?}"),
+    }
+}
+
+#[test]
+fn connack_accepted_emits_connected() {
+    let t0 = Instant::now();
+    let mut session = Session::new(config(), t0);
+    session.on_transport_open(t0, t0);
+    transmitted(&mut session, t0);
+    session.handle_packet(connack(false), t0).unwrap();
+    assert!(session.is_connected());
+    assert_eq!(
+        events(&mut session),
+        vec![Event::Connected(ConnAck {
+            session_present: false,
+            return_code: 0
+        })]
+    );
+}
+
+#[test]
+fn connack_refused_is_an_error_with_the_return_code() {
+    let t0 = Instant::now();
+    let mut session = Session::new(config(), t0);
+    session.on_transport_open(t0, t0);
+    let refused = Packet::ConnAck(ConnAck {
+        session_present: false,
+        return_code: 5,
+    });
+    let err = session.handle_packet(refused, t0).unwrap_err();
+    assert_eq!(err, SessionError::ConnectionRefused(5));
+    assert_eq!(err.to_string(), "Connection refused: Not authorized");
+}
+
+#[test]
+fn no_connack_within_connect_timeout_is_a_connack_timeout() {
+    let t0 = Instant::now();
+    let mut session = Session::new(config(), t0);
+    session.on_transport_open(t0, t0 + SECOND);
+    assert_eq!(session.poll_timeout(), Some(t0 + 30 * SECOND));
+    assert!(session.handle_timeout(t0 + 29 * SECOND).is_ok());
+    assert_eq!(
+        session.handle_timeout(t0 + 30 * SECOND),
+        Err(SessionError::ConnackTimeout)
+    );
+}
+
+#[test]
+fn a_packet_before_connack_is_a_protocol_violation() {
+    let t0 = Instant::now();
+    let mut session = Session::new(config(), t0);
+    session.on_transport_open(t0, t0);
+    let err = session.handle_packet(Packet::PubAck(1), t0).unwrap_err();
+    assert!(err.to_string().contains("[MQTT-3.2.0-1]"));
+}
+
+#[test]
+fn a_second_connack_is_a_protocol_violation() {
+    let t0 = Instant::now();
+    let mut session = connected(config(), t0);
+    assert_eq!(
+        session.handle_packet(connack(false), t0),
+        Err(SessionError::Protocol(ProtocolViolation::DuplicateConnAck))
+    );
+}
+
+#[test]
+fn qos0_publish_completes_when_handed_to_the_network() {
+    let t0 = Instant::now();
+    let mut session = connected(config(), t0);
+    session.handle_command(publish("a", QoS::AtMostOnce, 7), t0);
+    assert_eq!(
+        sent_publish(&transmitted(&mut session, t0)),
+        vec![(None, false)]
+    );
+    assert_eq!(
+        events(&mut session),
+        vec![Event::Published {
+            token: 7,
+            packet_id: None,
+            result: Ok(())
+        }]
+    );
+}
+
+#[test]
+fn qos1_publish_completes_on_puback_and_frees_its_id() {
+    let t0 = Instant::now();
+    let mut session = connected(config(), t0);
+    session.handle_command(publish("a", QoS::AtLeastOnce, 1), t0);
+    assert_eq!(
+        sent_publish(&transmitted(&mut session, t0)),
+        vec![(Some(1), false)]
+    );
+    assert!(events(&mut session).is_empty());
+    session.handle_packet(Packet::PubAck(1), t0).unwrap();
+    assert_eq!(
+        events(&mut session),
+        vec![Event::Published {
+            token: 1,
+            packet_id: Some(1),
+            result: Ok(())
+        }]
+    );
+    assert_eq!(session.in_flight(), 0);
+}
+
+#[test]
+fn qos2_publish_goes_through_pubrec_pubrel_pubcomp() {
+    let t0 = Instant::now();
+    let mut session = connected(config(), t0);
+    session.handle_command(publish("a", QoS::ExactlyOnce, 3), t0);
+    transmitted(&mut session, t0);
+    session.handle_packet(Packet::PubRec(1), t0).unwrap();
+    assert_eq!(transmitted(&mut session, t0), vec![Packet::PubRel(1)]);
+    assert!(events(&mut session).is_empty());
+    session.handle_packet(Packet::PubComp(1), t0).unwrap();
+    assert!(matches!(
+        events(&mut session)[..],
+        [Event::Published {
+            token: 3,
+            result: Ok(()),
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn puback_for_a_qos2_publish_is_a_mismatched_ack() {
+    let t0 = Instant::now();
+    let mut session = connected(config(), t0);
+    session.handle_command(publish("a", QoS::ExactlyOnce, 3), t0);
+    let err = session.handle_packet(Packet::PubAck(1), t0).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Protocol error: puback does not answer the publish pending on message id 1"
+    );
+}
+
+#[test]
+fn an_ack_for_nothing_pending_is_unsolicited() {
+    let t0 = Instant::now();
+    let mut session = connected(config(), t0);
+    assert!(matches!(
+        session.handle_packet(Packet::PubComp(9), t0),
+        Err(SessionError::Protocol(
+            ProtocolViolation::UnsolicitedAck { .. }
+        ))
+    ));
+}
+
+#[test]
+fn inbound_qos1_is_delivered_and_acknowledged() {
+    let t0 = Instant::now();
+    let mut session = connected(config(), t0);
+    let incoming = Publish {
+        dup: false,
+        qos: QoS::AtLeastOnce,
+        retain: false,
+        topic: "t".into(),
+        packet_id: Some(5),
+        payload: Bytes::from_static(b"x"),
+    };
+    session
+        .handle_packet(Packet::Publish(incoming.clone()), t0)
+        .unwrap();
+    assert_eq!(events(&mut session), vec![Event::Message(incoming)]);
+    assert_eq!(transmitted(&mut session, t0), vec![Packet::PubAck(5)]);
+}
+
+#[test]
+fn inbound_qos2_is_delivered_exactly_once_on_pubrel_even_when_resent() {
+    let t0 = Instant::now();
+    let mut session = connected(config(), t0);
+    let incoming = Publish {
+        dup: false,
+        qos: QoS::ExactlyOnce,
+        retain: false,
+        topic: "t".into(),
+        packet_id: Some(9),
+        payload: Bytes::from_static(b"x"),
+    };
+    session
+        .handle_packet(Packet::Publish(incoming.clone()), t0)
+        .unwrap();
+    let resent = Publish {
+        dup: true,
+        ..incoming.clone()
+    };
+    session.handle_packet(Packet::Publish(resent), t0).unwrap();
+    assert!(events(&mut session).is_empty());
+    assert_eq!(
+        transmitted(&mut session, t0),
+        vec![Packet::PubRec(9), Packet::PubRec(9)]
+    );
+    session.handle_packet(Packet::PubRel(9), t0).unwrap();
+    session.handle_packet(Packet::PubRel(9), t0).unwrap();
+    assert_eq!(events(&mut session), vec![Event::Message(incoming)]);
+    assert_eq!(
+        transmitted(&mut session, t0),
+        vec![Packet::PubComp(9), Packet::PubComp(9)]
+    );
+}
+
+#[test]
+fn subscribe_completes_with_the_suback_and_the_filters_sent() {
+    let t0 = Instant::now();
+    let mut session = connected(config(), t0);
+    let filters = vec![SubscribeFilter {
+        filter: "a/#".into(),
+        qos: QoS::AtLeastOnce,
+    }];
+    session.handle_command(
+        Command::Subscribe {
+            token: 4,
+            filters: filters.clone(),
+        },
+        t0,
+    );
+    assert!(matches!(
+        transmitted(&mut session, t0)[..],
+        [Packet::Subscribe(_)]
+    ));
+    let suback = SubAck {
+        packet_id: 1,
+        return_codes: vec![1],
+    };
+    session
+        .handle_packet(Packet::SubAck(suback.clone()), t0)
+        .unwrap();
+    assert_eq!(
+        events(&mut session),
+        vec![Event::Subscribed {
+            token: 4,
+            filters,
+            result: Ok(suback)
+        }]
+    );
+}
+
+#[test]
+fn suback_with_the_wrong_number_of_codes_is_a_violation() {
+    let t0 = Instant::now();
+    let mut session = connected(config(), t0);
+    session.handle_command(
+        Command::Subscribe {
+            token: 4,
+            filters: vec![SubscribeFilter {
+                filter: "a".into(),
+                qos: QoS::AtMostOnce,
+            }],
+        },
+        t0,
+    );
+    let suback = SubAck {
+        packet_id: 1,
+        return_codes: vec![0, 0],
+    };
+    assert!(session.handle_packet(Packet::SubAck(suback), t0).is_err());
+}
+
+#[test]
+fn publishes_made_offline_are_sent_after_connack_in_call_order() {
+    let t0 = Instant::now();
+    let mut session = Session::new(config(), t0);
+    session.handle_command(publish("q0", QoS::AtMostOnce, 1), t0);
+    session.handle_command(publish("q1", QoS::AtLeastOnce, 2), t0);
+    session.on_transport_open(t0, t0);
+    transmitted(&mut session, t0);
+    session.handle_packet(connack(false), t0).unwrap();
+    let sent = transmitted(&mut session, t0);
+    // MQTT.js order: stored QoS>0 messages first, then the offline queue.
+    assert_eq!(sent_publish(&sent), vec![(Some(1), false), (None, false)]);
+    assert!(matches!(events(&mut session)[0], Event::Connected(_)));
+}
+
+#[test]
+fn qos0_offline_without_queueing_fails_at_once() {
+    let t0 = Instant::now();
+    let mut session = Session::new(
+        SessionConfig {
+            queue_qos_zero: false,
+            ..config()
+        },
+        t0,
+    );
+    session.handle_command(publish("q0", QoS::AtMostOnce, 1), t0);
+    assert_eq!(
+        events(&mut session),
+        vec![Event::Published {
+            token: 1,
+            packet_id: None,
+            result: Err(CommandError::NoConnection)
+        }]
+    );
+}
+
+#[test]
+fn resumed_session_resends_unacked_publishes_with_dup_and_pubrel_in_order() {
+    let t0 = Instant::now();
+    let mut session = connected(
+        SessionConfig {
+            clean_session: false,
+            ..config()
+        },
+        t0,
+    );
+    session.handle_command(publish("a", QoS::AtLeastOnce, 1), t0);
+    session.handle_command(publish("b", QoS::ExactlyOnce, 2), t0);
+    session.handle_command(publish("c", QoS::AtLeastOnce, 3), t0);
+    transmitted(&mut session, t0);
+    session.handle_packet(Packet::PubRec(2), t0).unwrap();
+    transmitted(&mut session, t0);
+    session.on_transport_closed(t0);
+
+    session.on_transport_open(t0, t0);
+    transmitted(&mut session, t0);
+    session.handle_packet(connack(true), t0).unwrap();
+    assert_eq!(
+        transmitted(&mut session, t0),
+        vec![
+            Packet::Publish(Publish {
+                dup: true,
+                qos: QoS::AtLeastOnce,
+                retain: false,
+                topic: "a".into(),
+                packet_id: Some(1),
+                payload: Bytes::from_static(b"payload"),
+            }),
+            Packet::PubRel(2),
+            Packet::Publish(Publish {
+                dup: true,
+                qos: QoS::AtLeastOnce,
+                retain: false,
+                topic: "c".into(),
+                packet_id: Some(3),
+                payload: Bytes::from_static(b"payload"),
+            }),
+        ]
+    );
+}
+
+#[test]
+fn a_clean_session_republishes_unacked_messages_as_new_without_dup() {
+    let t0 = Instant::now();
+    let mut session = connected(config(), t0);
+    session.handle_command(publish("a", QoS::AtLeastOnce, 1), t0);
+    transmitted(&mut session, t0);
+    session.on_transport_closed(t0);
+    session.on_transport_open(t0, t0);
+    transmitted(&mut session, t0);
+    session.handle_packet(connack(false), t0).unwrap();
+    assert_eq!(
+        sent_publish(&transmitted(&mut session, t0)),
+        vec![(Some(1), false)]
+    );
+}
+
+#[test]
+fn subscriptions_are_resent_after_reconnecting_without_a_session() {
+    let t0 = Instant::now();
+    let mut session = connected(config(), t0);
+    session.handle_command(
+        Command::Subscribe {
+            token: 1,
+            filters: vec![SubscribeFilter {
+                filter: "x/+".into(),
+                qos: QoS::AtLeastOnce,
+            }],
+        },
+        t0,
+    );
+    transmitted(&mut session, t0);
+    session
+        .handle_packet(
+            Packet::SubAck(SubAck {
+                packet_id: 1,
+                return_codes: vec![1],
+            }),
+            t0,
+        )
+        .unwrap();
+    session.on_transport_closed(t0);
+    session.on_transport_open(t0, t0);
+    transmitted(&mut session, t0);
+    session.handle_packet(connack(false), t0).unwrap();
+    match &transmitted(&mut session, t0)[..] {
+        [Packet::Subscribe(subscribe)] => {
+            assert_eq!(subscribe.filters[0].filter, "x/+");
+            assert_eq!(subscribe.filters[0].qos, QoS::AtLeastOnce);
+        }
+        other => panic!("expected a resubscribe, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_in_flight_subscribe_fails_when_the_connection_drops() {
+    let t0 = Instant::now();
+    let mut session = connected(config(), t0);
+    session.handle_command(
+        Command::Subscribe {
+            token: 8,
+            filters: vec![SubscribeFilter {
+                filter: "x".into(),
+                qos: QoS::AtMostOnce,
+            }],
+        },
+        t0,
+    );
+    transmitted(&mut session, t0);
+    session.on_transport_closed(t0);
+    assert!(matches!(
+        events(&mut session)[..],
+        [Event::Subscribed {
+            token: 8,
+            result: Err(CommandError::ConnectionClosed),
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn more_than_65535_publishes_wait_for_a_free_id_and_never_reuse_one() {
+    let t0 = Instant::now();
+    let mut session = connected(config(), t0);
+    for token in 1..=65_537 {
+        session.handle_command(publish("a", QoS::AtLeastOnce, token), t0);
+    }
+    let first = sent_publish(&transmitted(&mut session, t0));
+    assert_eq!(first.len(), 65_535);
+    session.handle_packet(Packet::PubAck(10), t0).unwrap();
+    session.handle_packet(Packet::PubAck(20), t0).unwrap();
+    let next = sent_publish(&transmitted(&mut session, t0));
+    assert_eq!(next, vec![(Some(10), false), (Some(20), false)]);
+}
+
+#[test]
+fn keepalive_sends_a_ping_and_times_out_without_an_answer() {
+    let t0 = Instant::now();
+    let mut session = connected(config(), t0);
+    assert_eq!(session.poll_timeout(), Some(t0 + 10 * SECOND));
+    session.handle_timeout(t0 + 10 * SECOND).unwrap();
+    assert_eq!(
+        transmitted(&mut session, t0 + 10 * SECOND),
+        vec![Packet::PingReq]
+    );
+    assert_eq!(
+        session.handle_timeout(t0 + 15 * SECOND),
+        Err(SessionError::KeepaliveTimeout)
+    );
+}
+
+#[test]
+fn pingresp_keeps_the_connection_alive() {
+    let t0 = Instant::now();
+    let mut session = connected(config(), t0);
+    session.handle_timeout(t0 + 10 * SECOND).unwrap();
+    transmitted(&mut session, t0 + 10 * SECOND);
+    session
+        .handle_packet(Packet::PingResp, t0 + 11 * SECOND)
+        .unwrap();
+    assert!(session.handle_timeout(t0 + 15 * SECOND).is_ok());
+    assert!(transmitted(&mut session, t0 + 15 * SECOND).is_empty());
+}
+
+#[test]
+fn graceful_disconnect_waits_for_in_flight_then_sends_disconnect() {
+    let t0 = Instant::now();
+    let mut session = connected(config(), t0);
+    session.handle_command(publish("a", QoS::AtLeastOnce, 1), t0);
+    transmitted(&mut session, t0);
+    session.handle_command(Command::Disconnect, t0);
+    assert!(transmitted(&mut session, t0).is_empty());
+    assert!(!session.is_finished());
+    session.handle_packet(Packet::PubAck(1), t0).unwrap();
+    assert_eq!(transmitted(&mut session, t0), vec![Packet::Disconnect]);
+    assert!(session.is_finished());
+    assert!(events(&mut session).contains(&Event::OutgoingEmpty));
+}
+
+#[test]
+fn shutdown_fails_every_waiting_callback() {
+    let t0 = Instant::now();
+    let mut session = Session::new(config(), t0);
+    session.handle_command(publish("a", QoS::AtLeastOnce, 1), t0);
+    session.handle_command(publish("b", QoS::AtMostOnce, 2), t0);
+    session.shutdown();
+    let failed: Vec<Token> = events(&mut session)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Published {
+                token,
+                result: Err(CommandError::ConnectionClosed),
+                ..
+            } => Some(token),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed, vec![1, 2]);
+}

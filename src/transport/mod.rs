@@ -1,0 +1,62 @@
+//! Transport: opens the byte stream an MQTT connection runs over — TCP, TLS (tokio-rustls with the
+//! ring provider) or, on Unix, a local socket — and reports failures with the `code`/`message`
+//! Node's `net`/`tls` modules would give, so MQTT.js error handling carries over.
+//!
+//! TLS differences from Node worth knowing:
+//! - rustls has no CN fallback: a server certificate with a CN but no subjectAltName is rejected
+//!   (`ERR_TLS_CERT_ALTNAME_INVALID`), where Node would accept it if the CN matched.
+//! - An IP-address host (or `servername`) is verified against the certificate's IP SANs, and no SNI
+//!   is sent for it.
+//! - With TLS 1.3 a server that requires a client certificate rejects a missing one only after the
+//!   client considers the handshake done, so `ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED` arrives
+//!   on the first read: map read/write errors with [`TransportError::read`]/[`TransportError::write`].
+//! - Encrypted private keys are not supported (Node's `passphrase` option has no equivalent yet).
+
+mod der;
+mod error;
+mod stream;
+mod tcp;
+mod tls;
+mod tls_config;
+mod tls_errors;
+mod tls_verify;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+pub use error::TransportError;
+pub use stream::Stream;
+pub use tls_config::{TlsConnectorConfig, TlsOptions};
+
+/// Where to connect. A TLS endpoint carries its already validated configuration.
+#[derive(Debug, Clone)]
+pub enum Endpoint {
+    Tcp {
+        host: String,
+        port: u16,
+    },
+    Tls {
+        host: String,
+        port: u16,
+        tls: Arc<TlsConnectorConfig>,
+    },
+    #[cfg(unix)]
+    Unix {
+        path: std::path::PathBuf,
+    },
+}
+
+/// Opens a stream to `endpoint`. Cancel-safe: wrap it in `tokio::time::timeout` for
+/// MQTT.js's `connectTimeout`; dropping it abandons the attempt cleanly.
+pub async fn connect(endpoint: &Endpoint) -> Result<Stream, TransportError> {
+    match endpoint {
+        Endpoint::Tcp { host, port } => tcp::connect_tcp(host, *port).await.map(Stream::Tcp),
+        Endpoint::Tls { host, port, tls } => tls::connect_tls(host, *port, tls)
+            .await
+            .map(|stream| Stream::Tls(Box::new(stream))),
+        #[cfg(unix)]
+        Endpoint::Unix { path } => tcp::connect_unix(path).await.map(Stream::Unix),
+    }
+}
