@@ -10,7 +10,11 @@ const { NativeClient } = require('./native')
 const { KIND, BatchReader } = require('./event-batch')
 const { ErrorWithReasonCode, ErrorWithSubackPacket, ReasonCodes } = require('./errors')
 const { resolveConnectOptions, nativeOptions, parseOptionsArg, toBuffer } = require('./options')
-const { validateTopics } = require('./validations')
+const { validateTopics, topicNameError } = require('./validations')
+const { PublishBatch } = require('./command-batch')
+const { connackPacket, fixedHeader, readPublish, readPacket } = require('./packets')
+
+const PACKET_EVENTS = new Set(['packetsend', 'packetreceive'])
 
 function noop () {}
 
@@ -22,17 +26,8 @@ function payloadBuffer (message) {
   throw new TypeError(`Invalid payload: expected a string, Buffer or Uint8Array, got ${typeof message}`)
 }
 
-function publishLength (topic, payload, qos) {
-  return 2 + Buffer.byteLength(topic) + (qos > 0 ? 2 : 0) + payload.length
-}
-
-// The packet objects MQTT.js (mqtt-packet) hands to callbacks and listeners.
-function connackPacket (sessionPresent, returnCode) {
-  return { cmd: 'connack', retain: false, qos: 0, dup: false, length: 2, topic: null, payload: null, sessionPresent, returnCode }
-}
-
 function ackPacket (cmd, messageId, extra) {
-  return { cmd, retain: false, qos: 0, dup: false, length: 2, topic: null, payload: null, messageId, ...extra }
+  return fixedHeader(cmd, 2, { messageId, ...extra })
 }
 
 class MqttClient extends EventEmitter {
@@ -57,7 +52,21 @@ class MqttClient extends EventEmitter {
     this._terminated = false
     this._endCallbacks = []
     this._lastMessageId = 0
+    this._publishes = new PublishBatch()
+    this._flushScheduled = false
+    this._flushPublishes = this._flushPublishes.bind(this)
+    // Inbound backpressure for an overridden handleMessage: batches wait here.
+    this._inbox = []
+    this._waitingForHandler = false
+    this._readingPaused = false
+    this.on('newListener', (event) => this._packetListenersChanged(event, 1))
+    this.on('removeListener', (event) => this._packetListenersChanged(event, 0))
     if (!options.manualConnect) this.connect()
+  }
+
+  /** Override to apply backpressure: the next message waits for `callback`. */
+  handleMessage (packet, callback) {
+    callback()
   }
 
   /** Starts (or, after `end()`, restarts) the engine. */
@@ -70,6 +79,30 @@ class MqttClient extends EventEmitter {
       nativeOptions(this.options, () => tls.rootCertificates),
       (batch) => this._onBatch(batch)
     )
+    this._packetEventsOn = this._packetListenerCount() > 0
+    if (this._packetEventsOn) this._native.setPacketEvents(true)
+    return this
+  }
+
+  /** Drops the current connection and connects again (MQTT.js `reconnect()`). */
+  reconnect () {
+    if (this._native && !this._terminated) {
+      this._flushPublishes()
+      this._native.reconnect()
+      return this
+    }
+    this.emit('reconnect')
+    this._native = null
+    this.connect()
+    return this
+  }
+
+  /** Withdraws an unacknowledged QoS 1/2 publish; its callback gets "Message removed". */
+  removeOutgoingMessage (messageId) {
+    if (this._native && !this._terminated) {
+      this._flushPublishes()
+      this._native.removeOutgoing(messageId)
+    }
     return this
   }
 
@@ -85,8 +118,25 @@ class MqttClient extends EventEmitter {
     const payload = payloadBuffer(message)
     if (this._checkDisconnecting(callback)) return this
     const { qos, retain } = opts
-    const token = this._register({ kind: 'publish', callback, topic, payload, qos, retain })
-    this._command(token, () => this._native.publish(topic, payload, Number(qos), !!retain, token))
+    const invalid = qos === 0 || qos === 1 || qos === 2 ? topicNameError(topic) : `Invalid QoS ${qos}: must be 0, 1 or 2`
+    if (invalid !== null) {
+      const err = new Error(invalid)
+      setImmediate(() => (callback ? callback(err) : this.emit('error', err)))
+      return this
+    }
+    // QoS 0 without a callback needs no completion: token 0 tells the engine so.
+    const token = callback || qos > 0 ? this._register({ kind: 'publish', callback, topic, payload, qos, retain }) : 0
+    if (this._terminated) {
+      this._complete(token, new Error('Connection closed'))
+      return this
+    }
+    this._publishes.add(topic, payload, qos, !!retain, token)
+    if (this._publishes.isFull) {
+      this._flushPublishes()
+    } else if (!this._flushScheduled) {
+      this._flushScheduled = true
+      process.nextTick(this._flushPublishes)
+    }
     return this
   }
 
@@ -197,6 +247,34 @@ class MqttClient extends EventEmitter {
     })
   }
 
+  _flushPublishes () {
+    this._flushScheduled = false
+    if (this._publishes.isEmpty) return
+    const batch = this._publishes.take()
+    try {
+      this._native.publishBatch(batch)
+    } catch (err) {
+      // Only a broken engine gets here; report it rather than lose callbacks silently.
+      this.emit('error', err)
+    }
+    this._publishes.recycle()
+  }
+
+  _packetListenerCount () {
+    return this.listenerCount('packetsend') + this.listenerCount('packetreceive')
+  }
+
+  /** Packet events cost nothing unless someone listens: the engine reports them only then. */
+  _packetListenersChanged (event, adding) {
+    if (!PACKET_EVENTS.has(event) || !this._native || this._terminated) return
+    // `newListener` fires before the listener is added, `removeListener` after it is gone.
+    const wanted = this._packetListenerCount() + adding > 0
+    if (wanted === this._packetEventsOn) return
+    this._packetEventsOn = wanted
+    this._flushPublishes()
+    this._native.setPacketEvents(wanted)
+  }
+
   end (force, opts, cb) {
     if (force == null || typeof force !== 'boolean') {
       cb = cb || opts
@@ -217,6 +295,7 @@ class MqttClient extends EventEmitter {
     if (this._terminated || !this._native) {
       process.nextTick(() => this._finishEnd())
     } else {
+      this._flushPublishes()
       this._native.end(!!force)
     }
     return this
@@ -251,6 +330,7 @@ class MqttClient extends EventEmitter {
 
   /** Runs a native call; a rejected command reports to its callback, never throws. */
   _command (token, call) {
+    this._flushPublishes()
     if (this._terminated) {
       this._complete(token, new Error('Connection closed'))
       return
@@ -276,19 +356,55 @@ class MqttClient extends EventEmitter {
   }
 
   _onBatch (buffer) {
-    const reader = new BatchReader(buffer)
+    this._inbox.push(new BatchReader(buffer))
+    if (!this._waitingForHandler) this._drainInbox()
+  }
+
+  _drainInbox () {
     let thrown = null
-    while (!reader.done) {
-      try {
-        this._dispatch(reader)
-      } catch (err) {
-        // A listener threw: keep the stream consistent, rethrow outside the engine
-        // (in MQTT.js a throwing listener is an uncaught exception too).
-        if (thrown === null) thrown = err
-        if (reader.failed) break
+    while (this._inbox.length > 0 && !this._waitingForHandler) {
+      const reader = this._inbox[0]
+      while (!reader.done && !this._waitingForHandler) {
+        try {
+          this._dispatch(reader)
+        } catch (err) {
+          // A listener threw: keep the stream consistent, rethrow outside the engine
+          // (in MQTT.js a throwing listener is an uncaught exception too).
+          if (thrown === null) thrown = err
+          if (reader.failed) reader.pos = reader.buf.length
+        }
       }
+      if (reader.done) this._inbox.shift()
+    }
+    if (!this._waitingForHandler && this._readingPaused && this._native && !this._terminated) {
+      this._readingPaused = false
+      this._native.setReading(true)
     }
     if (thrown !== null) process.nextTick(() => { throw thrown })
+  }
+
+  /** Runs handleMessage; when overridden, later events wait for its callback. */
+  _handleMessage (packet) {
+    if (this.handleMessage === MqttClient.prototype.handleMessage) return
+    let done = false
+    let sync = true
+    this.handleMessage(packet, (err) => {
+      if (done) return
+      done = true
+      if (err) this.emit('error', err)
+      if (!sync) {
+        this._waitingForHandler = false
+        this._drainInbox()
+      }
+    })
+    sync = false
+    if (!done) {
+      this._waitingForHandler = true
+      if (!this._readingPaused && this._native && !this._terminated) {
+        this._readingPaused = true
+        this._native.setReading(false)
+      }
+    }
   }
 
   _dispatch (r) {
@@ -303,16 +419,17 @@ class MqttClient extends EventEmitter {
         break
       }
       case KIND.MESSAGE: {
-        const flags = r.u8()
-        const messageId = r.u16()
-        const topic = r.string()
-        const payload = r.bytes()
-        const qos = flags & 3
-        const packet = { cmd: 'publish', retain: (flags & 4) !== 0, qos, dup: (flags & 8) !== 0, length: publishLength(topic, payload, qos), topic, payload }
-        if (qos > 0) packet.messageId = messageId
-        this.emit('message', topic, payload, packet)
+        const packet = readPublish(r)
+        this.emit('message', packet.topic, packet.payload, packet)
+        this._handleMessage(packet)
         break
       }
+      case KIND.PACKET_SEND:
+        this.emit('packetsend', readPacket(r))
+        break
+      case KIND.PACKET_RECEIVE:
+        this.emit('packetreceive', readPacket(r))
+        break
       case KIND.PUBLISH_DONE: {
         const token = r.f64()
         const messageId = r.u16()
@@ -377,7 +494,7 @@ class MqttClient extends EventEmitter {
         this.emit('outgoingEmpty')
         break
       case KIND.DISCONNECT:
-        this.emit('disconnect', { cmd: 'disconnect', retain: false, qos: 0, dup: false, length: 0, topic: null, payload: null })
+        this.emit('disconnect', fixedHeader('disconnect', 0))
         break
       case KIND.TERMINATED:
         this._terminated = true

@@ -14,7 +14,9 @@ const KIND = {
   ERROR: 9,
   OUTGOING_EMPTY: 10,
   DISCONNECT: 11,
-  TERMINATED: 12
+  TERMINATED: 12,
+  PACKET_SEND: 13,
+  PACKET_RECEIVE: 14
 }
 
 /** A cursor over one batch buffer. */

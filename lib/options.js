@@ -128,6 +128,11 @@ function caList (options) {
  * options object (what `client.options` shows) with defaults applied.
  */
 function resolveConnectOptions (brokerUrl, opts) {
+  if (typeof brokerUrl === 'string' && brokerUrl.trimStart().startsWith('{') && !opts) {
+    // connect(JSON.stringify(options)): options only, as a JSON string.
+    opts = brokerUrl
+    brokerUrl = ''
+  }
   if (brokerUrl !== null && typeof brokerUrl === 'object' && !opts) {
     opts = brokerUrl
     brokerUrl = ''

@@ -25,4 +25,20 @@ function validateTopics (topics) {
   return null
 }
 
-module.exports = { validateTopic, validateTopics }
+/**
+ * Why `topic` cannot be published to, or null. MQTT.js sends such topics and
+ * the broker drops the connection; here the publish fails and nothing is sent.
+ */
+function topicNameError (topic) {
+  if (topic.length === 0) return 'Invalid topic: a topic name must not be empty [MQTT-4.7.3-1]'
+  if (topic.includes('+') || topic.includes('#')) {
+    return `Invalid topic ${topic}: wildcards are not allowed in a topic name [MQTT-3.3.2-2]`
+  }
+  if (topic.includes('\u0000')) return `Invalid topic ${topic}: U+0000 is not allowed [MQTT-4.7.3-2]`
+  if (topic.length > 21845 && Buffer.byteLength(topic) > 65535) {
+    return 'Invalid topic: longer than 65535 bytes [MQTT-4.7.3-3]'
+  }
+  return null
+}
+
+module.exports = { validateTopic, validateTopics, topicNameError }

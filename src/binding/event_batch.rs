@@ -4,6 +4,7 @@
 //! per event; `lib/event-batch.js` reads it back. Little-endian throughout.
 //! Strings are UTF-8 with a u32 length; every record starts with a kind byte.
 
+use crate::codec::{Packet, Publish};
 use crate::connection::{ClientError, ClientEvent, ErrorCode};
 use crate::session::{CommandError, Event};
 
@@ -21,6 +22,8 @@ pub mod kind {
     pub const OUTGOING_EMPTY: u8 = 10;
     pub const DISCONNECT: u8 = 11;
     pub const TERMINATED: u8 = 12;
+    pub const PACKET_SEND: u8 = 13;
+    pub const PACKET_RECEIVE: u8 = 14;
 }
 
 pub fn encode_events(events: &[ClientEvent], out: &mut Vec<u8>) {
@@ -40,10 +43,105 @@ fn encode_event(event: &ClientEvent, out: &mut Vec<u8>) {
             out.push(kind::ERROR);
             put_error(out, error);
         }
+        ClientEvent::PacketSent(packet) => {
+            out.push(kind::PACKET_SEND);
+            put_packet(out, packet);
+        }
+        ClientEvent::PacketReceived(packet) => {
+            out.push(kind::PACKET_RECEIVE);
+            put_packet(out, packet);
+        }
     }
 }
 
+/// A packet for `packetsend`/`packetreceive`: its wire type number, then its fields.
+fn put_packet(out: &mut Vec<u8>, packet: &Packet) {
+    out.push(packet.packet_type().wire());
+    match packet {
+        Packet::Connect(connect) => {
+            out.push(connect.protocol.level());
+            out.push(u8::from(connect.clean_session));
+            put_u16(out, connect.keep_alive);
+            put_bytes(out, &connect.client_id);
+            match &connect.will {
+                None => out.push(0),
+                Some(will) => {
+                    out.push(1);
+                    put_bytes(out, will.topic.as_bytes());
+                    put_bytes(out, &will.payload);
+                    out.push(will.qos.as_u8());
+                    out.push(u8::from(will.retain));
+                }
+            }
+            put_optional_bytes(out, connect.username.as_deref());
+            put_optional_bytes(out, connect.password.as_deref());
+        }
+        Packet::ConnAck(connack) => {
+            out.push(u8::from(connack.session_present));
+            out.push(connack.return_code);
+        }
+        Packet::Publish(publish) => put_publish(out, publish),
+        Packet::PubAck(id)
+        | Packet::PubRec(id)
+        | Packet::PubRel(id)
+        | Packet::PubComp(id)
+        | Packet::UnsubAck(id) => put_u16(out, *id),
+        Packet::Subscribe(subscribe) => {
+            put_u16(out, subscribe.packet_id);
+            put_u32(out, subscribe.filters.len() as u32);
+            for filter in &subscribe.filters {
+                put_bytes(out, filter.filter.as_bytes());
+                out.push(filter.qos.as_u8());
+            }
+        }
+        Packet::SubAck(suback) => {
+            put_u16(out, suback.packet_id);
+            put_bytes(out, &suback.return_codes);
+        }
+        Packet::Unsubscribe(unsubscribe) => {
+            put_u16(out, unsubscribe.packet_id);
+            put_u32(out, unsubscribe.filters.len() as u32);
+            for filter in &unsubscribe.filters {
+                put_bytes(out, filter.as_bytes());
+            }
+        }
+        Packet::PingReq | Packet::PingResp | Packet::Disconnect => {}
+    }
+}
+
+fn put_publish(out: &mut Vec<u8>, publish: &Publish) {
+    let flags =
+        publish.qos.as_u8() | (u8::from(publish.retain) << 2) | (u8::from(publish.dup) << 3);
+    out.push(flags);
+    put_u16(out, publish.packet_id.unwrap_or(0));
+    put_bytes(out, publish.topic.as_bytes());
+    put_bytes(out, &publish.payload);
+}
+
+fn put_optional_bytes(out: &mut Vec<u8>, bytes: Option<&[u8]>) {
+    match bytes {
+        None => out.push(0),
+        Some(bytes) => {
+            out.push(1);
+            put_bytes(out, bytes);
+        }
+    }
+}
+
+/// Completions nobody waits for (token 0) are not sent to JS at all.
+fn is_unobserved(event: &Event) -> bool {
+    matches!(
+        event,
+        Event::Published { token: 0, .. }
+            | Event::Subscribed { token: 0, .. }
+            | Event::Unsubscribed { token: 0, .. }
+    )
+}
+
 fn encode_session_event(event: &Event, out: &mut Vec<u8>) {
+    if is_unobserved(event) {
+        return;
+    }
     match event {
         Event::Connected(connack) => {
             out.push(kind::CONNECT);
@@ -52,13 +150,7 @@ fn encode_session_event(event: &Event, out: &mut Vec<u8>) {
         }
         Event::Message(publish) => {
             out.push(kind::MESSAGE);
-            let flags = publish.qos.as_u8()
-                | (u8::from(publish.retain) << 2)
-                | (u8::from(publish.dup) << 3);
-            out.push(flags);
-            put_u16(out, publish.packet_id.unwrap_or(0));
-            put_bytes(out, publish.topic.as_bytes());
-            put_bytes(out, &publish.payload);
+            put_publish(out, publish);
         }
         Event::Published {
             token,
@@ -156,7 +248,7 @@ pub fn message_size_hint(topic_len: usize, payload_len: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::{ConnAck, Publish, QoS};
+    use crate::codec::{ConnAck, QoS};
     use bytes::Bytes;
 
     #[test]

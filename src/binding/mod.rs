@@ -1,16 +1,16 @@
 //! The only module that touches N-API: the `NativeClient` class the JS shim
 //! wraps, and the bridge that carries event batches back to JS.
 
+mod command_batch;
 mod event_batch;
 mod options;
 
-use bytes::Bytes;
 use napi::bindgen_prelude::{Buffer, Function};
 use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
 use tokio::sync::mpsc;
 
-use crate::codec::{validate_topic_filter, validate_topic_name, SubscribeFilter};
+use crate::codec::{validate_topic_filter, SubscribeFilter};
 use crate::connection::{self, ClientCommand, ClientEvent};
 use crate::session::Command;
 use options::{invalid, qos_from};
@@ -60,25 +60,17 @@ impl NativeClient {
         })
     }
 
-    /// Queues a publish; completion arrives as an event carrying `token`.
+    /// Queues the publishes of one tick (see `command_batch`); completions
+    /// arrive as events carrying each publish's token (0 = nobody waits).
     #[napi(catch_unwind)]
-    pub fn publish(
-        &self,
-        topic: String,
-        payload: &[u8],
-        qos: u32,
-        retain: bool,
-        token: f64,
-    ) -> napi::Result<()> {
-        validate_topic_name(&topic).map_err(|e| invalid_topic(&topic, e))?;
-        let qos = qos_from(qos, "qos")?;
-        self.send(Command::Publish {
-            token: token as u64,
-            topic,
-            payload: Bytes::copy_from_slice(payload),
-            qos,
-            retain,
-        })
+    pub fn publish_batch(&self, batch: &[u8]) -> napi::Result<()> {
+        let commands = command_batch::parse_publish_batch(batch).map_err(|e| {
+            napi::Error::from_reason(format!("mqtt-napi: malformed publish batch ({})", e.0))
+        })?;
+        for command in commands {
+            self.send(command)?;
+        }
+        Ok(())
     }
 
     #[napi(catch_unwind)]
@@ -115,6 +107,34 @@ impl NativeClient {
             token: token as u64,
             filters: topics,
         })
+    }
+
+    /// Withdraws an unacknowledged publish; its callback gets "Message removed".
+    #[napi(catch_unwind)]
+    pub fn remove_outgoing(&self, message_id: u32) -> napi::Result<()> {
+        let id = u16::try_from(message_id)
+            .ok()
+            .filter(|id| *id != 0)
+            .ok_or_else(|| invalid("messageId", format!("{message_id} is not a packet id")))?;
+        self.send(Command::RemoveOutgoing(id))
+    }
+
+    /// Drops the current connection (if any) and connects again at once.
+    #[napi(catch_unwind)]
+    pub fn reconnect(&self) {
+        let _ = self.commands.send(ClientCommand::Reconnect);
+    }
+
+    /// Turns `packetsend`/`packetreceive` reporting on or off.
+    #[napi(catch_unwind)]
+    pub fn set_packet_events(&self, enabled: bool) {
+        let _ = self.commands.send(ClientCommand::SetPacketEvents(enabled));
+    }
+
+    /// Pauses (false) or resumes (true) reading from the broker.
+    #[napi(catch_unwind)]
+    pub fn set_reading(&self, enabled: bool) {
+        let _ = self.commands.send(ClientCommand::SetReading(enabled));
     }
 
     /// Graceful (`force = false`) waits for in-flight exchanges, then sends DISCONNECT.

@@ -10,8 +10,8 @@ use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 
 use crate::codec::{validate_topic_name, LastWill, ProtocolVersion, QoS};
-use crate::connection::ClientConfig;
-use crate::session::SessionConfig;
+use crate::connection::{Backoff, ClientConfig, ReconnectPolicy};
+use crate::session::{OfflineLimits, SessionConfig};
 use crate::transport::{Endpoint, TlsConnectorConfig, TlsOptions};
 
 /// Largest packet MQTT can express (fixed header + 268,435,455 bytes).
@@ -23,6 +23,21 @@ pub struct NativeWill {
     pub payload: Buffer,
     pub qos: u32,
     pub retain: bool,
+}
+
+#[napi(object)]
+pub struct NativeServer {
+    pub protocol: String,
+    pub host: String,
+    pub port: u32,
+}
+
+#[napi(object)]
+pub struct NativeBackoff {
+    /// Milliseconds.
+    pub max: f64,
+    pub factor: Option<f64>,
+    pub jitter: Option<f64>,
 }
 
 #[napi(object)]
@@ -51,6 +66,14 @@ pub struct NativeOptions {
     pub reject_unauthorized: bool,
     pub servername: Option<String>,
     pub alpn_protocols: Option<Vec<String>>,
+    /// Failover list (MQTT.js `servers`); replaces protocol/host/port when given.
+    pub servers: Option<Vec<NativeServer>>,
+    /// Unix domain socket path (`unixSocket` / `mqtt+unix://`).
+    pub unix_socket_path: Option<String>,
+    pub reconnect_backoff: Option<NativeBackoff>,
+    pub reconnect_on_connack_error: Option<bool>,
+    pub offline_queue_max_messages: Option<u32>,
+    pub offline_queue_max_bytes: Option<f64>,
 }
 
 pub fn invalid(option: &str, detail: impl std::fmt::Display) -> napi::Error {
@@ -95,10 +118,6 @@ impl NativeOptions {
                     ),
                 )
             })?;
-        let port = u16::try_from(self.port)
-            .ok()
-            .filter(|p| *p != 0)
-            .ok_or_else(|| invalid("port", format!("{} is not a TCP port", self.port)))?;
         let keep_alive_secs = u16::try_from(self.keepalive).map_err(|_| {
             invalid(
                 "keepalive",
@@ -117,10 +136,27 @@ impl NativeOptions {
                 })
             }
         };
-        let endpoint = self.endpoint(port)?;
-        let reconnect_period = millis(self.reconnect_period, "reconnectPeriod")?;
+        let endpoints = self.endpoints()?;
+        let reconnect = ReconnectPolicy {
+            period: millis(self.reconnect_period, "reconnectPeriod")?,
+            backoff: self.backoff()?,
+            on_connack_error: self.reconnect_on_connack_error.unwrap_or(false),
+        };
+        let offline_limits = OfflineLimits {
+            max_messages: self.offline_queue_max_messages.map(|n| n as usize),
+            max_bytes: match self.offline_queue_max_bytes {
+                None => None,
+                Some(bytes) if bytes.is_finite() && bytes >= 0.0 => Some(bytes as usize),
+                Some(bytes) => {
+                    return Err(invalid(
+                        "offlineQueueMaxBytes",
+                        format!("must be a non-negative number, got {bytes}"),
+                    ))
+                }
+            },
+        };
         Ok(ClientConfig {
-            endpoint,
+            endpoints,
             session: SessionConfig {
                 protocol,
                 client_id: bytes(&self.client_id),
@@ -132,17 +168,65 @@ impl NativeOptions {
                 will,
                 resubscribe: self.resubscribe,
                 queue_qos_zero: self.queue_qos_zero,
-                auto_reconnect: !reconnect_period.is_zero(),
+                auto_reconnect: reconnect.enabled(),
+                offline_limits,
             },
-            reconnect_period,
+            reconnect,
             max_incoming_packet_size: self.max_incoming_packet_size.unwrap_or(MAX_PACKET_SIZE)
                 as usize,
         })
     }
 
-    fn endpoint(&self, port: u16) -> napi::Result<Endpoint> {
-        let host = self.host.clone();
-        match self.protocol.as_str() {
+    fn backoff(&self) -> napi::Result<Option<Backoff>> {
+        let Some(backoff) = &self.reconnect_backoff else {
+            return Ok(None);
+        };
+        let factor = backoff.factor.unwrap_or(2.0);
+        if !factor.is_finite() || factor < 1.0 {
+            return Err(invalid(
+                "reconnectBackoff.factor",
+                format!("must be >= 1, got {factor}"),
+            ));
+        }
+        let jitter = backoff.jitter.unwrap_or(0.0);
+        if !(0.0..=1.0).contains(&jitter) {
+            return Err(invalid(
+                "reconnectBackoff.jitter",
+                format!("must be between 0 and 1, got {jitter}"),
+            ));
+        }
+        Ok(Some(Backoff {
+            max: millis(backoff.max, "reconnectBackoff.max")?,
+            factor,
+            jitter,
+        }))
+    }
+
+    fn endpoints(&self) -> napi::Result<Vec<Endpoint>> {
+        #[cfg(unix)]
+        if let Some(path) = &self.unix_socket_path {
+            return Ok(vec![Endpoint::Unix { path: path.into() }]);
+        }
+        match &self.servers {
+            Some(servers) if !servers.is_empty() => servers
+                .iter()
+                .map(|server| self.endpoint(&server.protocol, &server.host, server.port))
+                .collect(),
+            _ => Ok(vec![self.endpoint(
+                &self.protocol,
+                &self.host,
+                self.port,
+            )?]),
+        }
+    }
+
+    fn endpoint(&self, protocol: &str, host: &str, port: u32) -> napi::Result<Endpoint> {
+        let host = host.to_string();
+        let port = u16::try_from(port)
+            .ok()
+            .filter(|p| *p != 0)
+            .ok_or_else(|| invalid("port", format!("{port} is not a TCP port")))?;
+        match protocol {
             "mqtt" => Ok(Endpoint::Tcp { host, port }),
             "mqtts" => {
                 let options = TlsOptions {

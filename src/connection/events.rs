@@ -1,5 +1,6 @@
 //! What the connection task tells the JS side, and what it takes from it.
 
+use crate::codec::Packet;
 use crate::session::{Command, Event};
 
 /// An error as JS will see it: `err.message` and, where Node or MQTT.js set
@@ -42,6 +43,9 @@ pub enum ClientEvent {
     Offline,
     Close,
     Error(ClientError),
+    /// Packet traffic, reported only while JS listens (`packetsend`/`packetreceive`).
+    PacketSent(Packet),
+    PacketReceived(Packet),
     /// The task has finished for good; no event follows.
     Terminated,
 }
@@ -53,4 +57,29 @@ pub enum ClientCommand {
     End {
         force: bool,
     },
+    /// `client.reconnect()`: drop the current connection (if any) and connect again now.
+    Reconnect,
+    /// Report every packet sent and received (someone listens in JS).
+    SetPacketEvents(bool),
+    /// Pause or resume reading from the broker (JS inbound backpressure).
+    SetReading(bool),
+}
+
+/// Switches JS can flip while the client runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Controls {
+    pub packet_events: bool,
+    pub reading_paused: bool,
+}
+
+impl Controls {
+    /// Applies a switch command; false for any other command.
+    pub fn apply(&mut self, command: &ClientCommand) -> bool {
+        match command {
+            ClientCommand::SetPacketEvents(on) => self.packet_events = *on,
+            ClientCommand::SetReading(on) => self.reading_paused = !*on,
+            _ => return false,
+        }
+        true
+    }
 }

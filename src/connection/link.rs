@@ -8,10 +8,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::time::{sleep_until, timeout_at, Instant};
 
-use super::{ClientCommand, ClientConfig, ClientError, ClientEvent, ErrorCode};
+use super::{ClientCommand, ClientConfig, ClientError, ClientEvent, Controls, ErrorCode};
 use crate::codec;
 use crate::session::{Command, Event, Session, SessionError};
-use crate::transport;
+use crate::transport::{self, Endpoint};
 
 /// Read this much at a time; a read usually carries many small packets.
 const READ_CHUNK: usize = 64 * 1024;
@@ -37,6 +37,8 @@ pub enum LinkOutcome {
     SessionError(ClientError),
     /// The broker closed the connection.
     Closed,
+    /// `reconnect()` asked for a fresh connection.
+    ReconnectRequested,
 }
 
 /// Events waiting to be handed to JS, and the channel they go through.
@@ -95,9 +97,10 @@ impl Outbox {
     }
 }
 
-/// What to do with a command taken while there is no usable connection.
+/// What a command taken while there is no usable connection asks for.
 enum OfflineCommand {
     Handled,
+    Reconnect,
     End,
 }
 
@@ -105,14 +108,23 @@ fn handle_offline_command(
     command: Option<ClientCommand>,
     session: &mut Session,
     outbox: &mut Outbox,
+    controls: &mut Controls,
 ) -> OfflineCommand {
+    let Some(command) = command else {
+        return OfflineCommand::End;
+    };
+    if controls.apply(&command) {
+        return OfflineCommand::Handled;
+    }
     match command {
-        None | Some(ClientCommand::End { .. }) => OfflineCommand::End,
-        Some(ClientCommand::Session(command)) => {
+        ClientCommand::End { .. } => OfflineCommand::End,
+        ClientCommand::Reconnect => OfflineCommand::Reconnect,
+        ClientCommand::Session(command) => {
             session.handle_command(command, now());
             outbox.take_session_events(session);
             OfflineCommand::Handled
         }
+        ClientCommand::SetPacketEvents(_) | ClientCommand::SetReading(_) => OfflineCommand::Handled,
     }
 }
 
@@ -120,22 +132,31 @@ fn now() -> std::time::Instant {
     Instant::now().into_std()
 }
 
-/// Waits `period` before the next attempt, queueing what JS sends meanwhile.
-/// Returns false when the client was ended instead.
+pub enum WaitOutcome {
+    /// Time to try again (the delay passed, or `reconnect()` was called).
+    Reconnect,
+    /// The client was ended meanwhile.
+    Ended,
+}
+
+/// Waits `delay` before the next attempt, queueing what JS sends meanwhile.
 pub async fn wait_offline(
-    period: Duration,
+    delay: Duration,
     session: &mut Session,
     commands: &mut mpsc::UnboundedReceiver<ClientCommand>,
     outbox: &mut Outbox,
-) -> bool {
-    let wake_at = Instant::now() + period;
+    controls: &mut Controls,
+) -> WaitOutcome {
+    let wake_at = Instant::now() + delay;
     let sender = outbox.sender();
     loop {
         tokio::select! {
-            _ = sleep_until(wake_at) => return true,
+            _ = sleep_until(wake_at) => return WaitOutcome::Reconnect,
             command = commands.recv() => {
-                if let OfflineCommand::End = handle_offline_command(command, session, outbox) {
-                    return false;
+                match handle_offline_command(command, session, outbox, controls) {
+                    OfflineCommand::End => return WaitOutcome::Ended,
+                    OfflineCommand::Reconnect => return WaitOutcome::Reconnect,
+                    OfflineCommand::Handled => {}
                 }
             }
             permit = sender.reserve(), if outbox.has_pending() => {
@@ -147,55 +168,67 @@ pub async fn wait_offline(
     }
 }
 
-/// Connects and runs one network connection to its end. The flag says
-/// whether the broker accepted the connection (CONNACK 0) on the way.
-pub async fn run_connection(
-    config: &ClientConfig,
-    session: &mut Session,
-    commands: &mut mpsc::UnboundedReceiver<ClientCommand>,
-    outbox: &mut Outbox,
-) -> (LinkOutcome, bool) {
-    let started = Instant::now();
-    let deadline = started + config.session.connect_timeout;
-    let sender = outbox.sender();
+/// One connection attempt and, if it succeeds, its life.
+pub struct Link<'a> {
+    pub config: &'a ClientConfig,
+    pub endpoint: &'a Endpoint,
+    pub session: &'a mut Session,
+    pub commands: &'a mut mpsc::UnboundedReceiver<ClientCommand>,
+    pub outbox: &'a mut Outbox,
+    pub controls: &'a mut Controls,
+}
 
-    let connect = timeout_at(deadline, transport::connect(&config.endpoint));
-    tokio::pin!(connect);
-    let stream = loop {
-        tokio::select! {
-            result = &mut connect => match result {
-                Ok(Ok(stream)) => break stream,
-                Ok(Err(error)) => {
-                    return (LinkOutcome::TransportError(transport_error(error)), false);
+impl Link<'_> {
+    /// Connects and runs the connection to its end. The flag says whether
+    /// the broker accepted the connection (CONNACK 0) on the way.
+    pub async fn run(&mut self) -> (LinkOutcome, bool) {
+        let started = Instant::now();
+        let stream = match self.open(started).await {
+            Ok(stream) => stream,
+            Err(outcome) => return (outcome, false),
+        };
+        let mut io = LinkIo {
+            version: self.config.session.protocol,
+            max_packet_size: self.config.max_incoming_packet_size,
+            read_buf: BytesMut::with_capacity(READ_CHUNK),
+            write_buf: BytesMut::with_capacity(READ_CHUNK),
+            was_connected: false,
+        };
+        self.session.on_transport_open(started.into_std(), now());
+        let outcome = io.run(stream, self).await;
+        (outcome, io.was_connected)
+    }
+
+    /// Opens the transport, handling commands meanwhile. The connect timeout
+    /// covers TCP and TLS too; running out of it is a CONNACK timeout, as in MQTT.js.
+    async fn open(&mut self, started: Instant) -> Result<transport::Stream, LinkOutcome> {
+        let deadline = started + self.config.session.connect_timeout;
+        let sender = self.outbox.sender();
+        let connect = timeout_at(deadline, transport::connect(self.endpoint));
+        tokio::pin!(connect);
+        loop {
+            tokio::select! {
+                result = &mut connect => return match result {
+                    Ok(Ok(stream)) => Ok(stream),
+                    Ok(Err(error)) => Err(LinkOutcome::TransportError(transport_error(error))),
+                    Err(_elapsed) => Err(LinkOutcome::SessionError(ClientError::new(
+                        SessionError::ConnackTimeout.to_string(),
+                    ))),
+                },
+                command = self.commands.recv() => {
+                    let handled = handle_offline_command(command, self.session, self.outbox, self.controls);
+                    if let OfflineCommand::End = handled {
+                        return Err(LinkOutcome::Ended { transport_was_open: false });
+                    }
                 }
-                Err(_elapsed) => {
-                    let error = ClientError::new(SessionError::ConnackTimeout.to_string());
-                    return (LinkOutcome::SessionError(error), false);
-                }
-            },
-            command = commands.recv() => {
-                if let OfflineCommand::End = handle_offline_command(command, session, outbox) {
-                    return (LinkOutcome::Ended { transport_was_open: false }, false);
-                }
-            }
-            permit = sender.reserve(), if outbox.has_pending() => {
-                if let Ok(permit) = permit {
-                    permit.send(outbox.take_batch());
+                permit = sender.reserve(), if self.outbox.has_pending() => {
+                    if let Ok(permit) = permit {
+                        permit.send(self.outbox.take_batch());
+                    }
                 }
             }
         }
-    };
-
-    let mut io = LinkIo {
-        version: config.session.protocol,
-        max_packet_size: config.max_incoming_packet_size,
-        read_buf: BytesMut::with_capacity(READ_CHUNK),
-        write_buf: BytesMut::with_capacity(READ_CHUNK),
-        was_connected: false,
-    };
-    session.on_transport_open(started.into_std(), now());
-    let outcome = io.run(stream, session, commands, outbox).await;
-    (outcome, io.was_connected)
+    }
 }
 
 struct LinkIo {
@@ -207,21 +240,15 @@ struct LinkIo {
 }
 
 impl LinkIo {
-    async fn run(
-        &mut self,
-        stream: transport::Stream,
-        session: &mut Session,
-        commands: &mut mpsc::UnboundedReceiver<ClientCommand>,
-        outbox: &mut Outbox,
-    ) -> LinkOutcome {
+    async fn run(&mut self, stream: transport::Stream, link: &mut Link<'_>) -> LinkOutcome {
         let (mut reader, mut writer) = tokio::io::split(stream);
-        let sender = outbox.sender();
+        let sender = link.outbox.sender();
         loop {
-            if let Err(error) = self.encode_transmits(session) {
+            if let Err(error) = self.encode_transmits(link.session, link.outbox, *link.controls) {
                 return LinkOutcome::SessionError(error);
             }
-            outbox.take_session_events(session);
-            if session.is_finished() && self.write_buf.is_empty() {
+            link.outbox.take_session_events(link.session);
+            if link.session.is_finished() && self.write_buf.is_empty() {
                 let _ = writer.shutdown().await;
                 return LinkOutcome::Ended {
                     transport_was_open: true,
@@ -230,39 +257,48 @@ impl LinkIo {
             if self.read_buf.capacity() - self.read_buf.len() < READ_CHUNK / 4 {
                 self.read_buf.reserve(READ_CHUNK);
             }
-            let deadline = session.poll_timeout().map(Instant::from_std);
+            let deadline = link.session.poll_timeout().map(Instant::from_std);
+            let may_read = !link.outbox.is_congested() && !link.controls.reading_paused;
 
             tokio::select! {
-                read = reader.read_buf(&mut self.read_buf), if !outbox.is_congested() => {
+                read = reader.read_buf(&mut self.read_buf), if may_read => {
                     match read {
                         Ok(0) => return LinkOutcome::Closed,
                         Ok(_) => {
-                            if let Err(outcome) = self.decode_packets(session) {
+                            if let Err(outcome) = self.decode_packets(link.session, link.outbox, *link.controls) {
                                 return outcome;
                             }
                         }
-                        Err(error) => return LinkOutcome::TransportError(transport_error(transport::TransportError::read(error))),
+                        Err(error) => {
+                            return LinkOutcome::TransportError(transport_error(
+                                transport::TransportError::read(error),
+                            ))
+                        }
                     }
                 }
                 written = writer.write(&self.write_buf), if !self.write_buf.is_empty() => {
                     match written {
                         Ok(0) => return LinkOutcome::Closed,
                         Ok(n) => self.write_buf.advance(n),
-                        Err(error) => return LinkOutcome::TransportError(transport_error(transport::TransportError::write(error))),
+                        Err(error) => {
+                            return LinkOutcome::TransportError(transport_error(
+                                transport::TransportError::write(error),
+                            ))
+                        }
                     }
                 }
-                command = commands.recv(), if self.write_buf.len() < WRITE_HIGH_WATER => {
-                    if let Some(outcome) = handle_commands(command, session, commands) {
+                command = link.commands.recv(), if self.write_buf.len() < WRITE_HIGH_WATER => {
+                    if let Some(outcome) = handle_commands(command, link) {
                         return outcome;
                     }
                 }
-                permit = sender.reserve(), if outbox.has_pending() => {
+                permit = sender.reserve(), if link.outbox.has_pending() => {
                     if let Ok(permit) = permit {
-                        permit.send(outbox.take_batch());
+                        permit.send(link.outbox.take_batch());
                     }
                 }
                 _ = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
-                    if let Err(error) = session.handle_timeout(now()) {
+                    if let Err(error) = link.session.handle_timeout(now()) {
                         return session_outcome(error);
                     }
                 }
@@ -270,20 +306,36 @@ impl LinkIo {
         }
     }
 
-    fn encode_transmits(&mut self, session: &mut Session) -> Result<(), ClientError> {
+    fn encode_transmits(
+        &mut self,
+        session: &mut Session,
+        outbox: &mut Outbox,
+        controls: Controls,
+    ) -> Result<(), ClientError> {
         let now = now();
         while let Some(packet) = session.poll_transmit(now) {
             codec::encode(&packet, self.version, &mut self.write_buf)
                 .map_err(|e| ClientError::new(format!("cannot encode {}: {e}", packet.cmd())))?;
+            if controls.packet_events {
+                outbox.push(ClientEvent::PacketSent(packet));
+            }
         }
         Ok(())
     }
 
-    fn decode_packets(&mut self, session: &mut Session) -> Result<(), LinkOutcome> {
+    fn decode_packets(
+        &mut self,
+        session: &mut Session,
+        outbox: &mut Outbox,
+        controls: Controls,
+    ) -> Result<(), LinkOutcome> {
         let now = now();
         loop {
             match codec::decode(&mut self.read_buf, self.version, self.max_packet_size) {
                 Ok(Some(packet)) => {
+                    if controls.packet_events {
+                        outbox.push(ClientEvent::PacketReceived(packet.clone()));
+                    }
                     session
                         .handle_packet(packet, now)
                         .map_err(session_outcome)?;
@@ -304,26 +356,37 @@ impl LinkIo {
 }
 
 /// Applies the command just received and whatever else is already queued.
-fn handle_commands(
-    first: Option<ClientCommand>,
-    session: &mut Session,
-    commands: &mut mpsc::UnboundedReceiver<ClientCommand>,
-) -> Option<LinkOutcome> {
+fn handle_commands(first: Option<ClientCommand>, link: &mut Link<'_>) -> Option<LinkOutcome> {
     let now = now();
     let mut next = first;
-    for _ in 0..COMMANDS_PER_TURN {
-        match next {
-            None | Some(ClientCommand::End { force: true }) => {
+    for turn in 1..=COMMANDS_PER_TURN {
+        let command = match next {
+            None => {
                 return Some(LinkOutcome::Ended {
                     transport_was_open: true,
                 })
             }
-            Some(ClientCommand::End { force: false }) => {
-                session.handle_command(Command::Disconnect, now)
+            Some(command) => command,
+        };
+        if !link.controls.apply(&command) {
+            match command {
+                ClientCommand::End { force: true } => {
+                    return Some(LinkOutcome::Ended {
+                        transport_was_open: true,
+                    })
+                }
+                ClientCommand::End { force: false } => {
+                    link.session.handle_command(Command::Disconnect, now)
+                }
+                ClientCommand::Reconnect => return Some(LinkOutcome::ReconnectRequested),
+                ClientCommand::Session(command) => link.session.handle_command(command, now),
+                ClientCommand::SetPacketEvents(_) | ClientCommand::SetReading(_) => {}
             }
-            Some(ClientCommand::Session(command)) => session.handle_command(command, now),
         }
-        match commands.try_recv() {
+        if turn == COMMANDS_PER_TURN {
+            break;
+        }
+        match link.commands.try_recv() {
             Ok(command) => next = Some(command),
             Err(_) => return None,
         }

@@ -6,25 +6,26 @@
 
 mod events;
 mod link;
-
-use std::time::Duration;
+mod reconnect;
 
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-pub use events::{ClientCommand, ClientError, ClientEvent, ErrorCode};
+pub use events::{ClientCommand, ClientError, ClientEvent, Controls, ErrorCode};
+pub use reconnect::{Backoff, ReconnectPolicy};
 
 use crate::session::{Session, SessionConfig};
 use crate::transport::Endpoint;
-use link::{LinkOutcome, Outbox};
+use link::{LinkOutcome, Outbox, WaitOutcome};
+use reconnect::Jitter;
 
 /// Everything the task needs, validated by the binding.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
-    pub endpoint: Endpoint,
+    /// Brokers to try, rotating on each reconnect (MQTT.js `servers`).
+    pub endpoints: Vec<Endpoint>,
     pub session: SessionConfig,
-    /// Zero: never reconnect on its own.
-    pub reconnect_period: Duration,
+    pub reconnect: ReconnectPolicy,
     /// Largest inbound packet accepted, fixed header included.
     pub max_incoming_packet_size: usize,
 }
@@ -77,28 +78,43 @@ async fn drive(
 ) {
     let mut session = Session::new(config.session.clone(), Instant::now().into_std());
     let mut outbox = Outbox::new(events);
-    let auto_reconnect = !config.reconnect_period.is_zero();
+    let mut controls = Controls::default();
+    let policy = config.reconnect;
+    let mut jitter = Jitter::seeded();
     let mut reconnecting = false;
-    let mut first_attempt = true;
+    let mut failures_since_connected = 0u32;
+    let mut attempt = 0usize;
 
     loop {
-        if !first_attempt {
+        if attempt > 0 {
             outbox.push(ClientEvent::Reconnect);
         }
-        first_attempt = false;
+        let endpoint = &config.endpoints[attempt % config.endpoints.len()];
+        attempt += 1;
 
-        let (outcome, was_connected) =
-            link::run_connection(&config, &mut session, &mut commands, &mut outbox).await;
+        let mut link = link::Link {
+            config: &config,
+            endpoint,
+            session: &mut session,
+            commands: &mut commands,
+            outbox: &mut outbox,
+            controls: &mut controls,
+        };
+        let (outcome, was_connected) = link.run().await;
         if was_connected {
             // MQTT.js clears `reconnecting` on every accepted CONNACK.
             reconnecting = false;
+            failures_since_connected = 0;
+        } else {
+            failures_since_connected += 1;
         }
         let mut go_offline = |outbox: &mut Outbox| {
-            if auto_reconnect && !reconnecting {
+            if policy.enabled() && !reconnecting {
                 outbox.push(ClientEvent::Offline);
                 reconnecting = true;
             }
         };
+        let mut reconnect_now = false;
         match outcome {
             LinkOutcome::Ended { transport_was_open } => {
                 if transport_was_open {
@@ -107,10 +123,14 @@ async fn drive(
                 break;
             }
             LinkOutcome::Refused(error) => {
-                // MQTT.js: `error`, then `close`; a refused CONNACK never reconnects.
+                // MQTT.js: `error`, then `close`; no reconnect unless asked for.
                 outbox.push(ClientEvent::Error(error));
+                if !policy.on_connack_error {
+                    outbox.push(ClientEvent::Close);
+                    break;
+                }
+                go_offline(&mut outbox);
                 outbox.push(ClientEvent::Close);
-                break;
             }
             LinkOutcome::TransportError(error) => {
                 // The socket's error reaches JS first, then its close.
@@ -128,21 +148,33 @@ async fn drive(
                 go_offline(&mut outbox);
                 outbox.push(ClientEvent::Close);
             }
+            LinkOutcome::ReconnectRequested => {
+                outbox.push(ClientEvent::Close);
+                reconnect_now = true;
+            }
         }
         session.on_transport_closed(Instant::now().into_std());
         outbox.take_session_events(&mut session);
 
-        if !auto_reconnect {
+        if reconnect_now {
+            continue;
+        }
+        if !policy.enabled() {
             break;
         }
-        if !link::wait_offline(
-            config.reconnect_period,
+        let delay = policy.delay(
+            failures_since_connected.saturating_sub(1),
+            jitter.next_unit(),
+        );
+        let waited = link::wait_offline(
+            delay,
             &mut session,
             &mut commands,
             &mut outbox,
+            &mut controls,
         )
-        .await
-        {
+        .await;
+        if let WaitOutcome::Ended = waited {
             break;
         }
     }

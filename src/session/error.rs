@@ -107,13 +107,19 @@ pub fn connack_reason(code: u8) -> &'static str {
 }
 
 /// Why a publish, subscribe or unsubscribe did not complete.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CommandError {
     /// The client closed for good (or the connection dropped with a
     /// subscribe/unsubscribe in flight) before the broker answered.
     ConnectionClosed,
     /// QoS 0 publish while offline with `queueQoSZero: false`.
     NoConnection,
+    /// `removeOutgoingMessage(id)` withdrew it.
+    Removed,
+    /// The offline queue is at its configured limit.
+    OfflineQueueFull { messages: usize, bytes: usize },
+    /// The command itself was invalid (bad topic, QoS, ...).
+    Invalid(String),
 }
 
 impl fmt::Display for CommandError {
@@ -121,6 +127,12 @@ impl fmt::Display for CommandError {
         match self {
             CommandError::ConnectionClosed => f.write_str("Connection closed"),
             CommandError::NoConnection => f.write_str("No connection to broker"),
+            CommandError::Removed => f.write_str("Message removed"),
+            CommandError::OfflineQueueFull { messages, bytes } => write!(
+                f,
+                "Offline queue full ({messages} messages, {bytes} bytes queued): publish rejected"
+            ),
+            CommandError::Invalid(reason) => f.write_str(reason),
         }
     }
 }

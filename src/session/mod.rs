@@ -44,6 +44,16 @@ pub struct SessionConfig {
     pub queue_qos_zero: bool,
     /// MQTT.js only remembers topics to resubscribe when it will reconnect (`reconnectPeriod > 0`).
     pub auto_reconnect: bool,
+    /// Bounds on publishes made while offline; `None` = unbounded, as MQTT.js.
+    pub offline_limits: OfflineLimits,
+}
+
+/// Limits on what may wait for a connection. A publish that would go past
+/// either limit is rejected (its callback gets `CommandError::OfflineQueueFull`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OfflineLimits {
+    pub max_messages: Option<usize>,
+    pub max_bytes: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +75,14 @@ pub enum Command {
     },
     /// End gracefully: let in-flight exchanges finish, then send DISCONNECT.
     Disconnect,
+    /// Withdraw an unacknowledged publish (MQTT.js `removeOutgoingMessage`).
+    RemoveOutgoing(PacketId),
+    /// A publish rejected before it reached the session (bad topic, QoS):
+    /// reported in call order like any other completion.
+    Fail {
+        token: Token,
+        error: CommandError,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,6 +143,9 @@ enum Pending {
         token: Token,
         packet: Unsubscribe,
     },
+    /// A publish withdrawn by `removeOutgoingMessage` after it went out: its
+    /// id stays taken until the broker's ack, which is then swallowed.
+    Withdrawn,
 }
 
 impl Pending {
@@ -137,6 +158,7 @@ impl Pending {
             Pending::Publish { .. } => "publish",
             Pending::Subscribe { .. } => "subscribe",
             Pending::Unsubscribe { .. } => "unsubscribe",
+            Pending::Withdrawn => "publish",
         }
     }
 }
@@ -171,6 +193,9 @@ pub struct Session {
     keepalive: Keepalive,
     disconnect_requested: bool,
     disconnect_sent: bool,
+    /// Publishes waiting for a connection, counted against `offline_limits`.
+    offline_messages: usize,
+    offline_bytes: usize,
     transmit: VecDeque<Packet>,
     events: VecDeque<Event>,
 }
@@ -192,6 +217,8 @@ impl Session {
             keepalive,
             disconnect_requested: false,
             disconnect_sent: false,
+            offline_messages: 0,
+            offline_bytes: 0,
             transmit: VecDeque::new(),
             events: VecDeque::new(),
         }
@@ -281,13 +308,30 @@ impl Session {
         for command in std::mem::take(&mut self.waiting_for_id) {
             self.fail_command(command, CommandError::ConnectionClosed);
         }
+        self.offline_messages = 0;
+        self.offline_bytes = 0;
     }
 
     pub fn handle_command(&mut self, command: Command, _now: Instant) {
-        if let Command::Disconnect = command {
-            self.disconnect_requested = true;
-            self.maybe_finish_disconnect();
-            return;
+        match command {
+            Command::Disconnect => {
+                self.disconnect_requested = true;
+                self.maybe_finish_disconnect();
+                return;
+            }
+            Command::RemoveOutgoing(id) => {
+                self.remove_outgoing(id);
+                return;
+            }
+            Command::Fail { token, error } => {
+                self.events.push_back(Event::Published {
+                    token,
+                    packet_id: None,
+                    result: Err(error),
+                });
+                return;
+            }
+            _ => {}
         }
         if !self.waiting_for_id.is_empty() {
             // Keep call order: nothing overtakes a command already waiting.
@@ -308,6 +352,14 @@ impl Session {
                     ProtocolViolation::PacketBeforeConnAck(other.cmd()),
                 )),
             };
+        }
+        if let Packet::PubAck(id) | Packet::PubRec(id) | Packet::PubComp(id) = packet {
+            if let Some(Pending::Withdrawn) = self.pending.get(&id) {
+                self.pending.remove(&id);
+                self.release_id(id);
+                self.after_ack();
+                return Ok(());
+            }
         }
         match packet {
             Packet::ConnAck(_) => Err(SessionError::Protocol(ProtocolViolation::DuplicateConnAck)),
@@ -416,6 +468,8 @@ impl Session {
         self.resend_in_flight(resumed);
         self.events.push_back(Event::Connected(connack));
         self.flush_offline_queue();
+        self.offline_messages = 0;
+        self.offline_bytes = 0;
         if self.has_connected_before && !resumed && self.config.resubscribe {
             self.queue_resubscribe();
         }
@@ -430,6 +484,16 @@ impl Session {
     /// (DUP=0) when it did not, so that nothing is lost. A message whose
     /// PUBREC arrived goes on with PUBREL either way.
     fn resend_in_flight(&mut self, resumed: bool) {
+        let withdrawn: Vec<PacketId> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| matches!(p, Pending::Withdrawn))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in withdrawn {
+            self.pending.remove(&id);
+            self.release_id(id);
+        }
         let mut publishes: Vec<(u64, PacketId)> = self
             .pending
             .iter()
@@ -503,19 +567,25 @@ impl Session {
             } => {
                 if self.is_connected() {
                     self.send_qos0(token, topic, payload, retain);
-                } else if self.config.queue_qos_zero {
-                    self.offline_queue.push_back(Queued::PublishQoS0 {
+                    return Ok(());
+                }
+                let queued = if self.config.queue_qos_zero {
+                    self.admit_offline(topic.len() + payload.len())
+                } else {
+                    Err(CommandError::NoConnection)
+                };
+                match queued {
+                    Ok(()) => self.offline_queue.push_back(Queued::PublishQoS0 {
                         token,
                         topic,
                         payload,
                         retain,
-                    });
-                } else {
-                    self.events.push_back(Event::Published {
+                    }),
+                    Err(error) => self.events.push_back(Event::Published {
                         token,
                         packet_id: None,
-                        result: Err(CommandError::NoConnection),
-                    });
+                        result: Err(error),
+                    }),
                 }
                 Ok(())
             }
@@ -526,7 +596,20 @@ impl Session {
                 qos,
                 retain,
             } => {
+                if !self.is_connected() {
+                    if let Err(error) = self.admit_offline(topic.len() + payload.len()) {
+                        self.events.push_back(Event::Published {
+                            token,
+                            packet_id: None,
+                            result: Err(error),
+                        });
+                        return Ok(());
+                    }
+                }
                 let Some(id) = self.packet_ids.allocate() else {
+                    if !self.is_connected() {
+                        self.release_offline(topic.len() + payload.len());
+                    }
                     return Err(Command::Publish {
                         token,
                         topic,
@@ -594,8 +677,50 @@ impl Session {
                     .insert(id, Pending::Unsubscribe { token, packet });
                 Ok(())
             }
-            Command::Disconnect => Ok(()),
+            Command::Disconnect | Command::RemoveOutgoing(_) | Command::Fail { .. } => Ok(()),
         }
+    }
+
+    /// Counts a publish made while offline, or says why it cannot wait.
+    fn admit_offline(&mut self, size: usize) -> Result<(), CommandError> {
+        let limits = self.config.offline_limits;
+        let over_messages = limits
+            .max_messages
+            .is_some_and(|max| self.offline_messages + 1 > max);
+        let over_bytes = limits
+            .max_bytes
+            .is_some_and(|max| self.offline_bytes + size > max);
+        if over_messages || over_bytes {
+            return Err(CommandError::OfflineQueueFull {
+                messages: self.offline_messages,
+                bytes: self.offline_bytes,
+            });
+        }
+        self.offline_messages += 1;
+        self.offline_bytes += size;
+        Ok(())
+    }
+
+    fn release_offline(&mut self, size: usize) {
+        self.offline_messages = self.offline_messages.saturating_sub(1);
+        self.offline_bytes = self.offline_bytes.saturating_sub(size);
+    }
+
+    /// Withdraws an unacknowledged publish; its callback gets "Message removed".
+    fn remove_outgoing(&mut self, id: PacketId) {
+        let Some(Pending::Publish { publish, stage, .. }) = self.pending.get(&id) else {
+            return;
+        };
+        let was_sent = *stage != PublishStage::Unsent;
+        if !was_sent {
+            let size = publish.topic.len() + publish.payload.len();
+            self.release_offline(size);
+        }
+        self.fail_pending(id, CommandError::Removed);
+        if was_sent && self.packet_ids.register(id) {
+            self.pending.insert(id, Pending::Withdrawn);
+        }
+        self.after_ack();
     }
 
     fn send_or_queue_request(&mut self, id: PacketId, packet: Packet) {
@@ -788,7 +913,11 @@ impl Session {
         if !self.disconnect_requested || self.disconnect_sent {
             return;
         }
-        if self.is_connected() && self.pending.is_empty() && self.waiting_for_id.is_empty() {
+        let nothing_in_flight = self
+            .pending
+            .values()
+            .all(|p| matches!(p, Pending::Withdrawn));
+        if self.is_connected() && nothing_in_flight && self.waiting_for_id.is_empty() {
             self.events.push_back(Event::OutgoingEmpty);
             self.transmit.push_back(Packet::Disconnect);
         }
@@ -802,6 +931,7 @@ impl Session {
         self.offline_queue
             .retain(|q| !matches!(q, Queued::Request(queued) if *queued == id));
         self.events.push_back(match pending {
+            Pending::Withdrawn => return,
             Pending::Publish { token, .. } => Event::Published {
                 token,
                 packet_id: Some(id),
@@ -837,7 +967,7 @@ impl Session {
                 packet_id: 0,
                 result: Err(error),
             },
-            Command::Disconnect => return,
+            Command::Disconnect | Command::RemoveOutgoing(_) | Command::Fail { .. } => return,
         };
         self.events.push_back(event);
     }

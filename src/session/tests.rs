@@ -17,6 +17,7 @@ fn config() -> SessionConfig {
         resubscribe: true,
         queue_qos_zero: true,
         auto_reconnect: true,
+        offline_limits: OfflineLimits::default(),
     }
 }
 
@@ -587,4 +588,84 @@ fn shutdown_fails_every_waiting_callback() {
         })
         .collect();
     assert_eq!(failed, vec![1, 2]);
+}
+
+#[test]
+fn offline_publishes_past_the_message_limit_are_rejected() {
+    let t0 = Instant::now();
+    let mut session = Session::new(
+        SessionConfig {
+            offline_limits: OfflineLimits {
+                max_messages: Some(2),
+                max_bytes: None,
+            },
+            ..config()
+        },
+        t0,
+    );
+    for token in 1..=3 {
+        session.handle_command(publish("a", QoS::AtLeastOnce, token), t0);
+    }
+    assert!(matches!(
+        events(&mut session)[..],
+        [Event::Published {
+            token: 3,
+            result: Err(CommandError::OfflineQueueFull { messages: 2, .. }),
+            ..
+        }]
+    ));
+    session.on_transport_open(t0, t0);
+    transmitted(&mut session, t0);
+    session.handle_packet(connack(false), t0).unwrap();
+    assert_eq!(sent_publish(&transmitted(&mut session, t0)).len(), 2);
+    // The queue is empty again once connected and flushed.
+    session.on_transport_closed(t0);
+    session.handle_command(publish("b", QoS::AtMostOnce, 4), t0);
+    assert!(events(&mut session)
+        .iter()
+        .all(|e| !matches!(e, Event::Published { token: 4, .. })));
+}
+
+#[test]
+fn offline_publishes_past_the_byte_limit_are_rejected() {
+    let t0 = Instant::now();
+    let mut session = Session::new(
+        SessionConfig {
+            offline_limits: OfflineLimits {
+                max_messages: None,
+                max_bytes: Some(10),
+            },
+            ..config()
+        },
+        t0,
+    );
+    // "a" + "payload" = 8 bytes: the second one would make 16.
+    session.handle_command(publish("a", QoS::AtMostOnce, 1), t0);
+    session.handle_command(publish("a", QoS::AtMostOnce, 2), t0);
+    assert!(matches!(
+        events(&mut session)[..],
+        [Event::Published {
+            token: 2,
+            result: Err(CommandError::OfflineQueueFull { .. }),
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn a_removed_outgoing_message_fails_with_message_removed_and_frees_its_id() {
+    let t0 = Instant::now();
+    let mut session = connected(config(), t0);
+    session.handle_command(publish("a", QoS::AtLeastOnce, 1), t0);
+    transmitted(&mut session, t0);
+    session.handle_command(Command::RemoveOutgoing(1), t0);
+    assert_eq!(
+        events(&mut session),
+        vec![Event::Published {
+            token: 1,
+            packet_id: Some(1),
+            result: Err(CommandError::Removed)
+        }]
+    );
+    assert_eq!(session.in_flight(), 0);
 }

@@ -1,0 +1,66 @@
+'use strict'
+
+// Writes the publish batches read by src/binding/command_batch.rs: all
+// publishes of one tick cross into the engine with one native call.
+// Record: u8 op=1 | u8 flags (qos | retain << 2) | f64 token | u32 len, topic | u32 len, payload.
+
+const OP_PUBLISH = 1
+const INITIAL_SIZE = 64 * 1024
+/** Flush at once past this, so a long synchronous loop does not pile up. */
+const FLUSH_AT = 1024 * 1024
+/** Give a buffer grown by big payloads back after use. */
+const SHRINK_ABOVE = 4 * 1024 * 1024
+
+class PublishBatch {
+  constructor () {
+    this.buf = Buffer.allocUnsafe(INITIAL_SIZE)
+    this.pos = 0
+  }
+
+  get isEmpty () {
+    return this.pos === 0
+  }
+
+  get isFull () {
+    return this.pos >= FLUSH_AT
+  }
+
+  add (topic, payload, qos, retain, token) {
+    const worstCase = 18 + topic.length * 3 + payload.length
+    this._reserve(worstCase)
+    const buf = this.buf
+    let pos = this.pos
+    buf[pos++] = OP_PUBLISH
+    buf[pos++] = qos | (retain ? 4 : 0)
+    buf.writeDoubleLE(token, pos)
+    pos += 8
+    const topicLength = buf.utf8Write(topic, pos + 4)
+    buf.writeUInt32LE(topicLength, pos)
+    pos += 4 + topicLength
+    buf.writeUInt32LE(payload.length, pos)
+    pos += 4
+    buf.set(payload, pos)
+    this.pos = pos + payload.length
+  }
+
+  /** The bytes to hand over; the batch is empty (and reusable) afterwards. */
+  take () {
+    const bytes = this.buf.subarray(0, this.pos)
+    this.pos = 0
+    return bytes
+  }
+
+  /** Called after the engine has copied what `take()` returned. */
+  recycle () {
+    if (this.buf.length > SHRINK_ABOVE) this.buf = Buffer.allocUnsafe(INITIAL_SIZE)
+  }
+
+  _reserve (extra) {
+    if (this.pos + extra <= this.buf.length) return
+    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + extra))
+    this.buf.copy(grown, 0, 0, this.pos)
+    this.buf = grown
+  }
+}
+
+module.exports = { PublishBatch }

@@ -1,0 +1,166 @@
+//! Reads the publish batches the JS shim writes (`lib/command-batch.js`).
+//!
+//! Publishes made in the same tick cross the N-API boundary as one Buffer:
+//! one native call and one copy for the lot. Payloads are then slices of
+//! that one copy. Record layout (little-endian):
+//! `u8 op=1 | u8 flags (qos | retain << 2) | f64 token | u32 len, topic | u32 len, payload`.
+
+use bytes::Bytes;
+
+use crate::codec::{validate_topic_name, QoS};
+use crate::session::{Command, CommandError};
+
+pub const OP_PUBLISH: u8 = 1;
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct MalformedBatch(pub &'static str);
+
+/// Turns a batch into session commands, in order. A record with a bad topic
+/// or QoS becomes a failed command (its callback gets the reason); a batch
+/// whose framing is broken is rejected whole.
+pub fn parse_publish_batch(batch: &[u8]) -> Result<Vec<Command>, MalformedBatch> {
+    let data = Bytes::copy_from_slice(batch);
+    let mut commands = Vec::new();
+    let mut cursor = Cursor {
+        data: &data,
+        pos: 0,
+    };
+    while cursor.pos < data.len() {
+        if cursor.u8()? != OP_PUBLISH {
+            return Err(MalformedBatch("unknown command"));
+        }
+        let flags = cursor.u8()?;
+        let token = cursor.f64()? as u64;
+        let topic = cursor.slice()?;
+        let payload = cursor.slice()?;
+        commands.push(publish_command(token, flags, &topic, payload));
+    }
+    Ok(commands)
+}
+
+fn publish_command(token: u64, flags: u8, topic: &[u8], payload: Bytes) -> Command {
+    let fail = |reason: String| Command::Fail {
+        token,
+        error: CommandError::Invalid(reason),
+    };
+    let Ok(topic) = std::str::from_utf8(topic) else {
+        return fail("Invalid topic: not valid UTF-8".into());
+    };
+    if let Err(error) = validate_topic_name(topic) {
+        return fail(format!("Invalid topic {topic}: {error}"));
+    }
+    let Some(qos) = QoS::from_u8(flags & 0b11) else {
+        return fail("Invalid QoS 3: must be 0, 1 or 2".into());
+    };
+    Command::Publish {
+        token,
+        topic: topic.to_string(),
+        payload,
+        qos,
+        retain: flags & 0b100 != 0,
+    }
+}
+
+struct Cursor<'a> {
+    data: &'a Bytes,
+    pos: usize,
+}
+
+impl Cursor<'_> {
+    fn take(&mut self, n: usize) -> Result<std::ops::Range<usize>, MalformedBatch> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|end| *end <= self.data.len())
+            .ok_or(MalformedBatch("truncated record"))?;
+        let range = self.pos..end;
+        self.pos = end;
+        Ok(range)
+    }
+
+    fn u8(&mut self) -> Result<u8, MalformedBatch> {
+        let range = self.take(1)?;
+        Ok(self.data[range.start])
+    }
+
+    fn f64(&mut self) -> Result<f64, MalformedBatch> {
+        let range = self.take(8)?;
+        let mut raw = [0u8; 8];
+        raw.copy_from_slice(&self.data[range]);
+        Ok(f64::from_le_bytes(raw))
+    }
+
+    fn slice(&mut self) -> Result<Bytes, MalformedBatch> {
+        let range = self.take(4)?;
+        let mut raw = [0u8; 4];
+        raw.copy_from_slice(&self.data[range]);
+        let len = u32::from_le_bytes(raw) as usize;
+        let range = self.take(len)?;
+        Ok(self.data.slice(range))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(flags: u8, token: f64, topic: &[u8], payload: &[u8]) -> Vec<u8> {
+        let mut out = vec![OP_PUBLISH, flags];
+        out.extend_from_slice(&token.to_le_bytes());
+        out.extend_from_slice(&(topic.len() as u32).to_le_bytes());
+        out.extend_from_slice(topic);
+        out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        out.extend_from_slice(payload);
+        out
+    }
+
+    #[test]
+    fn two_publishes_come_out_in_order_with_their_fields() {
+        let mut batch = record(1 | 4, 7.0, b"a/b", b"hello");
+        batch.extend(record(0, 0.0, b"c", b""));
+        let commands = parse_publish_batch(&batch).unwrap();
+        assert_eq!(commands.len(), 2);
+        match &commands[0] {
+            Command::Publish {
+                token,
+                topic,
+                payload,
+                qos,
+                retain,
+            } => {
+                assert_eq!(*token, 7);
+                assert_eq!(topic, "a/b");
+                assert_eq!(&payload[..], b"hello");
+                assert_eq!(*qos, QoS::AtLeastOnce);
+                assert!(*retain);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_wildcard_topic_becomes_a_failed_command_not_a_publish() {
+        let commands = parse_publish_batch(&record(0, 3.0, b"a/+", b"x")).unwrap();
+        assert!(matches!(
+            &commands[..],
+            [Command::Fail { token: 3, error: CommandError::Invalid(reason) }] if reason.contains("a/+")
+        ));
+    }
+
+    #[test]
+    fn qos_3_becomes_a_failed_command() {
+        let commands = parse_publish_batch(&record(3, 1.0, b"t", b"x")).unwrap();
+        assert!(matches!(&commands[..], [Command::Fail { token: 1, .. }]));
+    }
+
+    #[test]
+    fn a_truncated_batch_is_rejected_without_panicking() {
+        let batch = record(0, 1.0, b"topic", b"payload");
+        for cut in 1..batch.len() {
+            assert_eq!(
+                parse_publish_batch(&batch[..cut]),
+                Err(MalformedBatch("truncated record"))
+            );
+        }
+    }
+}
