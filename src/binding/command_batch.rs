@@ -158,8 +158,8 @@ mod tests {
         let batch = record(0, 1.0, b"topic", b"payload");
         for cut in 1..batch.len() {
             assert_eq!(
-                parse_publish_batch(&batch[..cut]),
-                Err(MalformedBatch("truncated record"))
+                parse_publish_batch(&batch[..cut]).err(),
+                Some(MalformedBatch("truncated record"))
             );
         }
     }
