@@ -260,22 +260,11 @@ impl LinkIo {
             let deadline = link.session.poll_timeout().map(Instant::from_std);
             let may_read = !link.outbox.is_congested() && !link.controls.reading_paused;
 
+            // Polled in this order: get bytes out first, then take new work, then
+            // drain the socket; events are handed to JS only when the socket has
+            // nothing more right now, so JS gets few large batches, not many small ones.
             tokio::select! {
-                read = reader.read_buf(&mut self.read_buf), if may_read => {
-                    match read {
-                        Ok(0) => return LinkOutcome::Closed,
-                        Ok(_) => {
-                            if let Err(outcome) = self.decode_packets(link.session, link.outbox, *link.controls) {
-                                return outcome;
-                            }
-                        }
-                        Err(error) => {
-                            return LinkOutcome::TransportError(transport_error(
-                                transport::TransportError::read(error),
-                            ))
-                        }
-                    }
-                }
+                biased;
                 written = writer.write(&self.write_buf), if !self.write_buf.is_empty() => {
                     match written {
                         Ok(0) => return LinkOutcome::Closed,
@@ -290,6 +279,21 @@ impl LinkIo {
                 command = link.commands.recv(), if self.write_buf.len() < WRITE_HIGH_WATER => {
                     if let Some(outcome) = handle_commands(command, link) {
                         return outcome;
+                    }
+                }
+                read = reader.read_buf(&mut self.read_buf), if may_read => {
+                    match read {
+                        Ok(0) => return LinkOutcome::Closed,
+                        Ok(_) => {
+                            if let Err(outcome) = self.decode_packets(link.session, link.outbox, *link.controls) {
+                                return outcome;
+                            }
+                        }
+                        Err(error) => {
+                            return LinkOutcome::TransportError(transport_error(
+                                transport::TransportError::read(error),
+                            ))
+                        }
                     }
                 }
                 permit = sender.reserve(), if link.outbox.has_pending() => {
