@@ -140,6 +140,21 @@ impl NativeClient {
         let _ = self.commands.send(ClientCommand::SetReading(enabled));
     }
 
+    /// Failpoint for tests, enabled only with `MQTT_NAPI_TEST_HOOKS=1`: panics
+    /// in this method (`in_task = false`) or inside the client task, to prove a
+    /// panic becomes a JS error and never aborts the process.
+    #[napi(catch_unwind, js_name = "_testPanic")]
+    pub fn test_panic(&self, in_task: bool) -> napi::Result<()> {
+        if std::env::var("MQTT_NAPI_TEST_HOOKS").as_deref() != Ok("1") {
+            return Err(napi::Error::from_reason("test hooks are disabled"));
+        }
+        if !in_task {
+            panic!("test failpoint: panic in a native method");
+        }
+        let _ = self.commands.send(ClientCommand::Panic);
+        Ok(())
+    }
+
     /// Graceful (`force = false`) waits for in-flight exchanges, then sends DISCONNECT.
     #[napi(catch_unwind)]
     pub fn end(&self, force: bool) {

@@ -63,6 +63,8 @@ pub enum ClientCommand {
     SetPacketEvents(bool),
     /// Pause or resume reading from the broker (JS inbound backpressure).
     SetReading(bool),
+    /// Failpoint for tests: panic inside the task (only sent when test hooks are enabled).
+    Panic,
 }
 
 /// Switches JS can flip while the client runs.

@@ -125,6 +125,7 @@ fn handle_offline_command(
             OfflineCommand::Handled
         }
         ClientCommand::SetPacketEvents(_) | ClientCommand::SetReading(_) => OfflineCommand::Handled,
+        ClientCommand::Panic => panic!("test failpoint: panic in the client task"),
     }
 }
 
@@ -385,6 +386,7 @@ fn handle_commands(first: Option<ClientCommand>, link: &mut Link<'_>) -> Option<
                 ClientCommand::Reconnect => return Some(LinkOutcome::ReconnectRequested),
                 ClientCommand::Session(command) => link.session.handle_command(command, now),
                 ClientCommand::SetPacketEvents(_) | ClientCommand::SetReading(_) => {}
+                ClientCommand::Panic => panic!("test failpoint: panic in the client task"),
             }
         }
         if turn == COMMANDS_PER_TURN {
