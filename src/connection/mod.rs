@@ -184,3 +184,6 @@ async fn drive(
     outbox.push(ClientEvent::Terminated);
     outbox.close().await;
 }
+
+#[cfg(test)]
+mod tests;

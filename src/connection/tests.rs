@@ -1,0 +1,314 @@
+//! The connection task against an in-process scripted broker on loopback.
+
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+
+use super::*;
+use crate::codec::{self, ConnAck, Packet, ProtocolVersion, Publish, QoS, SubAck, SubscribeFilter};
+use crate::session::{Command, Event, OfflineLimits};
+
+const V4: ProtocolVersion = ProtocolVersion::V311;
+const WAIT: Duration = Duration::from_secs(10);
+
+fn config(port: u16, keep_alive_secs: u16, reconnect_ms: u64) -> ClientConfig {
+    ClientConfig {
+        endpoints: vec![Endpoint::Tcp {
+            host: "127.0.0.1".into(),
+            port,
+        }],
+        session: SessionConfig {
+            protocol: V4,
+            client_id: Bytes::from_static(b"conn-test"),
+            clean_session: true,
+            keep_alive_secs,
+            connect_timeout: Duration::from_secs(5),
+            username: None,
+            password: None,
+            will: None,
+            resubscribe: true,
+            queue_qos_zero: true,
+            auto_reconnect: reconnect_ms > 0,
+            offline_limits: OfflineLimits::default(),
+        },
+        reconnect: ReconnectPolicy {
+            period: Duration::from_millis(reconnect_ms),
+            backoff: None,
+            on_connack_error: false,
+        },
+        max_incoming_packet_size: 1024 * 1024,
+    }
+}
+
+/// The broker side of one connection.
+struct Peer {
+    stream: TcpStream,
+    buf: BytesMut,
+}
+
+impl Peer {
+    async fn accept(listener: &TcpListener) -> Peer {
+        let (stream, _) = tokio::time::timeout(WAIT, listener.accept())
+            .await
+            .expect("client connects")
+            .unwrap();
+        Peer {
+            stream,
+            buf: BytesMut::new(),
+        }
+    }
+
+    /// The next packet, or None when the client closed the connection.
+    async fn recv(&mut self) -> Option<Packet> {
+        loop {
+            if let Some(packet) = codec::decode(&mut self.buf, V4, 1 << 20).unwrap() {
+                return Some(packet);
+            }
+            let read = tokio::time::timeout(WAIT, self.stream.read_buf(&mut self.buf))
+                .await
+                .expect("client sends something");
+            if read.unwrap() == 0 {
+                return None;
+            }
+        }
+    }
+
+    async fn send(&mut self, packet: Packet) {
+        let mut out = BytesMut::new();
+        codec::encode(&packet, V4, &mut out).unwrap();
+        self.stream.write_all(&out).await.unwrap();
+    }
+
+    async fn handshake(&mut self, return_code: u8) {
+        assert!(matches!(self.recv().await, Some(Packet::Connect(_))));
+        self.send(Packet::ConnAck(ConnAck {
+            session_present: false,
+            return_code,
+        }))
+        .await;
+    }
+}
+
+struct Client {
+    commands: mpsc::UnboundedSender<ClientCommand>,
+    events: mpsc::Receiver<Vec<ClientEvent>>,
+    seen: Vec<ClientEvent>,
+}
+
+impl Client {
+    fn start(config: ClientConfig) -> Client {
+        let (commands, command_rx) = mpsc::unbounded_channel();
+        let (event_tx, events) = mpsc::channel(EVENT_BATCHES_IN_FLIGHT);
+        tokio::spawn(run(config, command_rx, event_tx));
+        Client {
+            commands,
+            events,
+            seen: Vec::new(),
+        }
+    }
+
+    fn send(&self, command: Command) {
+        self.commands.send(ClientCommand::Session(command)).unwrap();
+    }
+
+    /// Collects events until one matches, returning everything seen so far.
+    async fn until(&mut self, done: impl Fn(&ClientEvent) -> bool) -> Vec<ClientEvent> {
+        while !self.seen.iter().any(&done) {
+            let batch = tokio::time::timeout(WAIT, self.events.recv())
+                .await
+                .expect("event arrives")
+                .expect("task alive");
+            self.seen.extend(batch);
+        }
+        std::mem::take(&mut self.seen)
+    }
+}
+
+fn is_connected(event: &ClientEvent) -> bool {
+    matches!(event, ClientEvent::Session(Event::Connected(_)))
+}
+
+fn names(events: &[ClientEvent]) -> Vec<&'static str> {
+    events
+        .iter()
+        .map(|e| match e {
+            ClientEvent::Session(Event::Connected(_)) => "connect",
+            ClientEvent::Session(Event::Message(_)) => "message",
+            ClientEvent::Session(Event::Subscribed { .. }) => "subscribed",
+            ClientEvent::Session(Event::Published { .. }) => "published",
+            ClientEvent::Session(Event::OutgoingEmpty) => "outgoingEmpty",
+            ClientEvent::Session(_) => "session",
+            ClientEvent::Reconnect => "reconnect",
+            ClientEvent::Offline => "offline",
+            ClientEvent::Close => "close",
+            ClientEvent::Error(_) => "error",
+            ClientEvent::PacketSent(_) | ClientEvent::PacketReceived(_) => "packet",
+            ClientEvent::Terminated => "terminated",
+        })
+        .collect()
+}
+
+async fn listener() -> (TcpListener, u16) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    (listener, port)
+}
+
+#[tokio::test]
+async fn subscribe_receive_and_end_gracefully() {
+    let (listener, port) = listener().await;
+    let mut client = Client::start(config(port, 60, 0));
+    let mut broker = Peer::accept(&listener).await;
+    broker.handshake(0).await;
+    client.until(is_connected).await;
+
+    client.send(Command::Subscribe {
+        token: 1,
+        filters: vec![SubscribeFilter {
+            filter: "t/#".into(),
+            qos: QoS::AtLeastOnce,
+        }],
+    });
+    let Some(Packet::Subscribe(subscribe)) = broker.recv().await else {
+        panic!("expected SUBSCRIBE")
+    };
+    broker
+        .send(Packet::SubAck(SubAck {
+            packet_id: subscribe.packet_id,
+            return_codes: vec![1],
+        }))
+        .await;
+    broker
+        .send(Packet::Publish(Publish {
+            dup: false,
+            qos: QoS::AtLeastOnce,
+            retain: false,
+            topic: "t/x".into(),
+            packet_id: Some(77),
+            payload: Bytes::from_static(b"hello"),
+        }))
+        .await;
+    assert_eq!(broker.recv().await, Some(Packet::PubAck(77)));
+    let events = client
+        .until(|e| matches!(e, ClientEvent::Session(Event::Message(_))))
+        .await;
+    assert_eq!(names(&events), vec!["subscribed", "message"]);
+
+    client
+        .commands
+        .send(ClientCommand::End { force: false })
+        .unwrap();
+    assert_eq!(broker.recv().await, Some(Packet::Disconnect));
+    assert_eq!(broker.recv().await, None);
+    let events = client.until(|e| matches!(e, ClientEvent::Terminated)).await;
+    assert_eq!(names(&events), vec!["outgoingEmpty", "close", "terminated"]);
+}
+
+#[tokio::test]
+async fn a_dropped_connection_goes_offline_then_reconnects() {
+    let (listener, port) = listener().await;
+    let mut client = Client::start(config(port, 60, 50));
+    let mut broker = Peer::accept(&listener).await;
+    broker.handshake(0).await;
+    client.until(is_connected).await;
+    drop(broker);
+
+    let mut broker = Peer::accept(&listener).await;
+    broker.handshake(0).await;
+    let events = client.until(is_connected).await;
+    assert_eq!(
+        names(&events),
+        vec!["offline", "close", "reconnect", "connect"]
+    );
+    client
+        .commands
+        .send(ClientCommand::End { force: true })
+        .unwrap();
+    client.until(|e| matches!(e, ClientEvent::Terminated)).await;
+}
+
+#[tokio::test]
+async fn a_refused_connack_is_an_error_with_its_code_and_no_reconnect() {
+    let (listener, port) = listener().await;
+    let mut client = Client::start(config(port, 60, 50));
+    let mut broker = Peer::accept(&listener).await;
+    broker.handshake(5).await;
+    let events = client.until(|e| matches!(e, ClientEvent::Terminated)).await;
+    assert_eq!(names(&events), vec!["error", "close", "terminated"]);
+    assert_eq!(
+        events[0],
+        ClientEvent::Error(ClientError::with_code(
+            "Connection refused: Not authorized",
+            ErrorCode::Number(5)
+        ))
+    );
+}
+
+#[tokio::test]
+async fn an_unanswered_ping_times_out_the_connection() {
+    let (listener, port) = listener().await;
+    let mut client = Client::start(config(port, 1, 0));
+    let mut broker = Peer::accept(&listener).await;
+    broker.handshake(0).await;
+    assert_eq!(broker.recv().await, Some(Packet::PingReq));
+    let events = client.until(|e| matches!(e, ClientEvent::Terminated)).await;
+    assert_eq!(
+        names(&events),
+        vec!["connect", "error", "close", "terminated"]
+    );
+    assert!(matches!(&events[1], ClientEvent::Error(e) if e.message == "Keepalive timeout"));
+}
+
+#[tokio::test]
+async fn a_malformed_packet_is_a_protocol_error() {
+    let (listener, port) = listener().await;
+    let mut client = Client::start(config(port, 60, 0));
+    let mut broker = Peer::accept(&listener).await;
+    broker.handshake(0).await;
+    // PUBLISH QoS 0 to the wildcard topic "a/#".
+    broker
+        .stream
+        .write_all(&[0x30, 0x05, 0x00, 0x03, b'a', b'/', b'#'])
+        .await
+        .unwrap();
+    let events = client.until(|e| matches!(e, ClientEvent::Terminated)).await;
+    let error = events
+        .iter()
+        .find_map(|e| match e {
+            ClientEvent::Error(error) => Some(error.clone()),
+            _ => None,
+        })
+        .expect("an error event");
+    assert!(
+        error.message.contains("[MQTT-3.3.2-2]"),
+        "{}",
+        error.message
+    );
+    assert_eq!(
+        error.code,
+        Some(ErrorCode::Text("ERR_MQTT_PROTOCOL".into()))
+    );
+    assert!(!names(&events).contains(&"message"));
+}
+
+#[tokio::test]
+async fn publishes_made_while_connecting_are_sent_after_connack() {
+    let (listener, port) = listener().await;
+    let client = Client::start(config(port, 60, 0));
+    client.send(Command::Publish {
+        token: 1,
+        topic: "early".into(),
+        payload: Bytes::from_static(b"x"),
+        qos: QoS::AtLeastOnce,
+        retain: false,
+    });
+    let mut broker = Peer::accept(&listener).await;
+    broker.handshake(0).await;
+    match broker.recv().await {
+        Some(Packet::Publish(publish)) => assert_eq!(publish.topic, "early"),
+        other => panic!("expected the queued PUBLISH, got {other:?}"),
+    }
+}
