@@ -3,15 +3,15 @@
 
 mod command_batch;
 mod event_batch;
+mod event_pump;
 mod options;
 
 use napi::bindgen_prelude::{Buffer, Function};
-use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
 use tokio::sync::mpsc;
 
 use crate::codec::{validate_topic_filter, SubscribeFilter};
-use crate::connection::{self, ClientCommand, ClientEvent};
+use crate::connection::{self, ClientCommand};
 use crate::session::Command;
 use options::{invalid, qos_from};
 pub use options::{NativeOptions, NativeWill};
@@ -32,12 +32,6 @@ fn init_runtime() {
     }
 }
 
-/// Scheduler passes the event pump gives the connection task before calling JS.
-const COALESCE_YIELDS: usize = 4;
-
-/// The strong reference that keeps Node alive while the client runs.
-type EventCallback = ThreadsafeFunction<Vec<u8>, (), Buffer, napi::Status, false>;
-
 #[napi]
 pub struct NativeClient {
     commands: mpsc::UnboundedSender<ClientCommand>,
@@ -50,14 +44,14 @@ impl NativeClient {
     #[napi(constructor, catch_unwind)]
     pub fn new(options: NativeOptions, on_events: Function<'_, Buffer, ()>) -> napi::Result<Self> {
         let config = options.into_config()?;
-        let callback: EventCallback = on_events
+        let callback: event_pump::EventCallback = on_events
             .build_threadsafe_function::<Vec<u8>>()
             .callee_handled::<false>()
             .build_callback(|ctx| Ok(Buffer::from(ctx.value)))?;
         let (command_tx, command_rx) = mpsc::unbounded_channel();
         let (event_tx, event_rx) = mpsc::channel(connection::EVENT_BATCHES_IN_FLIGHT);
         napi::bindgen_prelude::spawn(connection::run(config, command_rx, event_tx));
-        napi::bindgen_prelude::spawn(deliver_events(event_rx, callback));
+        napi::bindgen_prelude::spawn(event_pump::deliver_events(event_rx, callback));
         Ok(NativeClient {
             commands: command_tx,
         })
@@ -176,47 +170,4 @@ fn invalid_topic(topic: &str, error: impl std::fmt::Display) -> napi::Error {
         napi::Status::InvalidArg,
         format!("Invalid topic {topic}: {error}"),
     )
-}
-
-/// Hands event batches to JS one call at a time, waiting for each call to
-/// finish: the wait is the backpressure that keeps memory bounded when JS is
-/// slower than the network. Batches that queued meanwhile are merged.
-async fn deliver_events(mut batches: mpsc::Receiver<Vec<ClientEvent>>, callback: EventCallback) {
-    while let Some(batch) = batches.recv().await {
-        let mut bytes = Vec::with_capacity(batch_size_hint(&batch));
-        event_batch::encode_events(&batch, &mut bytes);
-        // A JS call costs a thread hand-off either way: let the connection task
-        // read what arrived meanwhile (yield_now runs after an I/O driver poll),
-        // so that a steady stream reaches JS in large batches, at no added latency
-        // when nothing else is ready.
-        for _ in 0..COALESCE_YIELDS {
-            tokio::task::yield_now().await;
-            let mut merged = false;
-            while let Ok(more) = batches.try_recv() {
-                event_batch::encode_events(&more, &mut bytes);
-                merged = true;
-            }
-            if !merged {
-                break;
-            }
-        }
-        if callback.call_async_catch(bytes).await.is_err() {
-            // JS could not take the batch (environment shutting down): stop.
-            break;
-        }
-    }
-    // Dropping the callback releases Node's event loop.
-}
-
-fn batch_size_hint(batch: &[ClientEvent]) -> usize {
-    use crate::session::Event;
-    batch
-        .iter()
-        .map(|event| match event {
-            ClientEvent::Session(Event::Message(p)) => {
-                event_batch::message_size_hint(p.topic.len(), p.payload.len())
-            }
-            _ => 32,
-        })
-        .sum()
 }
