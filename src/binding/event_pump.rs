@@ -11,7 +11,10 @@
 
 use napi::bindgen_prelude::Buffer;
 use napi::threadsafe_function::ThreadsafeFunction;
+use std::time::Duration;
+
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 use super::event_batch;
 use crate::connection::ClientEvent;
@@ -22,11 +25,18 @@ pub type EventCallback = ThreadsafeFunction<Vec<u8>, (), Buffer, napi::Status, f
 
 /// Scheduler passes the pump gives the connection task before calling JS.
 const COALESCE_YIELDS: usize = 4;
+/// Calls closer together than this mean a steady stream, worth batching harder.
+const BACK_TO_BACK: Duration = Duration::from_micros(25);
+/// How long such a stream may wait to grow a batch (the timer ticks every 1 ms).
+const COALESCE_DELAY: Duration = Duration::from_micros(500);
+/// A batch this large is worth a call by itself.
+const LARGE_BATCH_BYTES: usize = 32 * 1024;
 
 pub async fn deliver_events(
     mut batches: mpsc::Receiver<Vec<ClientEvent>>,
     callback: EventCallback,
 ) {
+    let mut last_call = Instant::now();
     while let Some(batch) = batches.recv().await {
         let mut bytes = Vec::with_capacity(size_hint(&batch));
         event_batch::encode_events(&batch, &mut bytes);
@@ -38,6 +48,15 @@ pub async fn deliver_events(
                 break;
             }
         }
+        // Under a steady stream that arrives in small pieces (a broker writing one
+        // packet per TCP segment), every piece would cost a JS call and two thread
+        // wake-ups. When calls come back to back, wait for the timer so that the
+        // stream arrives in large batches instead; a lone message never waits.
+        if last_call.elapsed() < BACK_TO_BACK && bytes.len() < LARGE_BATCH_BYTES {
+            tokio::time::sleep(COALESCE_DELAY).await;
+            merge_waiting(&mut batches, &mut bytes);
+        }
+        last_call = Instant::now();
         // A JS exception is the shim's to report; here it only must not stop delivery.
         if let Err(error) = callback.call_async_catch(bytes).await {
             if error.status == napi::Status::Closing {

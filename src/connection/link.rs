@@ -8,6 +8,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::time::{sleep_until, timeout_at, Instant};
 
+use super::read_pacer::ReadPacer;
 use super::{ClientCommand, ClientConfig, ClientError, ClientEvent, Controls, ErrorCode};
 use crate::codec;
 use crate::session::{Command, Event, Session, SessionError};
@@ -194,6 +195,7 @@ impl Link<'_> {
             read_buf: BytesMut::with_capacity(READ_CHUNK),
             write_buf: BytesMut::with_capacity(READ_CHUNK),
             was_connected: false,
+            pacer: ReadPacer::default(),
         };
         self.session.on_transport_open(started.into_std(), now());
         let outcome = io.run(stream, self).await;
@@ -233,6 +235,7 @@ impl Link<'_> {
 }
 
 struct LinkIo {
+    pacer: ReadPacer,
     version: codec::ProtocolVersion,
     max_packet_size: usize,
     read_buf: BytesMut,
@@ -259,7 +262,10 @@ impl LinkIo {
                 self.read_buf.reserve(READ_CHUNK);
             }
             let deadline = link.session.poll_timeout().map(Instant::from_std);
-            let may_read = !link.outbox.is_congested() && !link.controls.reading_paused;
+            let may_read = !link.outbox.is_congested()
+                && !link.controls.reading_paused
+                && self.pacer.paused_until().is_none();
+            let read_resumes_at = self.pacer.paused_until().map(Instant::from_std);
 
             // Polled in this order: get bytes out first, then take new work, then
             // drain the socket; events are handed to JS only when the socket has
@@ -285,7 +291,8 @@ impl LinkIo {
                 read = reader.read_buf(&mut self.read_buf), if may_read => {
                     match read {
                         Ok(0) => return LinkOutcome::Closed,
-                        Ok(_) => {
+                        Ok(n) => {
+                            self.pacer.on_read(now(), n);
                             if let Err(outcome) = self.decode_packets(link.session, link.outbox, *link.controls) {
                                 return outcome;
                             }
@@ -301,6 +308,9 @@ impl LinkIo {
                     if let Ok(permit) = permit {
                         permit.send(link.outbox.take_batch());
                     }
+                }
+                _ = sleep_until(read_resumes_at.unwrap_or_else(Instant::now)), if read_resumes_at.is_some() => {
+                    self.pacer.resume();
                 }
                 _ = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
                     if let Err(error) = link.session.handle_timeout(now()) {

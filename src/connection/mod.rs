@@ -6,6 +6,7 @@
 
 mod events;
 mod link;
+mod read_pacer;
 mod reconnect;
 
 use tokio::sync::mpsc;
