@@ -25,8 +25,10 @@ pub type EventCallback = ThreadsafeFunction<Vec<u8>, (), Buffer, napi::Status, f
 
 /// Scheduler passes the pump gives the connection task before calling JS.
 const COALESCE_YIELDS: usize = 4;
-/// Calls closer together than this mean a steady stream, worth batching harder.
+/// Calls closer together than this, several in a row, mean a steady stream
+/// worth batching harder.
 const BACK_TO_BACK: Duration = Duration::from_micros(25);
+const STREAM_CALLS: u32 = 4;
 /// How long such a stream may wait to grow a batch (the timer ticks every 1 ms).
 const COALESCE_DELAY: Duration = Duration::from_micros(500);
 /// A batch this large is worth a call by itself.
@@ -37,6 +39,7 @@ pub async fn deliver_events(
     callback: EventCallback,
 ) {
     let mut last_call = Instant::now();
+    let mut quick_calls = 0u32;
     while let Some(batch) = batches.recv().await {
         let mut bytes = Vec::with_capacity(size_hint(&batch));
         event_batch::encode_events(&batch, &mut bytes);
@@ -50,11 +53,18 @@ pub async fn deliver_events(
         }
         // Under a steady stream that arrives in small pieces (a broker writing one
         // packet per TCP segment), every piece would cost a JS call and two thread
-        // wake-ups. When calls come back to back, wait for the timer so that the
-        // stream arrives in large batches instead; a lone message never waits.
-        if last_call.elapsed() < BACK_TO_BACK && bytes.len() < LARGE_BATCH_BYTES {
+        // wake-ups. When several calls in a row come back to back, wait for the
+        // timer so that the stream arrives in large batches instead; a lone
+        // message or a request/response exchange never waits.
+        quick_calls = if last_call.elapsed() < BACK_TO_BACK {
+            quick_calls + 1
+        } else {
+            0
+        };
+        if quick_calls >= STREAM_CALLS && bytes.len() < LARGE_BATCH_BYTES {
             tokio::time::sleep(COALESCE_DELAY).await;
             merge_waiting(&mut batches, &mut bytes);
+            quick_calls = 0;
         }
         last_call = Instant::now();
         // A JS exception is the shim's to report; here it only must not stop delivery.
