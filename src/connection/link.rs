@@ -14,8 +14,10 @@ use crate::codec;
 use crate::session::{Command, Event, Session, SessionError};
 use crate::transport::{self, Endpoint};
 
-/// Read this much at a time; a read usually carries many small packets.
-const READ_CHUNK: usize = 64 * 1024;
+/// Read room per read: starts small (thousands of idle clients stay cheap)
+/// and doubles while reads fill it, up to the large reads a busy stream wants.
+const MIN_READ: usize = 1024;
+const MAX_READ: usize = 64 * 1024;
 /// Stop taking commands from JS while this much is waiting for the socket.
 const WRITE_HIGH_WATER: usize = 4 * 1024 * 1024;
 /// Stop reading the socket while JS has this much still to receive.
@@ -192,8 +194,9 @@ impl Link<'_> {
         let mut io = LinkIo {
             version: self.config.session.protocol,
             max_packet_size: self.config.max_incoming_packet_size,
-            read_buf: BytesMut::with_capacity(READ_CHUNK),
-            write_buf: BytesMut::with_capacity(READ_CHUNK),
+            read_buf: BytesMut::new(),
+            read_room: MIN_READ,
+            write_buf: BytesMut::new(),
             was_connected: false,
             pacer: ReadPacer::default(),
         };
@@ -236,6 +239,7 @@ impl Link<'_> {
 
 struct LinkIo {
     pacer: ReadPacer,
+    read_room: usize,
     version: codec::ProtocolVersion,
     max_packet_size: usize,
     read_buf: BytesMut,
@@ -258,8 +262,8 @@ impl LinkIo {
                     transport_was_open: true,
                 };
             }
-            if self.read_buf.capacity() - self.read_buf.len() < READ_CHUNK / 4 {
-                self.read_buf.reserve(READ_CHUNK);
+            if self.read_buf.capacity() - self.read_buf.len() < self.read_room / 4 {
+                self.read_buf.reserve(self.read_room);
             }
             let deadline = link.session.poll_timeout().map(Instant::from_std);
             let may_read = !link.outbox.is_congested()
@@ -293,6 +297,7 @@ impl LinkIo {
                         Ok(0) => return LinkOutcome::Closed,
                         Ok(n) => {
                             self.pacer.on_read(now(), n);
+                            self.read_room = next_read_room(self.read_room, n);
                             if let Err(outcome) = self.decode_packets(link.session, link.outbox, *link.controls) {
                                 return outcome;
                             }
@@ -367,6 +372,17 @@ impl LinkIo {
                 }
             }
         }
+    }
+}
+
+/// Grows the read room while reads fill most of it, shrinks it when they stay small.
+fn next_read_room(room: usize, read: usize) -> usize {
+    if read >= room / 2 {
+        (room * 2).min(MAX_READ)
+    } else if read < room / 8 {
+        (room / 2).max(MIN_READ)
+    } else {
+        room
     }
 }
 
