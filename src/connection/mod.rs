@@ -157,6 +157,11 @@ async fn drive(
         session.on_transport_closed(Instant::now().into_std());
         outbox.take_session_events(&mut session);
 
+        if session.is_finished() {
+            // The link dropped during a graceful end: as in MQTT.js, an ending
+            // client does not reconnect; what was still in flight fails.
+            break;
+        }
         if reconnect_now {
             continue;
         }

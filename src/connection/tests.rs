@@ -312,3 +312,35 @@ async fn publishes_made_while_connecting_are_sent_after_connack() {
         other => panic!("expected the queued PUBLISH, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_drop_during_a_graceful_end_ends_the_client_instead_of_reconnecting() {
+    let (listener, port) = listener().await;
+    let mut client = Client::start(config(port, 60, 50));
+    let mut broker = Peer::accept(&listener).await;
+    broker.handshake(0).await;
+    client.until(is_connected).await;
+    client.send(Command::Subscribe {
+        token: 9,
+        filters: vec![SubscribeFilter {
+            filter: "t".into(),
+            qos: QoS::AtMostOnce,
+        }],
+    });
+    assert!(matches!(broker.recv().await, Some(Packet::Subscribe(_))));
+    client
+        .commands
+        .send(ClientCommand::End { force: false })
+        .unwrap();
+    drop(broker);
+    let events = client.until(|e| matches!(e, ClientEvent::Terminated)).await;
+    assert!(!names(&events).contains(&"reconnect"));
+    assert!(events.iter().any(|e| matches!(
+        e,
+        ClientEvent::Session(Event::Subscribed {
+            token: 9,
+            result: Err(_),
+            ..
+        })
+    )));
+}
