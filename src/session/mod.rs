@@ -480,9 +480,9 @@ impl Session {
     }
 
     /// Replays unacknowledged publishes in their original order: with DUP=1
-    /// when the broker kept our session ([MQTT-4.4.0-1]); as new messages
-    /// (DUP=0) when it did not, so that nothing is lost. A message whose
-    /// PUBREC arrived goes on with PUBREL either way.
+    /// when the broker kept our session ([MQTT-4.4.0-1]), a message whose
+    /// PUBREC arrived going on with PUBREL; as new messages (DUP=0) when it
+    /// did not, so that nothing is lost.
     fn resend_in_flight(&mut self, resumed: bool) {
         let withdrawn: Vec<PacketId> = self
             .pending
@@ -508,7 +508,17 @@ impl Session {
                 continue;
             };
             match *stage {
-                PublishStage::AwaitingPubComp => self.transmit.push_back(Packet::PubRel(id)),
+                PublishStage::AwaitingPubComp if resumed => {
+                    self.transmit.push_back(Packet::PubRel(id))
+                }
+                PublishStage::AwaitingPubComp => {
+                    // The broker dropped the session, and with it a message it may
+                    // only have released on our PUBREL: publish it anew rather than
+                    // risk losing it (at worst a duplicate, never a loss).
+                    *stage = PublishStage::AwaitingPubRec;
+                    publish.dup = false;
+                    self.transmit.push_back(Packet::Publish(publish.clone()));
+                }
                 PublishStage::Unsent => {
                     *stage = awaiting_stage(publish.qos);
                     publish.dup = false;

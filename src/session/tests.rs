@@ -673,3 +673,35 @@ fn a_removed_outgoing_message_fails_at_once_and_its_late_ack_is_swallowed() {
     assert!(events(&mut session).is_empty());
     assert_eq!(session.in_flight(), 0);
 }
+
+#[test]
+fn a_clean_session_republishes_a_message_past_pubrec_instead_of_sending_pubrel() {
+    let t0 = Instant::now();
+    let mut session = connected(config(), t0);
+    session.handle_command(publish("a", QoS::ExactlyOnce, 1), t0);
+    transmitted(&mut session, t0);
+    session.handle_packet(Packet::PubRec(1), t0).unwrap();
+    transmitted(&mut session, t0);
+    session.on_transport_closed(t0);
+    session.on_transport_open(t0, t0);
+    transmitted(&mut session, t0);
+    session.handle_packet(connack(false), t0).unwrap();
+    assert_eq!(
+        sent_publish(&transmitted(&mut session, t0)),
+        vec![(Some(1), false)]
+    );
+    session.handle_packet(Packet::PubRec(1), t0).unwrap();
+    assert_eq!(transmitted(&mut session, t0), vec![Packet::PubRel(1)]);
+    session.handle_packet(Packet::PubComp(1), t0).unwrap();
+    assert!(matches!(
+        events(&mut session)[..],
+        [
+            Event::Connected(_),
+            Event::Published {
+                token: 1,
+                result: Ok(()),
+                ..
+            }
+        ]
+    ));
+}
