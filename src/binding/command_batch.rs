@@ -38,7 +38,8 @@ pub fn parse_publish_batch(batch: &[u8]) -> Result<Vec<Command>, MalformedBatch>
     Ok(commands)
 }
 
-fn publish_command(token: u64, flags: u8, topic: &[u8], payload: Bytes) -> Command {
+/// One publish record as a session command (a failed one if topic or QoS is invalid).
+pub fn publish_command(token: u64, flags: u8, topic: &[u8], payload: Bytes) -> Command {
     let fail = |reason: String| Command::Fail {
         token,
         error: CommandError::Invalid(reason),

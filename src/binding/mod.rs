@@ -6,6 +6,7 @@ mod event_batch;
 mod event_pump;
 mod options;
 
+use bytes::Bytes;
 use napi::bindgen_prelude::{Buffer, Function};
 use napi_derive::napi;
 use tokio::sync::mpsc;
@@ -68,6 +69,26 @@ impl NativeClient {
             self.send(command)?;
         }
         Ok(())
+    }
+
+    /// One publish on its own, for large payloads: copied once, straight from
+    /// the caller's buffer, instead of through the batch. The shim flushes the
+    /// batch first, so call order is kept.
+    #[napi(catch_unwind)]
+    pub fn publish(
+        &self,
+        topic: String,
+        payload: &[u8],
+        qos: u32,
+        retain: bool,
+        token: f64,
+    ) -> napi::Result<()> {
+        self.send(command_batch::publish_command(
+            token as u64,
+            (qos.min(3) as u8) | (u8::from(retain) << 2),
+            topic.as_bytes(),
+            Bytes::copy_from_slice(payload),
+        ))
     }
 
     #[napi(catch_unwind)]
