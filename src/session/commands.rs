@@ -1,0 +1,260 @@
+//! Starting what JS asks for: publishes, subscribes and unsubscribes, packet
+//! ids, the offline queue and its limits.
+
+use bytes::Bytes;
+
+use super::*;
+
+impl Session {
+    /// Starts a command, or hands it back when no packet id is free.
+    pub(super) fn start_command(&mut self, command: Command) -> Result<(), Command> {
+        match command {
+            Command::Publish {
+                token,
+                topic,
+                payload,
+                qos: QoS::AtMostOnce,
+                retain,
+            } => {
+                if self.is_connected() {
+                    self.send_qos0(token, topic, payload, retain);
+                    return Ok(());
+                }
+                let queued = if self.config.queue_qos_zero {
+                    self.admit_offline(topic.len() + payload.len())
+                } else {
+                    Err(CommandError::NoConnection)
+                };
+                match queued {
+                    Ok(()) => self.offline_queue.push_back(Queued::PublishQoS0 {
+                        token,
+                        topic,
+                        payload,
+                        retain,
+                    }),
+                    Err(error) => self.events.push_back(Event::Published {
+                        token,
+                        packet_id: None,
+                        result: Err(error),
+                    }),
+                }
+                Ok(())
+            }
+            Command::Publish {
+                token,
+                topic,
+                payload,
+                qos,
+                retain,
+            } => {
+                if !self.is_connected() {
+                    if let Err(error) = self.admit_offline(topic.len() + payload.len()) {
+                        self.events.push_back(Event::Published {
+                            token,
+                            packet_id: None,
+                            result: Err(error),
+                        });
+                        return Ok(());
+                    }
+                }
+                let Some(id) = self.packet_ids.allocate() else {
+                    if !self.is_connected() {
+                        self.release_offline(topic.len() + payload.len());
+                    }
+                    return Err(Command::Publish {
+                        token,
+                        topic,
+                        payload,
+                        qos,
+                        retain,
+                    });
+                };
+                let publish = Publish {
+                    dup: false,
+                    qos,
+                    retain,
+                    topic,
+                    packet_id: Some(id),
+                    payload,
+                };
+                let stage = if self.is_connected() {
+                    self.transmit.push_back(Packet::Publish(publish.clone()));
+                    awaiting_stage(qos)
+                } else {
+                    PublishStage::Unsent
+                };
+                let order = self.next_order();
+                self.pending.insert(
+                    id,
+                    Pending::Publish {
+                        token,
+                        publish,
+                        stage,
+                        order,
+                    },
+                );
+                Ok(())
+            }
+            Command::Subscribe { token, filters } => {
+                let Some(id) = self.packet_ids.allocate() else {
+                    return Err(Command::Subscribe { token, filters });
+                };
+                if self.config.resubscribe && self.config.auto_reconnect {
+                    self.remember_subscriptions(&filters);
+                }
+                let packet = Subscribe {
+                    packet_id: id,
+                    filters,
+                };
+                self.send_or_queue_request(id, Packet::Subscribe(packet.clone()));
+                self.pending
+                    .insert(id, Pending::Subscribe { token, packet });
+                Ok(())
+            }
+            Command::Unsubscribe { token, filters } => {
+                let Some(id) = self.packet_ids.allocate() else {
+                    return Err(Command::Unsubscribe { token, filters });
+                };
+                if self.config.resubscribe {
+                    self.resubscribe_topics
+                        .retain(|s| !filters.contains(&s.filter));
+                }
+                let packet = Unsubscribe {
+                    packet_id: id,
+                    filters,
+                };
+                self.send_or_queue_request(id, Packet::Unsubscribe(packet.clone()));
+                self.pending
+                    .insert(id, Pending::Unsubscribe { token, packet });
+                Ok(())
+            }
+            Command::Disconnect | Command::RemoveOutgoing(_) | Command::Fail { .. } => Ok(()),
+        }
+    }
+
+    /// Counts a publish made while offline, or says why it cannot wait.
+    pub(super) fn admit_offline(&mut self, size: usize) -> Result<(), CommandError> {
+        let limits = self.config.offline_limits;
+        let over_messages = limits
+            .max_messages
+            .is_some_and(|max| self.offline_messages + 1 > max);
+        let over_bytes = limits
+            .max_bytes
+            .is_some_and(|max| self.offline_bytes + size > max);
+        if over_messages || over_bytes {
+            return Err(CommandError::OfflineQueueFull {
+                messages: self.offline_messages,
+                bytes: self.offline_bytes,
+            });
+        }
+        self.offline_messages += 1;
+        self.offline_bytes += size;
+        Ok(())
+    }
+
+    pub(super) fn release_offline(&mut self, size: usize) {
+        self.offline_messages = self.offline_messages.saturating_sub(1);
+        self.offline_bytes = self.offline_bytes.saturating_sub(size);
+    }
+
+    /// Withdraws an unacknowledged publish; its callback gets "Message removed".
+    pub(super) fn remove_outgoing(&mut self, id: PacketId) {
+        let Some(Pending::Publish { publish, stage, .. }) = self.pending.get(&id) else {
+            return;
+        };
+        let was_sent = *stage != PublishStage::Unsent;
+        if !was_sent {
+            let size = publish.topic.len() + publish.payload.len();
+            self.release_offline(size);
+        }
+        self.fail_pending(id, CommandError::Removed);
+        if was_sent && self.packet_ids.register(id) {
+            self.pending.insert(id, Pending::Withdrawn);
+        }
+        self.after_ack();
+    }
+
+    pub(super) fn send_or_queue_request(&mut self, id: PacketId, packet: Packet) {
+        if self.is_connected() {
+            self.transmit.push_back(packet);
+        } else {
+            self.offline_queue.push_back(Queued::Request(id));
+        }
+    }
+
+    pub(super) fn remember_subscriptions(&mut self, filters: &[SubscribeFilter]) {
+        for filter in filters {
+            match self
+                .resubscribe_topics
+                .iter_mut()
+                .find(|s| s.filter == filter.filter)
+            {
+                Some(existing) => existing.qos = filter.qos,
+                None => self.resubscribe_topics.push(filter.clone()),
+            }
+        }
+    }
+
+    pub(super) fn send_qos0(&mut self, token: Token, topic: String, payload: Bytes, retain: bool) {
+        self.transmit.push_back(Packet::Publish(Publish {
+            dup: false,
+            qos: QoS::AtMostOnce,
+            retain,
+            topic,
+            packet_id: None,
+            payload,
+        }));
+        self.events.push_back(Event::Published {
+            token,
+            packet_id: None,
+            result: Ok(()),
+        });
+    }
+
+    pub(super) fn next_order(&mut self) -> u64 {
+        self.next_order += 1;
+        self.next_order
+    }
+
+    pub(super) fn fail_command(&mut self, command: Command, error: CommandError) {
+        let event = match command {
+            Command::Publish { token, .. } => Event::Published {
+                token,
+                packet_id: None,
+                result: Err(error),
+            },
+            Command::Subscribe { token, filters } => Event::Subscribed {
+                token,
+                filters,
+                result: Err(error),
+            },
+            Command::Unsubscribe { token, .. } => Event::Unsubscribed {
+                token,
+                packet_id: 0,
+                result: Err(error),
+            },
+            Command::Disconnect | Command::RemoveOutgoing(_) | Command::Fail { .. } => return,
+        };
+        self.events.push_back(event);
+    }
+
+    /// Commands that waited for a packet id go out, in order, while ids last.
+    pub(super) fn admit_waiting_commands(&mut self) {
+        while let Some(command) = self.waiting_for_id.pop_front() {
+            if let Err(command) = self.start_command(command) {
+                self.waiting_for_id.push_front(command);
+                break;
+            }
+        }
+    }
+
+    pub(super) fn queue_resubscribe(&mut self) {
+        if self.resubscribe_topics.is_empty() {
+            return;
+        }
+        let filters = self.resubscribe_topics.clone();
+        if let Err(command) = self.start_command(Command::Subscribe { token: 0, filters }) {
+            self.waiting_for_id.push_back(command);
+        }
+    }
+}
