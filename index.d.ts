@@ -1,29 +1,72 @@
-// Public types of mqtt-napi: the shapes of MQTT.js 5.x's public API, so that
-// code written against `mqtt` type-checks against this package unchanged.
+// Public types of mqtt-napi: MQTT.js 5.x's public types, self-contained, so
+// that code written against `mqtt`'s types compiles against this package
+// unchanged (checked by __test__/types). Where this package accepts more
+// (options as JSON strings, engine options), the additions are marked.
 
 /// <reference types="node" />
-import { EventEmitter } from 'events'
+import { Readable } from 'stream'
+
+// ---- packets (the shapes of mqtt-packet, which MQTT.js re-exports) --------
 
 export type QoS = 0 | 1 | 2
 
-export type MqttProtocol = 'mqtt' | 'mqtts' | 'tcp' | 'ssl' | 'tls'
+export type PacketCmd = 'auth' | 'connack' | 'connect' | 'disconnect' | 'pingreq' | 'pingresp' | 'puback' | 'pubcomp' |
+  'publish' | 'pubrel' | 'pubrec' | 'suback' | 'subscribe' | 'unsuback' | 'unsubscribe'
+
+export type UserProperties = { [index: string]: string | string[] }
 
 export interface IPacket {
-  cmd: string
+  cmd: PacketCmd
   messageId?: number
   length?: number
 }
 
-export interface IConnackPacket extends IPacket {
-  cmd: 'connack'
-  retain: boolean
-  qos: 0
-  dup: boolean
-  topic: null
-  payload: null
-  sessionPresent: boolean
-  returnCode?: number
-  reasonCode?: number
+export interface IAuthPacket extends IPacket {
+  cmd: 'auth'
+  reasonCode: number
+  properties?: {
+    authenticationMethod?: string
+    authenticationData?: Buffer
+    reasonString?: string
+    userProperties?: UserProperties
+  }
+}
+
+export interface IConnectPacket extends IPacket {
+  cmd: 'connect'
+  clientId: string
+  protocolVersion?: 4 | 5 | 3
+  protocolId?: 'MQTT' | 'MQIsdp'
+  clean?: boolean
+  keepalive?: number
+  username?: string
+  password?: Buffer
+  will?: {
+    topic: string
+    payload: Buffer | string
+    qos?: QoS
+    retain?: boolean
+    properties?: {
+      willDelayInterval?: number
+      payloadFormatIndicator?: boolean
+      messageExpiryInterval?: number
+      contentType?: string
+      responseTopic?: string
+      correlationData?: Buffer
+      userProperties?: UserProperties
+    }
+  }
+  properties?: {
+    sessionExpiryInterval?: number
+    receiveMaximum?: number
+    maximumPacketSize?: number
+    topicAliasMaximum?: number
+    requestResponseInformation?: boolean
+    requestProblemInformation?: boolean
+    userProperties?: UserProperties
+    authenticationMethod?: string
+    authenticationData?: Buffer
+  }
 }
 
 export interface IPublishPacket extends IPacket {
@@ -32,116 +75,336 @@ export interface IPublishPacket extends IPacket {
   dup: boolean
   retain: boolean
   topic: string
-  payload: Buffer | string
+  payload: string | Buffer
+  properties?: {
+    payloadFormatIndicator?: boolean
+    messageExpiryInterval?: number
+    topicAlias?: number
+    responseTopic?: string
+    correlationData?: Buffer
+    userProperties?: UserProperties
+    subscriptionIdentifier?: number | number[]
+    contentType?: string
+  }
+}
+
+export interface IConnackPacket extends IPacket {
+  cmd: 'connack'
+  returnCode?: number
+  reasonCode?: number
+  sessionPresent: boolean
+  properties?: {
+    sessionExpiryInterval?: number
+    receiveMaximum?: number
+    maximumQoS?: number
+    retainAvailable?: boolean
+    maximumPacketSize?: number
+    assignedClientIdentifier?: string
+    topicAliasMaximum?: number
+    reasonString?: string
+    userProperties?: UserProperties
+    wildcardSubscriptionAvailable?: boolean
+    subscriptionIdentifiersAvailable?: boolean
+    sharedSubscriptionAvailable?: boolean
+    serverKeepAlive?: number
+    responseInformation?: string
+    serverReference?: string
+    authenticationMethod?: string
+    authenticationData?: Buffer
+  }
+}
+
+export interface ISubscription {
+  topic: string
+  qos: QoS
+  nl?: boolean
+  rap?: boolean
+  rh?: number
+}
+
+export interface ISubscribePacket extends IPacket {
+  cmd: 'subscribe'
+  subscriptions: ISubscription[]
+  properties?: { reasonString?: string, subscriptionIdentifier?: number, userProperties?: UserProperties }
 }
 
 export interface ISubackPacket extends IPacket {
   cmd: 'suback'
-  granted: number[]
+  reasonCode?: number
+  properties?: { reasonString?: string, userProperties?: UserProperties }
+  granted: number[] | Object[]
+}
+
+export interface IUnsubscribePacket extends IPacket {
+  cmd: 'unsubscribe'
+  properties?: { reasonString?: string, userProperties?: UserProperties }
+  unsubscriptions: string[]
 }
 
 export interface IUnsubackPacket extends IPacket {
   cmd: 'unsuback'
+  reasonCode?: number
+  properties?: { reasonString?: string, userProperties?: UserProperties }
+  granted: number[]
+}
+
+interface IAckPacket<C extends PacketCmd> extends IPacket {
+  cmd: C
+  reasonCode?: number
+  properties?: { reasonString?: string, userProperties?: UserProperties }
+}
+
+export interface IPubackPacket extends IAckPacket<'puback'> {}
+export interface IPubcompPacket extends IAckPacket<'pubcomp'> {}
+export interface IPubrelPacket extends IAckPacket<'pubrel'> {}
+export interface IPubrecPacket extends IAckPacket<'pubrec'> {}
+
+export interface IPingreqPacket extends IPacket {
+  cmd: 'pingreq'
+}
+
+export interface IPingrespPacket extends IPacket {
+  cmd: 'pingresp'
 }
 
 export interface IDisconnectPacket extends IPacket {
   cmd: 'disconnect'
+  reasonCode?: number
+  properties?: {
+    sessionExpiryInterval?: number
+    reasonString?: string
+    userProperties?: UserProperties
+    serverReference?: string
+  }
 }
 
-export type Packet = IConnackPacket | IPublishPacket | ISubackPacket | IUnsubackPacket | IDisconnectPacket
+export type Packet = IConnectPacket | IPublishPacket | IConnackPacket | ISubscribePacket | ISubackPacket |
+  IUnsubscribePacket | IUnsubackPacket | IPubackPacket | IPubcompPacket | IPubrelPacket | IPingreqPacket |
+  IPingrespPacket | IDisconnectPacket | IPubrecPacket | IAuthPacket
 
-export interface IClientWill {
-  topic: string
-  payload: Buffer | string
-  qos: QoS
-  retain: boolean
+// ---- callbacks, stores, id providers -----------------------------------------
+
+export type DoneCallback = (error?: Error) => void
+export type GenericCallback<T> = (error?: Error, result?: T) => void
+export type VoidCallback = () => void
+export type TimerVariant = 'auto' | 'worker' | 'native'
+
+export interface Timer {
+  set: (callback: () => void, ms: number) => any
+  clear: (id: any) => void
 }
 
-export interface IClientOptions {
-  /** Broker URL parts, when not given in the URL. */
-  protocol?: MqttProtocol
-  host?: string
-  hostname?: string
-  port?: number
-  /** Seconds; 0 disables keepalive. Default 60. */
-  keepalive?: number
-  /** Default `'mqttjs_' + 8 hex digits`. */
-  clientId?: string | Buffer
-  /** 3 = MQTT 3.1, 4 = MQTT 3.1.1 (default). */
-  protocolVersion?: 3 | 4
-  /** Alias of `protocolVersion`. */
-  version?: 3 | 4
-  protocolId?: 'MQTT' | 'MQIsdp'
-  /** Default true. `clean: false` needs a `clientId`. */
+export type StorePutCallback = () => void
+export type StorePacketCallback = (error?: Error, packet?: Packet) => void
+
+export interface IStoreOptions {
+  /** Forget everything on close (default true). */
   clean?: boolean
-  /** Milliseconds between reconnect attempts; 0 disables. Default 1000. */
-  reconnectPeriod?: number
-  /** Milliseconds to wait for CONNACK. Default 30000. */
-  connectTimeout?: number
-  username?: string
-  password?: string | Buffer
-  will?: IClientWill
-  /** Re-send subscriptions after reconnecting to a broker without our session. Default true. */
-  resubscribe?: boolean
-  /** Queue QoS 0 publishes made while offline. Default true. */
-  queueQoSZero?: boolean
-  subscribeBatchSize?: number | null
-  /** Largest inbound packet accepted (bytes, fixed header included). Default 268,435,460. */
-  maxIncomingPacketSize?: number
-  manualConnect?: boolean
-  /** TLS: trusted CA certificates (PEM or DER). Default: Node's root store. */
-  ca?: string | Buffer | Array<string | Buffer>
-  /** Legacy: bounds how many bytes of `ca` are read. */
-  ca_len?: number
-  cert?: string | Buffer
-  key?: string | Buffer
+}
+
+export interface IStore {
+  put (packet: Packet, cb: DoneCallback): IStore
+  createStream (): Readable
+  del (packet: Pick<Packet, 'messageId'>, cb: StorePacketCallback): IStore
+  get (packet: Pick<Packet, 'messageId'>, cb: StorePacketCallback): IStore
+  close (cb: DoneCallback): void
+}
+
+/** MQTT.js's in-memory store. A user store given as an option is kept in step with the engine (see README). */
+export declare class Store implements IStore {
+  constructor (options?: IStoreOptions)
+  put (packet: Packet, cb: DoneCallback): this
+  createStream (): Readable
+  del (packet: Pick<Packet, 'messageId'>, cb: StorePacketCallback): this
+  get (packet: Pick<Packet, 'messageId'>, cb: StorePacketCallback): this
+  close (cb: DoneCallback): void
+}
+
+export interface IMessageIdProvider {
+  allocate (): number | null
+  getLastAllocated (): number | null
+  register (num: number): boolean
+  deallocate (num: number): void
+  clear (): void
+}
+
+/** Exported for compatibility; the engine allocates packet ids itself. */
+export declare class DefaultMessageIdProvider implements IMessageIdProvider {
+  constructor ()
+  allocate (): number
+  getLastAllocated (): number
+  register (messageId: number): boolean
+  deallocate (messageId: number): void
+  clear (): void
+}
+
+/** Exported for compatibility; the engine allocates packet ids itself. */
+export declare class UniqueMessageIdProvider implements IMessageIdProvider {
+  constructor ()
+  allocate (): number
+  getLastAllocated (): number
+  register (messageId: number): boolean
+  deallocate (messageId: number): void
+  clear (): void
+}
+
+// ---- options -------------------------------------------------------------------
+
+export type BaseMqttProtocol = 'wss' | 'ws' | 'mqtt' | 'mqtts' | 'tcp' | 'ssl' | 'wx' | 'wxs' | 'ali' | 'alis'
+export type MqttProtocolWithUnix = `${BaseMqttProtocol}+unix`
+export type MqttProtocol = BaseMqttProtocol | MqttProtocolWithUnix
+
+export type AckHandler = (topic: string, message: Buffer, packet: any, cb: (error: Error | number, code?: number) => void) => void
+
+export interface ISecureClientOptions {
+  key?: string | string[] | Buffer | Buffer[] | any[]
+  keyPath?: string
+  cert?: string | string[] | Buffer | Buffer[]
+  certPath?: string
+  ca?: string | string[] | Buffer | Buffer[]
+  caPaths?: string | string[]
   /** Default true. */
   rejectUnauthorized?: boolean
+  ALPNProtocols?: string[] | Buffer[] | Uint8Array[] | Buffer | Uint8Array
+}
+
+export interface IClientOptions extends ISecureClientOptions {
+  encoding?: BufferEncoding
+  browserBufferSize?: number
+  binary?: boolean
+  my?: any
+  /** Do not connect until `client.connect()`. */
+  manualConnect?: boolean
+  authPacket?: Partial<IAuthPacket>
+  writeCache?: boolean
   servername?: string
-  ALPNProtocols?: string[]
-  [key: string]: unknown
+  defaultProtocol?: MqttProtocol
+  query?: Record<string, string>
+  auth?: string
+  /** Not supported: a SOCKS proxy (or MQTTJS_SOCKS_PROXY) makes connect() throw. */
+  socksProxy?: string
+  socksTimeout?: number
+  customHandleAcks?: AckHandler
+  port?: number
+  host?: string
+  hostname?: string
+  unixSocket?: boolean
+  path?: string
+  /** ws/wss are not supported: connect() throws. */
+  protocol?: MqttProtocol
+  wsOptions?: { [key: string]: any }
+  /** Milliseconds between reconnect attempts; 0 disables. Default 1000. */
+  reconnectPeriod?: number
+  reconnectOnConnackError?: boolean
+  /** Milliseconds to wait for CONNACK. Default 30000. */
+  connectTimeout?: number
+  incomingStore?: IStore
+  outgoingStore?: IStore
+  /** Queue QoS 0 publishes made while offline. Default true. */
+  queueQoSZero?: boolean
+  log?: (...args: any[]) => void
+  autoUseTopicAlias?: boolean
+  autoAssignTopicAlias?: boolean
+  /** `false` is accepted with a warning: PINGREQ is sent after a keepalive period without traffic. */
+  reschedulePings?: boolean
+  servers?: Array<{
+    host: string
+    port: number
+    protocol?: 'wss' | 'ws' | 'mqtt' | 'mqtts' | 'tcp' | 'ssl' | 'wx' | 'wxs'
+  }>
+  resubscribe?: boolean
+  subscribeBatchSize?: number
+  transformWsUrl?: (url: string, options: IClientOptions, client: MqttClient) => string
+  createWebsocket?: (url: string, websocketSubProtocols: string[], options: IClientOptions) => any
+  /** Accepted with a warning: the engine allocates packet ids. */
+  messageIdProvider?: IMessageIdProvider
+  browserBufferTimeout?: number
+  objectMode?: boolean
+  /** Default `'mqttjs_' + 8 hex digits`. (napi: a Buffer is accepted too.) */
+  clientId?: string
+  /** 3 = MQTT 3.1, 4 = MQTT 3.1.1 (default); 5 is refused for now. */
+  protocolVersion?: IConnectPacket['protocolVersion']
+  protocolId?: IConnectPacket['protocolId']
+  clean?: boolean
+  /** Seconds; 0 disables keepalive. Default 60. */
+  keepalive?: number
+  username?: string
+  password?: Buffer | string
+  will?: IConnectPacket['will']
+  /** MQTT 5 CONNECT properties: kept in `client.options`. */
+  properties?: IConnectPacket['properties']
+  timerVariant?: TimerVariant | Timer
+  forceNativeWebSocket?: boolean
+
+  // mqtt-napi additions
+  /** napi: alias of `protocolVersion`. */
+  version?: 3 | 4
+  /** napi: largest inbound packet accepted (bytes, fixed header included). Default 268,435,460. */
+  maxIncomingPacketSize?: number
+  /** napi: exponential reconnect backoff, from `reconnectPeriod` up to `max` milliseconds. */
+  reconnectBackoff?: { max: number, factor?: number, jitter?: number }
+  /** napi: publishes that may wait for a connection; past it the callback gets an error. Default unbounded. */
+  offlineQueueMaxMessages?: number
+  /** napi: bytes (topic + payload) that may wait for a connection. Default unbounded. */
+  offlineQueueMaxBytes?: number
+  /** napi: legacy bound on how many bytes of `ca` are read. */
+  ca_len?: number
 }
 
 export interface IClientPublishOptions {
   qos?: QoS
   retain?: boolean
+  /** Ignored: DUP is set by the engine when it resends. */
   dup?: boolean
+  properties?: IPublishPacket['properties']
+  cbStorePut?: StorePutCallback
 }
 
-export interface IClientSubscribeOptions {
-  qos: QoS
+export interface IClientReconnectOptions {
+  incomingStore?: Store
+  outgoingStore?: Store
 }
 
 export interface IClientSubscribeProperties {
-  qos?: QoS
+  properties?: ISubscribePacket['properties']
 }
 
-export interface ISubscriptionMap {
-  [topic: string]: { qos: QoS }
+export interface IClientSubscribeOptions extends IClientSubscribeProperties {
+  qos: QoS
+  nl?: boolean
+  rap?: boolean
+  rh?: number
 }
 
-export interface ISubscriptionGrant {
+export interface ISubscriptionRequest extends IClientSubscribeOptions {
   topic: string
+}
+
+export interface ISubscriptionGrant extends Omit<ISubscriptionRequest, 'qos' | 'properties'> {
   qos: QoS | 128
 }
 
-export interface ISubscriptionRequest {
-  topic: string
-  qos: QoS
+export type ISubscriptionMap = {
+  [topic: string]: IClientSubscribeOptions
+} & {
+  resubscribe?: boolean
 }
 
-export type ClientSubscribeCallback = (err: Error | null, granted?: ISubscriptionGrant[], packet?: ISubackPacket) => void
-export type PacketCallback = (error?: Error | null, packet?: Packet) => void
-export type DoneCallback = (error?: Error) => void
-export type OnMessageCallback = (topic: string, payload: Buffer, packet: IPublishPacket) => void
+export interface IClientUnsubscribeProperties {
+  properties?: IUnsubscribePacket['properties']
+}
+
+// ---- events --------------------------------------------------------------------
+
 export type OnConnectCallback = (packet: IConnackPacket) => void
-export type OnErrorCallback = (error: Error | ErrorWithReasonCode) => void
+export type OnDisconnectCallback = (packet: IDisconnectPacket) => void
+export type ClientSubscribeCallback = (err: Error | null, granted?: ISubscriptionGrant[], packet?: ISubackPacket) => void
+export type OnMessageCallback = (topic: string, payload: Buffer, packet: IPublishPacket) => void
 export type OnPacketCallback = (packet: Packet) => void
 export type OnCloseCallback = () => void
-export type OnDisconnectCallback = (packet: IDisconnectPacket) => void
-
-/** Options as an object, or (as existing user code does) a JSON string of one. */
-type Options<T> = T | string
+export type OnErrorCallback = (error: Error | ErrorWithReasonCode) => void
+export type PacketCallback = (error?: Error | ErrorWithReasonCode, packet?: Packet) => any
+export type CloseCallback = (error?: Error) => void
 
 export interface MqttClientEventCallbacks {
   connect: OnConnectCallback
@@ -151,49 +414,109 @@ export interface MqttClientEventCallbacks {
   disconnect: OnDisconnectCallback
   error: OnErrorCallback
   close: OnCloseCallback
-  end: () => void
-  reconnect: () => void
-  offline: () => void
-  outgoingEmpty: () => void
+  end: VoidCallback
+  reconnect: VoidCallback
+  offline: VoidCallback
+  outgoingEmpty: VoidCallback
 }
 
-export declare class MqttClient extends EventEmitter {
+export type EventHandler = ((arg1: any, arg2: any, arg3: any, arg4: any) => void) | ((arg1: any, arg2: any, arg3: any) => void) |
+  ((arg1: any, arg2: any) => void) | ((arg1: any) => void) | ((...args: any[]) => void)
+
+/**
+ * An EventEmitter whose methods only take the events in `TEvents`, with
+ * their listener types (as MQTT.js types its client). At run time the client
+ * is a plain Node EventEmitter.
+ */
+export declare class TypedEventEmitter<TEvents extends Record<keyof TEvents, EventHandler>> {
+  on<TEvent extends keyof TEvents> (event: TEvent, callback: TEvents[TEvent]): this
+  once<TEvent extends keyof TEvents> (event: TEvent, callback: TEvents[TEvent]): this
+  prependListener<TEvent extends keyof TEvents> (event: TEvent, callback: TEvents[TEvent]): this
+  prependOnceListener<TEvent extends keyof TEvents> (event: TEvent, callback: TEvents[TEvent]): this
+  removeListener<TEvent extends keyof TEvents> (event: TEvent, callback: TEvents[TEvent]): this
+  off<TEvent extends keyof TEvents> (event: TEvent, callback: TEvents[TEvent]): this
+  removeAllListeners (event?: keyof TEvents): this
+  emit<TEvent extends keyof TEvents> (event: TEvent, ...args: Parameters<TEvents[TEvent]>): boolean
+  setMaxListeners (n: number): this
+  getMaxListeners (): number
+  listeners<TEvent extends keyof TEvents> (eventName: TEvent): Array<TEvents[TEvent]>
+  rawListeners<TEvent extends keyof TEvents> (eventName: TEvent): Array<TEvents[TEvent]>
+  listenerCount<TEvent extends keyof TEvents> (event: TEvent, listener?: TEvents[TEvent]): number
+  eventNames (): Array<keyof TEvents>
+}
+
+/** napi: every options argument may also be given as a JSON string of the object. */
+type OrJson<T> = T | string
+
+// ---- the client ------------------------------------------------------------------
+
+export declare class MqttClient extends TypedEventEmitter<MqttClientEventCallbacks> {
+  static VERSION: string
   static defaultId (): string
+
   connected: boolean
   disconnecting: boolean
   disconnected: boolean
   reconnecting: boolean
+  /** The user's store, or an in-memory one. */
+  readonly incomingStore: IStore
+  readonly outgoingStore: IStore
+  /** The live options: defaults and URL-derived fields filled in, as in MQTT.js. */
   options: IClientOptions
   queueQoSZero: boolean
+  log: (...args: any[]) => void
+  connackPacket?: IConnackPacket
+  /** Always undefined: MQTT 3.1/3.1.1 CONNACKs carry no properties. */
+  readonly serverProperties: IConnackPacket['properties']
+  /** The keepalive in use (seconds). */
+  readonly keepalive: number
 
-  on<K extends keyof MqttClientEventCallbacks> (event: K, listener: MqttClientEventCallbacks[K]): this
-  on (event: string | symbol, listener: (...args: any[]) => void): this
-  once<K extends keyof MqttClientEventCallbacks> (event: K, listener: MqttClientEventCallbacks[K]): this
-  once (event: string | symbol, listener: (...args: any[]) => void): this
+  /** Clients are created by `connect()`; `options` are resolved as there. */
+  constructor (options?: IClientOptions)
+
+  /** Override to apply backpressure: the next message is delivered after `callback`. */
+  handleMessage (packet: IPublishPacket, callback: DoneCallback): void
 
   connect (): this
 
-  publish (topic: string, message: string | Buffer | Uint8Array, opts: Options<IClientPublishOptions>, callback?: PacketCallback): this
-  publish (topic: string, message: string | Buffer | Uint8Array, callback?: PacketCallback): this
-  publishAsync (topic: string, message: string | Buffer | Uint8Array, opts?: Options<IClientPublishOptions>): Promise<Packet | undefined>
+  publish (topic: string, message: string | Buffer | Uint8Array): MqttClient
+  publish (topic: string, message: string | Buffer | Uint8Array, callback?: PacketCallback): MqttClient
+  publish (topic: string, message: string | Buffer | Uint8Array, opts?: OrJson<IClientPublishOptions> | null, callback?: PacketCallback): MqttClient
+  publishAsync (topic: string, message: string | Buffer | Uint8Array): Promise<Packet | undefined>
+  publishAsync (topic: string, message: string | Buffer | Uint8Array, opts?: OrJson<IClientPublishOptions> | null): Promise<Packet | undefined>
 
-  subscribe (topicObject: string | string[] | ISubscriptionMap, opts: Options<IClientSubscribeOptions | IClientSubscribeProperties>, callback?: ClientSubscribeCallback): this
-  subscribe (topicObject: string | string[] | ISubscriptionMap, callback?: ClientSubscribeCallback): this
-  subscribeAsync (topicObject: string | string[] | ISubscriptionMap, opts?: Options<IClientSubscribeOptions | IClientSubscribeProperties>): Promise<ISubscriptionGrant[]>
+  subscribe (topicObject: string | string[] | ISubscriptionMap): MqttClient
+  subscribe (topicObject: string | string[] | ISubscriptionMap, callback?: ClientSubscribeCallback): MqttClient
+  subscribe (topicObject: string | string[] | ISubscriptionMap, opts?: OrJson<IClientSubscribeOptions | IClientSubscribeProperties> | null): MqttClient
+  subscribe (topicObject: string | string[] | ISubscriptionMap, opts?: OrJson<IClientSubscribeOptions | IClientSubscribeProperties> | null, callback?: ClientSubscribeCallback): MqttClient
+  subscribeAsync (topicObject: string | string[] | ISubscriptionMap): Promise<ISubscriptionGrant[]>
+  subscribeAsync (topicObject: string | string[] | ISubscriptionMap, opts?: OrJson<IClientSubscribeOptions | IClientSubscribeProperties> | null): Promise<ISubscriptionGrant[]>
 
-  unsubscribe (topic: string | string[], opts?: Options<object>, callback?: PacketCallback): this
-  unsubscribe (topic: string | string[], callback?: PacketCallback): this
-  unsubscribeAsync (topic: string | string[], opts?: Options<object>): Promise<Packet | undefined>
+  unsubscribe (topic: string | string[]): MqttClient
+  unsubscribe (topic: string | string[], opts?: OrJson<IClientUnsubscribeProperties> | null): MqttClient
+  unsubscribe (topic: string | string[], callback?: PacketCallback): MqttClient
+  unsubscribe (topic: string | string[], opts?: OrJson<IClientUnsubscribeProperties> | null, callback?: PacketCallback): MqttClient
+  unsubscribeAsync (topic: string | string[]): Promise<Packet | undefined>
+  unsubscribeAsync (topic: string | string[], opts?: OrJson<IClientUnsubscribeProperties> | null): Promise<Packet | undefined>
 
-  end (force?: boolean, opts?: object, cb?: DoneCallback): this
-  end (force?: boolean, cb?: DoneCallback): this
-  end (cb?: DoneCallback): this
-  endAsync (force?: boolean, opts?: object): Promise<void>
+  end (cb?: DoneCallback): MqttClient
+  end (force?: boolean): MqttClient
+  end (opts?: OrJson<Partial<IDisconnectPacket>>, cb?: DoneCallback): MqttClient
+  end (force?: boolean, cb?: DoneCallback): MqttClient
+  end (force?: boolean, opts?: OrJson<Partial<IDisconnectPacket>>, cb?: DoneCallback): MqttClient
+  endAsync (): Promise<void>
+  endAsync (force?: boolean): Promise<void>
+  endAsync (opts?: OrJson<Partial<IDisconnectPacket>>): Promise<void>
+  endAsync (force?: boolean, opts?: OrJson<Partial<IDisconnectPacket>>): Promise<void>
 
+  /** Withdraws an unacknowledged QoS 1/2 publish; its callback gets "Message removed" (asynchronously). */
+  removeOutgoingMessage (messageId: number): MqttClient
+  reconnect (opts?: Pick<IClientOptions, 'incomingStore' | 'outgoingStore'>): MqttClient
+  /** The last packet id the engine reported (known once the packet is sent, or completes). */
   getLastMessageId (): number
 }
 
-export { MqttClient as Client }
+export declare const Client: typeof MqttClient
 
 export declare class ErrorWithReasonCode extends Error {
   code: number
@@ -201,8 +524,8 @@ export declare class ErrorWithReasonCode extends Error {
 }
 
 export declare class ErrorWithSubackPacket extends Error {
-  packet?: ISubackPacket
-  constructor (message: string, packet?: ISubackPacket)
+  packet: ISubackPacket
+  constructor (message: string, packet: ISubackPacket)
 }
 
 export declare const ReasonCodes: { [code: number]: string }
@@ -210,10 +533,13 @@ export declare const ReasonCodes: { [code: number]: string }
 export declare function validateTopic (topic: string): boolean
 export declare function validateTopics (topics: string[]): string | null
 
-export declare function connect (brokerUrl: string, opts?: Options<IClientOptions>): MqttClient
+export declare function connect (brokerUrl: string): MqttClient
 export declare function connect (opts: IClientOptions): MqttClient
-export declare function connectAsync (brokerUrl: string, opts?: Options<IClientOptions>, allowRetries?: boolean): Promise<MqttClient>
+export declare function connect (brokerUrl: string, opts?: OrJson<IClientOptions>): MqttClient
+export declare function connectAsync (brokerUrl: string): Promise<MqttClient>
 export declare function connectAsync (opts: IClientOptions): Promise<MqttClient>
+export declare function connectAsync (brokerUrl: string, opts?: OrJson<IClientOptions>): Promise<MqttClient>
+export declare function connectAsync (brokerUrl: string, opts: OrJson<IClientOptions>, allowRetries: boolean): Promise<MqttClient>
 
 declare const mqtt: {
   connect: typeof connect
@@ -223,6 +549,9 @@ declare const mqtt: {
   ErrorWithReasonCode: typeof ErrorWithReasonCode
   ErrorWithSubackPacket: typeof ErrorWithSubackPacket
   ReasonCodes: typeof ReasonCodes
+  Store: typeof Store
+  DefaultMessageIdProvider: typeof DefaultMessageIdProvider
+  UniqueMessageIdProvider: typeof UniqueMessageIdProvider
   validateTopic: typeof validateTopic
   validateTopics: typeof validateTopics
 }

@@ -1,67 +1,111 @@
 'use strict'
 
-// The MqttClient shim: MQTT.js's API and event order over the native engine.
-// No protocol logic and no timers live here; this file turns calls into
-// native commands and event batches into EventEmitter events and callbacks.
+// The MqttClient shim: MQTT.js's API, state flags and event order over the
+// native engine. No protocol logic and no timers live here; this file turns
+// calls into native commands and engine events into EventEmitter events and
+// callbacks (records are decoded in client-events.js).
 
 const { EventEmitter } = require('events')
 const tls = require('tls')
 const { NativeClient } = require('./native')
-const { KIND, BatchReader } = require('./event-batch')
-const { ErrorWithReasonCode, ErrorWithSubackPacket, ReasonCodes } = require('./errors')
-const { resolveConnectOptions, nativeOptions, parseOptionsArg, toBuffer } = require('./options')
-const { validateTopics, topicNameError } = require('./validations')
+const { InboundQueue } = require('./inbound-queue')
+const { PendingCallbacks } = require('./pending')
+const { StoreMirror } = require('./store-mirror')
 const { PublishBatch } = require('./command-batch')
-const { connackPacket, fixedHeader, readPublish, readPacket } = require('./packets')
+const { ErrorWithSubackPacket } = require('./errors')
+const { resolveConnectOptions, applyEndpoint, parseOptionsArg, defaultClientId } = require('./options')
+const { nativeOptions } = require('./native-options')
+const { refuse } = require('./option-support')
+const { validateTopics, topicNameError } = require('./validations')
+const { readTopicObject, subscriptionsToSend, chunk } = require('./subscriptions')
+const { connectPacketOf } = require('./packets')
+const { version } = require('../package.json')
 
 const PACKET_EVENTS = new Set(['packetsend', 'packetreceive'])
+/** Options objects already resolved by `connect()` (the constructor resolves any other). */
+const resolvedOptions = new WeakSet()
+/** Payloads from this size go to the engine on their own: one copy instead of two. */
+const DIRECT_PUBLISH_BYTES = 64 * 1024
 
 function noop () {}
 
-function payloadBuffer (message) {
+/**
+ * The payload as bytes. Anything but a string, Buffer or typed array throws
+ * the TypeError Node's Buffer raises (the one MQTT.js users see).
+ */
+function payloadBytes (message) {
   if (message === undefined || message === null) return Buffer.alloc(0)
-  if (typeof message === 'string' || Buffer.isBuffer(message) || message instanceof Uint8Array) {
-    return toBuffer(message, 'message')
-  }
-  throw new TypeError(`Invalid payload: expected a string, Buffer or Uint8Array, got ${typeof message}`)
-}
-
-function ackPacket (cmd, messageId, extra) {
-  return fixedHeader(cmd, 2, { messageId, ...extra })
+  if (typeof message === 'string') return Buffer.from(message)
+  if (Buffer.isBuffer(message)) return message
+  if (ArrayBuffer.isView(message)) return Buffer.from(message.buffer, message.byteOffset, message.byteLength)
+  Buffer.byteLength(message) // throws ERR_INVALID_ARG_TYPE for other values
+  return Buffer.from(message) // an ArrayBuffer
 }
 
 class MqttClient extends EventEmitter {
   static defaultId () {
-    return `mqttjs_${Math.random().toString(16).substr(2, 8)}`
+    return defaultClientId()
   }
 
-  constructor (options) {
+  constructor (streamBuilder, options) {
     super()
+    if (typeof streamBuilder === 'function') {
+      throw refuse('streamBuilder', 'MqttClient cannot use a custom stream; create clients with connect()')
+    }
+    options = options || streamBuilder || {}
+    if (!resolvedOptions.has(options)) options = resolveConnectOptions(options)
     this.options = options
+    this.log = typeof options.log === 'function' ? options.log : noop
     this.connected = false
     this.disconnecting = false
-    this.disconnected = false
+    // `disconnected` stays undefined until the first end(), as in MQTT.js.
     this.reconnecting = false
     this.connackPacket = undefined
     this.queueQoSZero = options.queueQoSZero === undefined ? true : options.queueQoSZero
-    // Topics to resubscribe, as MQTT.js keeps them (also used to skip duplicate subscribes).
-    this._resubscribeTopics = {}
-    this._pending = new Map()
-    this._nextToken = 1
-    this._native = null
-    this._terminated = false
-    this._endCallbacks = []
-    this._lastMessageId = 0
+    // Topics subscribed, as MQTT.js keeps them: a subscribe at an equal or lower QoS is skipped.
+    this._resubscribeTopics = Object.create(null)
+    this._pending = new PendingCallbacks()
     this._publishes = new PublishBatch()
     this._flushScheduled = false
     this._flushPublishes = this._flushPublishes.bind(this)
-    // Inbound backpressure for an overridden handleMessage: batches wait here.
-    this._inbox = []
-    this._waitingForHandler = false
-    this._readingPaused = false
+    this._inbound = new InboundQueue(this, (on) => this._native && !this._terminated && this._native.setReading(on))
+    this._native = null
+    this._terminated = false
+    this._endCallback = null
+    this._outgoingAtEnd = false
+    this._deferredReconnect = null
+    this._lastMessageId = 0
+    this._serverAttempt = 0
+    this._reconnectAnnounced = false
+    this._packetEventsOn = false
+    this._hideConnectPacket = false
+    // After CONNACK, `connect` waits for the replay of what was queued (see client-events.js).
+    this._connectGate = null
+    // Calls made while a user store is replayed wait here, so replayed messages go first.
+    this._held = null
+    this._mirror = new StoreMirror(options)
     this.on('newListener', (event) => this._packetListenersChanged(event, 1))
     this.on('removeListener', (event) => this._packetListenersChanged(event, 0))
+    this.log('MqttClient :: version:', version, '(mqtt-napi)')
     if (!options.manualConnect) this.connect()
+  }
+
+  get incomingStore () {
+    return this._mirror.incomingStore
+  }
+
+  get outgoingStore () {
+    return this._mirror.outgoingStore
+  }
+
+  /** MQTT 5 CONNACK properties: never any with MQTT 3.1/3.1.1. */
+  get serverProperties () {
+    return undefined
+  }
+
+  /** The keepalive in use, in seconds (with MQTT 3.1.1 always the configured one). */
+  get keepalive () {
+    return this.options.keepalive
   }
 
   /** Override to apply backpressure: the next message waits for `callback`. */
@@ -71,39 +115,63 @@ class MqttClient extends EventEmitter {
 
   /** Starts (or, after `end()`, restarts) the engine. */
   connect () {
-    if (this._native && !this._terminated) return this
+    if (this._native !== null && !this._terminated) return this
+    if (this.disconnected && !this.reconnecting) {
+      this._mirror = new StoreMirror(this.options)
+      this.disconnecting = false
+      this.disconnected = false
+    }
     this._terminated = false
-    this.disconnecting = false
-    this.disconnected = false
+    this._serverAttempt = 0
+    applyEndpoint(this.options, this._serverAttempt)
     this._native = new NativeClient(
       nativeOptions(this.options, () => tls.rootCertificates),
-      (batch) => this._onBatch(batch)
+      (batch) => this._inbound.push(batch)
     )
-    this._packetEventsOn = this._packetListenerCount() > 0
-    if (this._packetEventsOn) this._native.setPacketEvents(true)
+    this._packetEventsOn = false
+    // MQTT.js emits the first CONNECT's packetsend inside connect(), before any
+    // I/O: so do we, and the engine's later report of that packet is dropped.
+    this._hideConnectPacket = true
+    if (this.listenerCount('packetsend') > 0) this.emit('packetsend', connectPacketOf(this.options))
+    this._updatePacketEvents()
+    if (this._mirror.active) this._replayStore()
     return this
   }
 
-  /** Drops the current connection and connects again (MQTT.js `reconnect()`). */
-  reconnect () {
-    if (this._native && !this._terminated) {
-      this._flushPublishes()
-      this._native.reconnect()
-      return this
+  /** Drops the connection and connects again, as MQTT.js `reconnect()`. */
+  reconnect (opts) {
+    const start = () => {
+      // As MQTT.js: stores come from `opts`, or are fresh ones.
+      this.options.incomingStore = opts ? opts.incomingStore : null
+      this.options.outgoingStore = opts ? opts.outgoingStore : null
+      this._mirror = new StoreMirror(this.options)
+      this.disconnecting = false
+      this.disconnected = false
+      this._deferredReconnect = null
+      if (this._native !== null && !this._terminated) {
+        // The engine lives on: keep the new stores in step from now on.
+        this._updatePacketEvents()
+        if (this._mirror.active) this._replayStore()
+      }
+      this._reconnectNow()
     }
-    this.emit('reconnect')
-    this._native = null
-    this.connect()
+    if (this.disconnecting && !this.disconnected) this._deferredReconnect = start
+    else start()
     return this
   }
 
   /** Withdraws an unacknowledged QoS 1/2 publish; its callback gets "Message removed". */
   removeOutgoingMessage (messageId) {
-    if (this._native && !this._terminated) {
+    if (this._native !== null && !this._terminated) {
       this._flushPublishes()
       this._native.removeOutgoing(messageId)
     }
     return this
+  }
+
+  /** The last packet id the engine has reported using (see README: known once sent). */
+  getLastMessageId () {
+    return this._lastMessageId
   }
 
   publish (topic, message, opts, callback) {
@@ -112,11 +180,9 @@ class MqttClient extends EventEmitter {
       opts = null
     }
     opts = { qos: 0, retain: false, dup: false, ...parseOptionsArg(opts, 'publish options') }
-    if (typeof topic !== 'string') {
-      throw new TypeError(`Invalid topic: expected a string, got ${typeof topic}`)
-    }
-    const payload = payloadBuffer(message)
+    if (typeof topic !== 'string') throw new TypeError(`Invalid topic: expected a string, got ${typeof topic}`)
     if (this._checkDisconnecting(callback)) return this
+    const payload = payloadBytes(message)
     const { qos, retain } = opts
     const invalid = qos === 0 || qos === 1 || qos === 2 ? topicNameError(topic) : `Invalid QoS ${qos}: must be 0, 1 or 2`
     if (invalid !== null) {
@@ -124,19 +190,10 @@ class MqttClient extends EventEmitter {
       setImmediate(() => (callback ? callback(err) : this.emit('error', err)))
       return this
     }
-    // QoS 0 without a callback needs no completion: token 0 tells the engine so.
-    const token = callback || qos > 0 ? this._register({ kind: 'publish', callback, topic, payload, qos, retain }) : 0
-    if (this._terminated) {
-      this._complete(token, new Error('Connection closed'))
-      return this
-    }
-    this._publishes.add(topic, payload, qos, !!retain, token)
-    if (this._publishes.isFull) {
-      this._flushPublishes()
-    } else if (!this._flushScheduled) {
-      this._flushScheduled = true
-      process.nextTick(this._flushPublishes)
-    }
+    if (this._held !== null) this._held.push(() => this._sendPublish(topic, message, payload, qos, !!retain, callback))
+    else this._sendPublish(topic, message, payload, qos, !!retain, callback)
+    // MQTT.js calls cbStorePut once a QoS 1/2 message is in its store: here, once the engine has it.
+    if (qos > 0 && typeof opts.cbStorePut === 'function') opts.cbStorePut()
     return this
   }
 
@@ -153,60 +210,16 @@ class MqttClient extends EventEmitter {
     }
     callback = callback || noop
     opts = parseOptionsArg(opts, 'subscribe options')
-    let topics
-    let perTopic = null
-    let resubscribe = false
-    if (typeof topicObject === 'string') {
-      topics = [topicObject]
-    } else if (Array.isArray(topicObject)) {
-      topics = topicObject
-    } else if (topicObject !== null && typeof topicObject === 'object') {
-      perTopic = { ...topicObject }
-      resubscribe = !!perTopic.resubscribe
-      delete perTopic.resubscribe
-      topics = Object.keys(perTopic)
-    } else {
-      throw new TypeError(`Invalid topic: expected a string, an array or an object, got ${typeof topicObject}`)
-    }
-    const invalid = validateTopics(topics)
+    const request = readTopicObject(topicObject)
+    const invalid = validateTopics(request.topics)
     if (invalid !== null) {
       setImmediate(callback, new Error(`Invalid topic ${invalid}`))
       return this
     }
     if (this._checkDisconnecting(callback)) return this
-
-    const defaultQos = opts.qos === undefined ? 0 : opts.qos
-    const subs = []
-    for (const topic of topics) {
-      const entry = perTopic ? perTopic[topic] : null
-      const qos = entry && typeof entry === 'object' ? (entry.qos === undefined ? defaultQos : entry.qos) : (typeof entry === 'number' ? entry : defaultQos)
-      const known = this._resubscribeTopics[topic]
-      if (!known || known.qos < qos || resubscribe) subs.push({ topic, qos })
-    }
-    if (subs.length === 0) {
-      callback(null, [])
-      return this
-    }
-    if (this.options.resubscribe && this.options.reconnectPeriod > 0) {
-      for (const sub of subs) this._resubscribeTopics[sub.topic] = { qos: sub.qos }
-    }
-    const batchSize = this.options.subscribeBatchSize || subs.length
-    const chunks = []
-    for (let i = 0; i < subs.length; i += batchSize) chunks.push(subs.slice(i, i + batchSize))
-    const results = []
-    let remaining = chunks.length
-    let failed = null
-    const done = (err, packet) => {
-      if (err && !failed) failed = err
-      if (packet) results.push(packet)
-      if (--remaining > 0) return
-      if (failed) callback(failed, subs, failed.packet)
-      else callback(null, subs, results[results.length - 1])
-    }
-    for (const chunk of chunks) {
-      const token = this._register({ kind: 'subscribe', callback: done, subs: chunk })
-      this._command(token, () => this._native.subscribe(chunk.map((s) => s.topic), chunk.map((s) => Number(s.qos)), token))
-    }
+    const send = () => this._sendSubscribe(request, opts.qos === undefined ? 0 : opts.qos, callback)
+    if (this._held !== null) this._held.push(send)
+    else send()
     return this
   }
 
@@ -224,20 +237,16 @@ class MqttClient extends EventEmitter {
     callback = callback || noop
     parseOptionsArg(opts, 'unsubscribe options')
     const topics = typeof topic === 'string' ? [topic] : topic
-    if (!Array.isArray(topics)) {
-      throw new TypeError(`Invalid topic: expected a string or an array, got ${typeof topic}`)
-    }
+    if (!Array.isArray(topics)) throw new TypeError(`Invalid topic: expected a string or an array, got ${typeof topic}`)
     const invalid = validateTopics(topics)
     if (invalid !== null) {
       setImmediate(callback, new Error(`Invalid topic ${invalid}`))
       return this
     }
     if (this._checkDisconnecting(callback)) return this
-    if (this.options.resubscribe) {
-      for (const t of topics) delete this._resubscribeTopics[t]
-    }
-    const token = this._register({ kind: 'unsubscribe', callback })
-    this._command(token, () => this._native.unsubscribe(topics, token))
+    const send = () => this._sendUnsubscribe(topics, callback)
+    if (this._held !== null) this._held.push(send)
+    else send()
     return this
   }
 
@@ -245,6 +254,103 @@ class MqttClient extends EventEmitter {
     return new Promise((resolve, reject) => {
       this.unsubscribe(topic, opts, (err, packet) => (err ? reject(err) : resolve(packet)))
     })
+  }
+
+  end (force, opts, cb) {
+    if (force == null || typeof force !== 'boolean') {
+      cb = cb || opts
+      opts = force
+      force = false
+    }
+    if (typeof opts !== 'object') {
+      cb = cb || opts
+      opts = null
+    }
+    if (typeof cb !== 'function') cb = noop
+    if (this.disconnecting) {
+      // A forced end overrides a graceful one still waiting for acknowledgements.
+      if (force && this._native && !this._terminated) this._native.end(true)
+      cb()
+      return this
+    }
+    this.disconnecting = true
+    this._endCallback = cb
+    this._releaseHeldCalls()
+    this._outgoingAtEnd = !force && this._pending.hasOutgoing()
+    if (this._terminated || this._native === null) {
+      process.nextTick(() => this._finishEnd())
+      return this
+    }
+    this._flushPublishes()
+    if (force && this.options.reconnectPeriod === 0 && this.options.clean) {
+      // As MQTT.js: a forced end of a client that will never reconnect fails its callbacks first.
+      this._failAllPending()
+    }
+    this._native.end(!!force)
+    return this
+  }
+
+  endAsync (force, opts) {
+    return new Promise((resolve, reject) => {
+      this.end(force, opts, (err) => (err ? reject(err) : resolve()))
+    })
+  }
+
+  // ---- commands ------------------------------------------------------------
+
+  _sendPublish (topic, message, payload, qos, retain, callback) {
+    // MQTT.js calls a QoS 0 callback as soon as the packet is handed to a
+    // connected socket, inside publish(): so do we, once the engine has it.
+    // (With packet events on, the engine's completion keeps packetsend first.)
+    const callsBackNow = qos === 0 && callback !== undefined && this.connected && this._connectGate === null && !this._packetEventsOn
+    // Token 0 tells the engine that nobody waits for this one's completion.
+    const token = (callback && !callsBackNow) || qos > 0 ? this._pending.register({ kind: 'publish', callback, topic, message, qos, retain }) : 0
+    if (this._terminated) {
+      setImmediate(() => this._complete(token, new Error('Connection closed')))
+      return
+    }
+    if (payload.length >= DIRECT_PUBLISH_BYTES) {
+      this._command(token, () => this._native.publish(topic, payload, qos, retain, token))
+    } else {
+      this._publishes.add(topic, payload, qos, retain, token)
+      if (this._publishes.isFull) {
+        this._flushPublishes()
+      } else if (!this._flushScheduled) {
+        this._flushScheduled = true
+        process.nextTick(this._flushPublishes)
+      }
+    }
+    if (callsBackNow) callback()
+  }
+
+  _sendSubscribe (request, defaultQos, callback) {
+    const subs = subscriptionsToSend(request, defaultQos, this._resubscribeTopics)
+    if (subs.length === 0) {
+      callback(null, [])
+      return
+    }
+    if (this.options.resubscribe && this.options.reconnectPeriod > 0) {
+      for (const sub of subs) this._resubscribeTopics[sub.topic] = { qos: sub.qos }
+    }
+    // One promise per SUBSCRIBE, joined as MQTT.js joins them: the callback runs a few
+    // microtasks after the last SUBACK, and the first failure reports at once.
+    const subacks = chunk(subs, this.options.subscribeBatchSize).map((subsOfChunk) => new Promise((resolve, reject) => {
+      const done = (err, packet) => (err ? reject(err) : resolve(packet))
+      const token = this._pending.register({ kind: 'subscribe', callback: done, subs: subsOfChunk })
+      this._command(token, () => this._native.subscribe(subsOfChunk.map((s) => s.topic), subsOfChunk.map((s) => Number(s.qos)), token))
+    }))
+    Promise.all(subacks).then(
+      (packets) => callback(null, subs, packets[packets.length - 1]),
+      (err) => callback(err, subs, err.packet)
+    )
+  }
+
+  _sendUnsubscribe (topics, callback) {
+    if (this.options.resubscribe) {
+      for (const topic of topics) delete this._resubscribeTopics[topic]
+    }
+    const token = this._pending.register({ kind: 'unsubscribe', callback })
+    this._command(token, () => this._native.unsubscribe(topics, token))
   }
 
   _flushPublishes () {
@@ -260,58 +366,20 @@ class MqttClient extends EventEmitter {
     this._publishes.recycle()
   }
 
-  _packetListenerCount () {
-    return this.listenerCount('packetsend') + this.listenerCount('packetreceive')
-  }
-
-  /** Packet events cost nothing unless someone listens: the engine reports them only then. */
-  _packetListenersChanged (event, adding) {
-    if (!PACKET_EVENTS.has(event) || !this._native || this._terminated) return
-    // `newListener` fires before the listener is added, `removeListener` after it is gone.
-    const wanted = this._packetListenerCount() + adding > 0
-    if (wanted === this._packetEventsOn) return
-    this._packetEventsOn = wanted
+  /** Runs a native call; a rejected command reports to its callback, never throws. */
+  _command (token, call) {
     this._flushPublishes()
-    this._native.setPacketEvents(wanted)
-  }
-
-  end (force, opts, cb) {
-    if (force == null || typeof force !== 'boolean') {
-      cb = cb || opts
-      opts = force
-      force = false
+    if (this._terminated || this._native === null) {
+      setImmediate(() => this._complete(token, new Error('Connection closed')))
+      return
     }
-    if (typeof opts !== 'object') {
-      cb = cb || opts
-      opts = null
+    try {
+      call()
+    } catch (err) {
+      const error = new Error(err.message)
+      setImmediate(() => this._complete(token, error))
     }
-    if (typeof cb !== 'function') cb = noop
-    if (this.disconnecting) {
-      cb()
-      return this
-    }
-    this.disconnecting = true
-    this._endCallbacks.push(cb)
-    if (this._terminated || !this._native) {
-      process.nextTick(() => this._finishEnd())
-    } else {
-      this._flushPublishes()
-      this._native.end(!!force)
-    }
-    return this
   }
-
-  endAsync (force, opts) {
-    return new Promise((resolve, reject) => {
-      this.end(force, opts, (err) => (err ? reject(err) : resolve()))
-    })
-  }
-
-  getLastMessageId () {
-    return this._lastMessageId
-  }
-
-  // ---- internals ----------------------------------------------------------
 
   _checkDisconnecting (callback) {
     if (this.disconnecting) {
@@ -322,65 +390,68 @@ class MqttClient extends EventEmitter {
     return this.disconnecting
   }
 
-  _register (entry) {
-    const token = this._nextToken++
-    this._pending.set(token, entry)
-    return token
-  }
-
-  /** Runs a native call; a rejected command reports to its callback, never throws. */
-  _command (token, call) {
-    this._flushPublishes()
-    if (this._terminated) {
-      this._complete(token, new Error('Connection closed'))
+  _reconnectNow () {
+    if (this._native !== null && !this._terminated) {
+      this._flushPublishes()
+      if (this.connected) {
+        // MQTT.js announces the reconnect before the old connection closes; the
+        // engine would announce it when the new attempt starts.
+        this._reconnectAnnounced = true
+        this.emit('reconnect')
+      }
+      this._native.reconnect()
       return
     }
-    try {
-      call()
-    } catch (err) {
-      const entry = this._pending.get(token)
-      this._pending.delete(token)
-      const error = new Error(err.message)
-      setImmediate(() => {
-        if (entry && entry.callback) entry.callback(error)
-        else this.emit('error', error)
-      })
-    }
+    this.emit('reconnect')
+    this._native = null
+    this.connect()
   }
 
-  _complete (token, err, packet) {
-    const entry = this._pending.get(token)
-    if (!entry) return
-    this._pending.delete(token)
-    if (entry.callback) entry.callback(err, packet)
+  /** Replays a user outgoingStore before any call made meanwhile. */
+  _replayStore () {
+    this._held = []
+    this._mirror.restore(
+      (packet) => this._sendPublish(packet.topic, packet.payload, payloadBytes(packet.payload), packet.qos, !!packet.retain, undefined),
+      () => this._releaseHeldCalls()
+    )
   }
 
-  _onBatch (buffer) {
-    this._inbox.push(new BatchReader(buffer))
-    if (!this._waitingForHandler) this._drainInbox()
+  _releaseHeldCalls () {
+    const held = this._held
+    this._held = null
+    if (held !== null) for (const call of held) call()
   }
 
-  _drainInbox () {
-    let thrown = null
-    while (this._inbox.length > 0 && !this._waitingForHandler) {
-      const reader = this._inbox[0]
-      while (!reader.done && !this._waitingForHandler) {
-        try {
-          this._dispatch(reader)
-        } catch (err) {
-          // A listener threw: keep the stream consistent, rethrow outside the engine
-          // (in MQTT.js a throwing listener is an uncaught exception too).
-          if (thrown === null) thrown = err
-          if (reader.failed) reader.pos = reader.buf.length
-        }
-      }
-      if (reader.done) this._inbox.shift()
-    }
-    if (!this._waitingForHandler && this._readingPaused && this._native && !this._terminated) {
-      this._readingPaused = false
-      this._native.setReading(true)
-    }
-    if (thrown !== null) process.nextTick(() => { throw thrown })
+  // ---- packet events ---------------------------------------------------------
+
+  _packetListenerCount () {
+    return this.listenerCount('packetsend') + this.listenerCount('packetreceive')
+  }
+
+  _packetListenersChanged (event, adding) {
+    if (!PACKET_EVENTS.has(event)) return
+    // `newListener` fires before the listener is added, `removeListener` after it is gone.
+    this._updatePacketEvents(adding)
+  }
+
+  /** Packet events cost nothing unless used: the engine reports them only while someone listens. */
+  _updatePacketEvents (adding = 0) {
+    if (this._native === null || this._terminated) return
+    const wanted = this._packetListenerCount() + adding > 0 || this._mirror.active
+    if (wanted === this._packetEventsOn) return
+    this._packetEventsOn = wanted
+    this._flushPublishes()
+    this._native.setPacketEvents(wanted)
+  }
+
+  // ---- shared by the commands and the engine events (client-events.js) -------
+
+  /** A publish completed: `connect` is emitted after the last one replayed on CONNACK. */
+  _publishCompleted (token) {
+    const gate = this._connectGate
+    if (gate === null || !gate.replayed.delete(token) || gate.replayed.size > 0) return
+    this._connectGate = null
+    this.emit('connect', gate.packet)
   }
 
   /** Runs handleMessage; when overridden, later events wait for its callback. */
@@ -392,156 +463,47 @@ class MqttClient extends EventEmitter {
       if (done) return
       done = true
       if (err) this.emit('error', err)
-      if (!sync) {
-        this._waitingForHandler = false
-        this._drainInbox()
-      }
+      if (!sync) this._inbound.resume()
     })
     sync = false
-    if (!done) {
-      this._waitingForHandler = true
-      if (!this._readingPaused && this._native && !this._terminated) {
-        this._readingPaused = true
-        this._native.setReading(false)
-      }
-    }
+    if (!done) this._inbound.pause()
   }
 
-  _dispatch (r) {
-    const kind = r.u8()
-    switch (kind) {
-      case KIND.CONNECT: {
-        const packet = connackPacket(r.u8() === 1, r.u8())
-        this.connackPacket = packet
-        this.connected = true
-        this.reconnecting = false
-        this.emit('connect', packet)
-        break
-      }
-      case KIND.MESSAGE: {
-        const packet = readPublish(r)
-        this.emit('message', packet.topic, packet.payload, packet)
-        this._handleMessage(packet)
-        break
-      }
-      case KIND.PACKET_SEND:
-        this.emit('packetsend', readPacket(r))
-        break
-      case KIND.PACKET_RECEIVE:
-        this.emit('packetreceive', readPacket(r))
-        break
-      case KIND.PUBLISH_DONE: {
-        const token = r.f64()
-        const messageId = r.u16()
-        const error = r.optionalError()
-        const entry = this._pending.get(token)
-        if (messageId) this._lastMessageId = messageId
-        if (error !== null) {
-          this._complete(token, new Error(error))
-        } else if (entry && entry.qos > 0) {
-          this._complete(token, null, { cmd: 'publish', topic: entry.topic, payload: entry.payload, qos: entry.qos, retain: entry.retain, messageId, dup: false })
-        } else {
-          this._complete(token)
-        }
-        break
-      }
-      case KIND.SUBSCRIBE_DONE: {
-        const token = r.f64()
-        const messageId = r.u16()
-        const error = r.optionalError()
-        const count = r.u32()
-        const granted = []
-        for (let i = 0; i < count; i++) {
-          r.string()
-          granted.push(r.u8())
-        }
-        this._onSubscribeDone(token, messageId, error, granted)
-        break
-      }
-      case KIND.UNSUBSCRIBE_DONE: {
-        const token = r.f64()
-        const messageId = r.u16()
-        const error = r.optionalError()
-        if (error !== null) this._complete(token, new Error(error))
-        else this._complete(token, null, ackPacket('unsuback', messageId))
-        break
-      }
-      case KIND.RECONNECT:
-        this.emit('reconnect')
-        break
-      case KIND.OFFLINE:
-        this.reconnecting = true
-        this.emit('offline')
-        break
-      case KIND.CLOSE:
-        this.connected = false
-        this.emit('close')
-        break
-      case KIND.ERROR: {
-        const message = r.string()
-        const codeKind = r.u8()
-        let err
-        if (codeKind === 2) {
-          err = new ErrorWithReasonCode(message, r.u32())
-        } else {
-          err = new Error(message)
-          if (codeKind === 1) err.code = r.string()
-        }
-        this.emit('error', err)
-        break
-      }
-      case KIND.OUTGOING_EMPTY:
-        this.emit('outgoingEmpty')
-        break
-      case KIND.DISCONNECT:
-        this.emit('disconnect', fixedHeader('disconnect', 0))
-        break
-      case KIND.TERMINATED:
-        this._terminated = true
-        this.connected = false
-        this._failAllPending()
-        if (this.disconnecting) this._finishEnd()
-        break
-      default:
-        r.failed = true
-        throw new Error(`mqtt-napi: unknown event kind ${kind} (engine and shim out of sync)`)
-    }
-  }
-
-  _onSubscribeDone (token, messageId, error, granted) {
-    const entry = this._pending.get(token)
-    if (!entry) return
-    this._pending.delete(token)
-    if (error !== null) {
-      entry.callback(new ErrorWithSubackPacket(error, undefined))
-      return
-    }
-    const packet = ackPacket('suback', messageId, { length: 2 + granted.length, granted })
-    const failure = granted.find((code) => (code & 0x80) !== 0)
-    granted.forEach((code, i) => {
-      entry.subs[i].qos = code
-      if ((code & 0x80) !== 0) delete this._resubscribeTopics[entry.subs[i].topic]
-    })
-    if (failure !== undefined) {
-      entry.callback(new ErrorWithSubackPacket(`Subscribe error: ${ReasonCodes[failure]}`, packet), packet)
-    } else {
-      entry.callback(null, packet)
-    }
+  _complete (token, ...args) {
+    const entry = this._pending.take(token)
+    if (entry === undefined) return
+    if (entry.callback) entry.callback(...args)
+    if (entry.kind === 'publish') this._publishCompleted(token)
   }
 
   /** Nothing may wait forever: the engine is gone, so every callback fails. */
   _failAllPending () {
-    const pending = [...this._pending.keys()]
-    for (const token of pending) this._complete(token, new Error('Connection closed'))
+    for (const entry of this._pending.takeAll()) {
+      if (entry.callback) {
+        entry.callback(entry.kind === 'subscribe' ? new ErrorWithSubackPacket('Connection closed', undefined) : new Error('Connection closed'))
+      }
+    }
   }
 
   _finishEnd () {
     this.disconnected = true
-    this.emit('end')
-    const callbacks = this._endCallbacks
-    this._endCallbacks = []
-    for (const cb of callbacks) cb()
+    const cb = this._endCallback || noop
+    this._endCallback = null
+    this._mirror.close((err) => {
+      this.emit('end')
+      cb(err)
+    })
+    if (this._deferredReconnect !== null) this._deferredReconnect()
+    else if (this.options.reconnectPeriod === 0 || this.options.manualConnect) this.disconnecting = false
   }
 }
 
-module.exports = { MqttClient }
+MqttClient.VERSION = version
+
+/** `connect()`: a client over options it has already resolved. */
+function createClient (options) {
+  resolvedOptions.add(options)
+  return new MqttClient(options)
+}
+
+module.exports = { MqttClient, createClient }

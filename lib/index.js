@@ -1,20 +1,28 @@
 'use strict'
 
-// mqtt-napi: the `mqtt` (MQTT.js) API over a Rust protocol engine.
+// mqtt-napi: the `mqtt` (MQTT.js 5.x) Node API over a Rust protocol engine.
 
-const { MqttClient } = require('./client')
+const { MqttClient, createClient } = require('./client')
 const { resolveConnectOptions } = require('./options')
 const { ErrorWithReasonCode, ErrorWithSubackPacket, ReasonCodes } = require('./errors')
 const { validateTopic, validateTopics } = require('./validations')
+const { Store } = require('./store')
+const { DefaultMessageIdProvider, UniqueMessageIdProvider } = require('./message-id-providers')
+
+function ignoreError () {}
 
 function connect (brokerUrl, opts) {
-  const options = resolveConnectOptions(brokerUrl, opts)
-  const client = new MqttClient(options)
+  const client = createClient(resolveConnectOptions(brokerUrl, opts))
   // As MQTT.js: an `error` nobody listens to must not crash the process.
-  client.on('error', () => {})
+  client.on('error', ignoreError)
   return client
 }
 
+/**
+ * Resolves with the client on its first `connect` (or `end`); rejects with
+ * the first error (ending the client). With `allowRetries` false, a `close`
+ * before connecting rejects too.
+ */
 function connectAsync (brokerUrl, opts, allowRetries = true) {
   return new Promise((resolve, reject) => {
     const client = connect(brokerUrl, opts)
@@ -45,7 +53,11 @@ module.exports = {
   ErrorWithReasonCode,
   ErrorWithSubackPacket,
   ReasonCodes,
+  Store,
+  DefaultMessageIdProvider,
+  UniqueMessageIdProvider,
   validateTopic,
   validateTopics
 }
+// `import mqtt from 'mqtt-napi'` and `require('mqtt-napi').default` both give the module.
 module.exports.default = module.exports

@@ -1,8 +1,14 @@
 'use strict'
 
-// MQTT.js-compatible option handling: URL parsing, defaults, aliases and
-// validation. Errors name the option they are about.
+// MQTT.js-compatible `connect(brokerUrl, opts)` argument handling: URL
+// parsing, defaults and derived fields, so `client.options` reads as it does
+// with MQTT.js. Errors name the option they are about.
 
+const net = require('net')
+const { parseBrokerUrl, applyAuth } = require('./url-options')
+const { checkSupport, refuse } = require('./option-support')
+
+/** MQTT.js's defaults, applied to the options object by the client. */
 const DEFAULTS = {
   keepalive: 60,
   reschedulePings: true,
@@ -17,14 +23,9 @@ const DEFAULTS = {
   timerVariant: 'auto'
 }
 
-const PROTOCOL_ALIASES = {
-  mqtt: 'mqtt',
-  tcp: 'mqtt',
-  mqtts: 'mqtts',
-  ssl: 'mqtts',
-  tls: 'mqtts'
-}
-
+/** URL schemes to the engine's transports. Unknown schemes fall back to mqtt, as in MQTT.js. */
+const TRANSPORTS = { mqtt: 'mqtt', tcp: 'mqtt', mqtts: 'mqtts', ssl: 'mqtts', tls: 'mqtts' }
+const WEBSOCKET = new Set(['ws', 'wss'])
 const DEFAULT_PORTS = { mqtt: 1883, mqtts: 8883 }
 
 function defaultClientId () {
@@ -32,8 +33,8 @@ function defaultClientId () {
 }
 
 /**
- * Accepts an options object, a JSON string of one (existing code passes
- * `JSON.stringify(opts)`), or nothing. `name` is used in error messages.
+ * An options argument: an object (used as is, as MQTT.js does), a JSON
+ * string of one (existing code passes `JSON.stringify(opts)`), or nothing.
  */
 function parseOptionsArg (value, name) {
   if (value === undefined || value === null) return {}
@@ -73,63 +74,21 @@ function checkNumber (options, name, { min = 0, max = Number.MAX_SAFE_INTEGER, i
   }
 }
 
-function parseUrl (brokerUrl) {
-  let url
-  try {
-    url = new URL(brokerUrl)
-  } catch (e) {
-    throw new TypeError(`Invalid broker URL ${JSON.stringify(brokerUrl)}: ${e.message}`)
+/** The engine transport for a URL scheme; WebSockets are refused clearly. */
+function transportOf (protocol, option = 'protocol') {
+  if (WEBSOCKET.has(protocol)) {
+    throw refuse(option, `${protocol}:// (WebSocket) is not supported; use mqtt://, mqtts://, tcp://, ssl://, tls:// or mqtt+unix://`)
   }
-  const parsed = {
-    protocol: url.protocol.replace(/:$/, ''),
-    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-    query: Object.fromEntries(url.searchParams)
-  }
-  if (url.port) parsed.port = Number(url.port)
-  if (url.username) {
-    parsed.auth = decodeURIComponent(url.username) + (url.password ? ':' + decodeURIComponent(url.password) : '')
-  }
-  return parsed
+  return TRANSPORTS[protocol] || 'mqtt'
 }
 
-function applyAuth (options) {
-  if (!options.auth) return
-  const match = /^(.+?):(.+)$/.exec(options.auth)
-  if (match) {
-    options.username = match[1]
-    options.password = match[2]
-  } else {
-    options.username = options.auth
-  }
+function looksLikeJsonObject (value) {
+  return typeof value === 'string' && value.trimStart().startsWith('{')
 }
 
-function caList (options) {
-  let ca = options.ca
-  if (ca === undefined || ca === null) return undefined
-  const list = Array.isArray(ca) ? ca : [ca]
-  const buffers = list.map((entry, i) => toBuffer(entry, Array.isArray(ca) ? `ca[${i}]` : 'ca'))
-  if (options.ca_len !== undefined) {
-    // Legacy option: bounds how many bytes of `ca` are read.
-    checkNumber(options, 'ca_len', { min: 0 })
-    let remaining = options.ca_len
-    ca = []
-    for (const buffer of buffers) {
-      if (remaining <= 0) break
-      ca.push(buffer.subarray(0, remaining))
-      remaining -= buffer.length
-    }
-    return ca
-  }
-  return buffers
-}
-
-/**
- * MQTT.js `connect(brokerUrl, opts)` argument handling. Returns the live
- * options object (what `client.options` shows) with defaults applied.
- */
-function resolveConnectOptions (brokerUrl, opts) {
-  if (typeof brokerUrl === 'string' && brokerUrl.trimStart().startsWith('{') && !opts) {
-    // connect(JSON.stringify(options)): options only, as a JSON string.
+/** What `connect()` does to its arguments before the client exists. */
+function connectArguments (brokerUrl, opts) {
+  if (looksLikeJsonObject(brokerUrl) && !opts) {
     opts = brokerUrl
     brokerUrl = ''
   }
@@ -137,48 +96,92 @@ function resolveConnectOptions (brokerUrl, opts) {
     opts = brokerUrl
     brokerUrl = ''
   }
-  opts = parseOptionsArg(opts, 'options')
-  let options = { ...opts }
-  if (brokerUrl && typeof brokerUrl === 'string') {
-    options = { ...parseUrl(brokerUrl), ...opts }
-  } else if (brokerUrl && typeof brokerUrl !== 'string') {
-    throw new TypeError(`Invalid broker URL: expected a string, got ${typeof brokerUrl}`)
+  let options = parseOptionsArg(opts, 'options')
+  if (brokerUrl) {
+    if (typeof brokerUrl !== 'string') throw new TypeError(`Invalid broker URL: expected a string, got ${typeof brokerUrl}`)
+    options = { ...parseBrokerUrl(brokerUrl), ...options }
+    if (!options.protocol) throw new Error('Missing protocol')
+  }
+  const protocol = options.protocol == null ? undefined : String(options.protocol)
+  options.unixSocket = options.unixSocket || (protocol === undefined ? undefined : protocol.includes('+unix'))
+  if (options.unixSocket) {
+    if (protocol !== undefined) options.protocol = protocol.replace('+unix', '')
+  } else {
+    delete options.path
   }
   applyAuth(options)
-  if (options.query && typeof options.query.clientId === 'string') {
-    options.clientId = options.query.clientId
-  }
-  if (options.hostname && !opts.host) options.host = options.hostname
+  if (options.query && typeof options.query.clientId === 'string') options.clientId = options.query.clientId
+  if (options.unixSocket) options.socksProxy = undefined
+  else if (options.socksProxy === undefined) options.socksProxy = process.env.MQTTJS_SOCKS_PROXY
 
-  if (options.version !== undefined && options.protocolVersion === undefined) {
-    options.protocolVersion = options.version
+  if (options.cert && options.key) {
+    if (!options.protocol) throw new Error('Missing secure protocol key')
+    if (transportOf(options.protocol) === 'mqtt') options.protocol = 'mqtts'
   }
+  transportOf(options.protocol)
+  if (!TRANSPORTS[options.protocol]) options.protocol = 'mqtt'
+  if (options.clean === false && !options.clientId) throw new Error('Missing clientId for unclean clients')
+  options.defaultProtocol = options.protocol
+  return options
+}
+
+/** What MQTT.js's client constructor adds: defaults and a client id. */
+function applyDefaults (options) {
+  // napi extension: `version` is an alias of `protocolVersion`.
+  if (options.version !== undefined && options.protocolVersion === undefined) options.protocolVersion = options.version
   for (const key of Object.keys(DEFAULTS)) {
     if (options[key] === undefined) options[key] = DEFAULTS[key]
   }
-  if (options.protocolVersion === 3 && opts.protocolId === undefined) options.protocolId = 'MQIsdp'
+  // napi extension: MQTT 3.1 needs protocol name MQIsdp; MQTT.js would send MQTT.
+  if (options.protocolVersion === 3 && options.protocolId === 'MQTT') options.protocolId = 'MQIsdp'
+  // napi extension: a Buffer client id is sent as is (MQTT.js replaces it with a random one).
+  if (typeof options.clientId !== 'string' && !isBinary(options.clientId)) options.clientId = defaultClientId()
+  if (typeof options.customHandleAcks !== 'function' || options.protocolVersion !== 5) {
+    // MQTT.js keeps an acknowledging handler here; it only matters for MQTT 5.
+    options.customHandleAcks = acceptAll
+  }
+}
 
-  const protocol = PROTOCOL_ALIASES[options.protocol || 'mqtt']
-  if (!protocol) {
-    throw new Error(`Unsupported protocol ${JSON.stringify(options.protocol)}: mqtt-napi supports mqtt://, tcp://, mqtts://, ssl:// and tls://`)
-  }
-  options.protocol = protocol === 'mqtt' && options.cert && options.key ? 'mqtts' : protocol
-  options.host = options.host || 'localhost'
-  options.port = options.port === undefined || options.port === null || options.port === '' ? DEFAULT_PORTS[options.protocol] : Number(options.port)
-  if (options.protocol === 'mqtts') {
-    options.rejectUnauthorized = options.rejectUnauthorized !== false
-  }
+function acceptAll (topic, message, packet, done) {
+  done(null, 0)
+}
 
-  if (options.clean === false && !options.clientId) {
-    throw new Error('Missing clientId for unclean clients')
-  }
-  if (options.clientId === undefined || options.clientId === null || options.clientId === '') {
-    options.clientId = options.clientId === '' ? '' : defaultClientId()
-  } else if (typeof options.clientId !== 'string' && !isBinary(options.clientId)) {
-    throw new TypeError(`Invalid option clientId: expected a string or a Buffer, got ${typeof options.clientId}`)
-  }
+/**
+ * MQTT.js `connect(brokerUrl, opts)` argument handling. Returns the live
+ * options object (what `client.options` shows): the caller's own object
+ * when no URL is given, as in MQTT.js.
+ */
+function resolveConnectOptions (brokerUrl, opts) {
+  const options = connectArguments(brokerUrl, opts)
+  applyDefaults(options)
   validate(options)
+  checkSupport(options)
   return options
+}
+
+/**
+ * The endpoint fields MQTT.js writes into the options each time it opens a
+ * connection: the current entry of `servers`, then the transport defaults.
+ */
+function applyEndpoint (options, attempt) {
+  const servers = options.servers
+  if (Array.isArray(servers) && servers.length > 0) {
+    const server = servers[attempt % servers.length]
+    options.host = server.host
+    options.port = server.port
+    options.protocol = server.protocol || options.defaultProtocol
+    options.hostname = options.host
+  }
+  if (transportOf(options.protocol) === 'mqtts') {
+    options.port = options.port || DEFAULT_PORTS.mqtts
+    options.host = options.hostname || options.host || 'localhost'
+    if (net.isIP(options.host) === 0 && !options.servername) options.servername = options.host
+    options.rejectUnauthorized = options.rejectUnauthorized !== false
+    delete options.path
+  } else {
+    options.port = options.port || DEFAULT_PORTS.mqtt
+    options.hostname = options.hostname || options.host || 'localhost'
+  }
 }
 
 function validate (options) {
@@ -191,65 +194,60 @@ function validate (options) {
   checkNumber(options, 'keepalive', { max: 65535 })
   checkNumber(options, 'reconnectPeriod', { integer: false })
   checkNumber(options, 'connectTimeout', { integer: false })
-  checkNumber(options, 'port', { min: 1, max: 65535 })
+  if (options.port !== undefined && options.port !== null && options.port !== '') {
+    options.port = Number(options.port)
+    checkNumber(options, 'port', { min: 1, max: 65535 })
+  }
   if (typeof options.clean !== 'boolean') {
     throw new TypeError(`Invalid option clean: expected a boolean, got ${typeof options.clean}`)
   }
   if (options.username !== undefined && options.username !== null) toBuffer(options.username, 'username')
   if (options.password !== undefined && options.password !== null) toBuffer(options.password, 'password')
-  if (options.will !== undefined && options.will !== null) {
-    const will = options.will
-    if (typeof will !== 'object') throw new TypeError('Invalid option will: expected an object')
-    if (typeof will.topic !== 'string' || will.topic.length === 0) {
-      throw new TypeError('Invalid option will.topic: expected a non-empty string')
-    }
-    if (will.payload !== undefined && will.payload !== null) toBuffer(will.payload, 'will.payload')
-    if (will.qos !== undefined && ![0, 1, 2].includes(will.qos)) {
-      throw new TypeError(`Invalid option will.qos: expected 0, 1 or 2, got ${JSON.stringify(will.qos)}`)
-    }
+  validateWill(options.will)
+  validateServers(options.servers)
+  if (options.subscribeBatchSize !== null && options.subscribeBatchSize !== undefined) {
+    checkNumber(options, 'subscribeBatchSize', { min: 1 })
   }
   if (options.maxIncomingPacketSize !== undefined) {
     checkNumber(options, 'maxIncomingPacketSize', { min: 2, max: 268435460 })
   }
-}
-
-/** The plain config the native constructor takes (see src/binding/options.rs). */
-function nativeOptions (options, defaultRoots) {
-  const binary = (value, name) => (value === undefined || value === null ? undefined : toBuffer(value, name))
-  const will = options.will
-    ? {
-        topic: options.will.topic,
-        payload: binary(options.will.payload, 'will.payload') || Buffer.alloc(0),
-        qos: options.will.qos || 0,
-        retain: !!options.will.retain
-      }
-    : undefined
-  const tls = options.protocol === 'mqtts'
-  const ca = tls ? caList(options) : undefined
-  return {
-    protocol: options.protocol,
-    host: options.host,
-    port: options.port,
-    protocolVersion: options.protocolVersion,
-    clientId: toBuffer(options.clientId, 'clientId'),
-    clean: options.clean,
-    keepalive: options.keepalive,
-    connectTimeout: options.connectTimeout,
-    reconnectPeriod: options.reconnectPeriod,
-    username: binary(options.username, 'username'),
-    password: binary(options.password, 'password'),
-    will,
-    resubscribe: options.resubscribe !== false,
-    queueQoSZero: options.queueQoSZero !== false,
-    maxIncomingPacketSize: options.maxIncomingPacketSize,
-    ca,
-    defaultRoots: tls && !ca ? defaultRoots() : undefined,
-    cert: tls ? binary(options.cert, 'cert') : undefined,
-    key: tls ? binary(options.key, 'key') : undefined,
-    rejectUnauthorized: options.rejectUnauthorized !== false,
-    servername: tls && options.servername ? String(options.servername) : undefined,
-    alpnProtocols: tls && Array.isArray(options.ALPNProtocols) ? options.ALPNProtocols.map(String) : undefined
+  if (options.log !== undefined && typeof options.log !== 'function') {
+    throw new TypeError(`Invalid option log: expected a function, got ${typeof options.log}`)
   }
 }
 
-module.exports = { DEFAULTS, resolveConnectOptions, nativeOptions, parseOptionsArg, toBuffer, isBinary }
+function validateWill (will) {
+  if (will === undefined || will === null) return
+  if (typeof will !== 'object') throw new TypeError('Invalid option will: expected an object')
+  if (typeof will.topic !== 'string' || will.topic.length === 0) {
+    throw new TypeError('Invalid option will.topic: expected a non-empty string')
+  }
+  if (will.payload !== undefined && will.payload !== null) toBuffer(will.payload, 'will.payload')
+  if (will.qos !== undefined && ![0, 1, 2].includes(will.qos)) {
+    throw new TypeError(`Invalid option will.qos: expected 0, 1 or 2, got ${JSON.stringify(will.qos)}`)
+  }
+}
+
+function validateServers (servers) {
+  if (servers === undefined || servers === null) return
+  if (!Array.isArray(servers)) throw new TypeError('Invalid option servers: expected an array of { host, port, protocol? }')
+  servers.forEach((server, i) => {
+    if (server === null || typeof server !== 'object' || typeof server.host !== 'string') {
+      throw new TypeError(`Invalid option servers[${i}]: expected { host, port, protocol? }`)
+    }
+    if (server.protocol !== undefined) transportOf(server.protocol, `servers[${i}].protocol`)
+  })
+}
+
+module.exports = {
+  DEFAULTS,
+  DEFAULT_PORTS,
+  resolveConnectOptions,
+  applyEndpoint,
+  transportOf,
+  parseOptionsArg,
+  toBuffer,
+  isBinary,
+  checkNumber,
+  defaultClientId
+}

@@ -1,31 +1,52 @@
 'use strict'
 
-// Packet objects with the field names MQTT.js (mqtt-packet) uses, built from
-// event-batch records.
+// Packet objects with MQTT.js's shapes, built from event-batch records.
+// Packets the client received look like mqtt-packet's parser output (every
+// fixed-header field present); packets it sent look like the objects MQTT.js
+// writes (only the fields it sets). `packetsend`/`packetreceive` listeners,
+// callbacks and `message` handlers therefore see the same fields as with MQTT.js.
 
 const TYPE_NAMES = [null, 'connect', 'connack', 'publish', 'puback', 'pubrec', 'pubrel', 'pubcomp',
   'subscribe', 'suback', 'unsubscribe', 'unsuback', 'pingreq', 'pingresp', 'disconnect']
 
-function fixedHeader (cmd, length, extra) {
-  return { cmd, retain: false, qos: 0, dup: false, length, topic: null, payload: null, ...extra }
+/** A parsed packet: mqtt-packet's fixed-header fields, then the variable ones. */
+function parsedPacket (cmd, length, fields) {
+  return { cmd, retain: false, qos: 0, dup: false, length, topic: null, payload: null, ...fields }
 }
 
 function connackPacket (sessionPresent, returnCode) {
-  return fixedHeader('connack', 2, { sessionPresent, returnCode })
+  return parsedPacket('connack', 2, { sessionPresent, returnCode })
 }
 
-function publishLength (topic, payload, qos) {
+function subackPacket (messageId, granted) {
+  return parsedPacket('suback', 2 + granted.length, { granted, messageId })
+}
+
+function unsubackPacket (messageId) {
+  return parsedPacket('unsuback', 2, { messageId })
+}
+
+function disconnectPacket () {
+  return parsedPacket('disconnect', 0)
+}
+
+function remainingLength (topic, payload, qos) {
   return 2 + Buffer.byteLength(topic) + (qos > 0 ? 2 : 0) + payload.length
 }
 
 /** A publish record: flags, id, topic, payload (see `put_publish` in event_batch.rs). */
-function readPublish (r) {
+function readPublishFields (r) {
   const flags = r.u8()
   const messageId = r.u16()
   const topic = r.string()
   const payload = r.bytes()
-  const qos = flags & 3
-  const packet = { cmd: 'publish', retain: (flags & 4) !== 0, qos, dup: (flags & 8) !== 0, length: publishLength(topic, payload, qos), topic, payload }
+  return { qos: flags & 3, retain: (flags & 4) !== 0, dup: (flags & 8) !== 0, messageId, topic, payload }
+}
+
+/** An inbound PUBLISH as the `message` event and `packetreceive` show it. */
+function readPublish (r) {
+  const { qos, retain, dup, messageId, topic, payload } = readPublishFields(r)
+  const packet = { cmd: 'publish', retain, qos, dup, length: remainingLength(topic, payload, qos), topic, payload }
   if (qos > 0) packet.messageId = messageId
   return packet
 }
@@ -34,29 +55,91 @@ function readOptionalBytes (r) {
   return r.u8() === 1 ? r.bytes() : undefined
 }
 
-/** A `packetsend`/`packetreceive` record: the wire type, then its fields. */
-function readPacket (r) {
+function readConnect (r) {
+  const protocolVersion = r.u8()
+  const packet = {
+    cmd: 'connect',
+    protocolId: protocolVersion === 3 ? 'MQIsdp' : 'MQTT',
+    protocolVersion,
+    clean: r.u8() === 1,
+    keepalive: r.u16(),
+    clientId: r.string()
+  }
+  if (r.u8() === 1) {
+    packet.will = { topic: r.string(), payload: r.bytes(), qos: r.u8(), retain: r.u8() === 1 }
+  }
+  const username = readOptionalBytes(r)
+  const password = readOptionalBytes(r)
+  if (username !== undefined) packet.username = username.toString()
+  if (password !== undefined) packet.password = password
+  return packet
+}
+
+function readSubscriptions (r) {
+  const count = r.u32()
+  const subscriptions = []
+  for (let i = 0; i < count; i++) subscriptions.push({ topic: r.string(), qos: r.u8() })
+  return subscriptions
+}
+
+function readUnsubscriptions (r) {
+  const count = r.u32()
+  const topics = []
+  for (let i = 0; i < count; i++) topics.push(r.string())
+  return topics
+}
+
+/** The CONNECT packet object MQTT.js writes, from the client options. */
+function connectPacketOf (options) {
+  const packet = {
+    cmd: 'connect',
+    protocolId: options.protocolId,
+    protocolVersion: options.protocolVersion,
+    clean: options.clean,
+    clientId: options.clientId,
+    keepalive: options.keepalive,
+    username: options.username,
+    password: options.password,
+    properties: options.properties ? { ...options.properties } : undefined
+  }
+  if (options.will) packet.will = { ...options.will }
+  return packet
+}
+
+/** A `packetsend` record, shaped like the object MQTT.js writes. */
+function readSentPacket (r) {
   const cmd = TYPE_NAMES[r.u8()]
   switch (cmd) {
-    case 'connect': {
-      const protocolVersion = r.u8()
-      const packet = {
-        cmd,
-        protocolId: protocolVersion === 3 ? 'MQIsdp' : 'MQTT',
-        protocolVersion,
-        clean: r.u8() === 1,
-        keepalive: r.u16(),
-        clientId: r.string()
-      }
-      if (r.u8() === 1) {
-        packet.will = { topic: r.string(), payload: r.bytes(), qos: r.u8(), retain: r.u8() === 1 }
-      }
-      const username = readOptionalBytes(r)
-      const password = readOptionalBytes(r)
-      if (username !== undefined) packet.username = username.toString()
-      if (password !== undefined) packet.password = password
-      return packet
+    case 'connect':
+      return readConnect(r)
+    case 'publish': {
+      const { qos, retain, dup, messageId, topic, payload } = readPublishFields(r)
+      return { cmd, topic, payload, qos, retain, messageId, dup }
     }
+    case 'puback':
+      return { cmd, messageId: r.u16(), reasonCode: 0 }
+    case 'pubrel':
+      return { cmd, qos: 2, messageId: r.u16() }
+    case 'pubrec':
+    case 'pubcomp':
+      return { cmd, messageId: r.u16() }
+    case 'subscribe': {
+      const messageId = r.u16()
+      return { cmd, subscriptions: readSubscriptions(r), messageId }
+    }
+    case 'unsubscribe': {
+      const messageId = r.u16()
+      return { cmd, messageId, unsubscriptions: readUnsubscriptions(r) }
+    }
+    default:
+      return { cmd }
+  }
+}
+
+/** A `packetreceive` record, shaped like mqtt-packet's parser output. */
+function readReceivedPacket (r) {
+  const cmd = TYPE_NAMES[r.u8()]
+  switch (cmd) {
     case 'connack':
       return connackPacket(r.u8() === 1, r.u8())
     case 'publish':
@@ -64,32 +147,39 @@ function readPacket (r) {
     case 'puback':
     case 'pubrec':
     case 'pubcomp':
-    case 'unsuback':
-      return fixedHeader(cmd, 2, { messageId: r.u16() })
+      return parsedPacket(cmd, 2, { messageId: r.u16() })
     case 'pubrel':
-      return { ...fixedHeader(cmd, 2, { messageId: r.u16() }), qos: 1 }
-    case 'subscribe': {
-      const messageId = r.u16()
-      const count = r.u32()
-      const subscriptions = []
-      for (let i = 0; i < count; i++) subscriptions.push({ topic: r.string(), qos: r.u8() })
-      return { cmd, subscriptions, messageId }
-    }
+      return parsedPacket(cmd, 2, { qos: 1, messageId: r.u16() })
+    case 'unsuback':
+      return unsubackPacket(r.u16())
     case 'suback': {
       const messageId = r.u16()
-      const granted = [...r.bytes()]
-      return fixedHeader(cmd, 2 + granted.length, { granted, messageId })
+      return subackPacket(messageId, [...r.bytes()])
     }
-    case 'unsubscribe': {
-      const messageId = r.u16()
-      const count = r.u32()
-      const unsubscriptions = []
-      for (let i = 0; i < count; i++) unsubscriptions.push(r.string())
-      return { cmd, messageId, unsubscriptions }
-    }
+    // Only a broken broker sends these; report them without their fields.
+    case 'connect':
+      readConnect(r)
+      return parsedPacket(cmd, 0)
+    case 'subscribe':
+      r.u16()
+      readSubscriptions(r)
+      return parsedPacket(cmd, 0)
+    case 'unsubscribe':
+      r.u16()
+      readUnsubscriptions(r)
+      return parsedPacket(cmd, 0)
     default:
-      return fixedHeader(cmd, 0)
+      return parsedPacket(cmd, 0)
   }
 }
 
-module.exports = { connackPacket, fixedHeader, readPublish, readPacket }
+module.exports = {
+  connackPacket,
+  connectPacketOf,
+  subackPacket,
+  unsubackPacket,
+  disconnectPacket,
+  readPublish,
+  readSentPacket,
+  readReceivedPacket
+}

@@ -1,0 +1,157 @@
+'use strict'
+// Inbound messages: `message` arguments, acknowledgements on the wire,
+// QoS 2 release, handleMessage backpressure.
+const { defineScenarios } = require('./runner')
+
+const OPTS = { clientId: 'diff-msg', reconnectPeriod: 0 }
+
+/** Connects, then the broker sends `packets` (PUBLISH fields) on the connection. */
+function brokerSends (packets, { opts = OPTS, expect = packets.length, setup } = {}) {
+  return async (t) => {
+    const c = await t.connected(t.url, opts)
+    if (setup) setup(t, c)
+    for (const packet of packets) t.broker.connections[0].send({ cmd: 'publish', retain: false, dup: false, ...packet })
+    await t.waitFor('c.message', expect)
+    await t.sleep(50) // let the last acknowledgements reach the broker
+    await t.end(c)
+  }
+}
+
+defineScenarios([
+  {
+    name: 'inbound QoS 0: message(topic, Buffer, packet), nothing sent back',
+    run: brokerSends([{ topic: 'in/q0', payload: 'zero', qos: 0 }])
+  },
+  {
+    name: 'inbound QoS 1: message, then PUBACK',
+    run: brokerSends([{ topic: 'in/q1', payload: 'one', qos: 1, messageId: 7 }])
+  },
+  {
+    name: 'inbound QoS 2: PUBREC, the message on PUBREL, then PUBCOMP',
+    run: brokerSends([{ topic: 'in/q2', payload: 'two', qos: 2, messageId: 9 }])
+  },
+  {
+    name: 'retain and dup flags reach the message packet',
+    run: brokerSends([
+      { topic: 'in/retained', payload: 'r', qos: 0, retain: true },
+      { topic: 'in/dup', payload: 'd', qos: 1, messageId: 3, dup: true }
+    ])
+  },
+  {
+    name: 'a QoS 2 message sent twice before PUBREL is delivered once',
+    broker: { pubrel: false },
+    async run (t) {
+      const c = await t.connected(t.url, OPTS)
+      const conn = t.broker.connections[0]
+      const publish = { cmd: 'publish', topic: 'in/twice', payload: 'x', qos: 2, messageId: 5, retain: false }
+      conn.send({ ...publish, dup: false })
+      conn.send({ ...publish, dup: true })
+      await t.received('pubrec', 2)
+      conn.send({ cmd: 'pubrel', messageId: 5 })
+      await t.received('pubcomp')
+      await t.end(c)
+    },
+    diverges: {
+      because: 'the engine keeps the first copy of a QoS 2 message it holds (DUP=0); MQTT.js replaces it with the resend (DUP=1)',
+      napiExpected (mqttjs) {
+        mqttjs.events.find(([key]) => key === 'c.message')[3].dup = false
+        return mqttjs
+      }
+    }
+  },
+  {
+    name: 'many inbound messages of mixed QoS are delivered in order',
+    run: brokerSends(Array.from({ length: 9 }, (_, i) => ({ topic: `in/seq/${i}`, payload: `m${i}`, qos: i % 2, messageId: i + 1 })))
+  },
+  {
+    name: 'empty payload and a UTF-8 topic',
+    run: brokerSends([{ topic: 'in/ünï/☃', payload: '', qos: 1, messageId: 2 }])
+  },
+  {
+    name: 'subscribe, publish to it, and receive it back (echoing broker)',
+    broker: { echo: true },
+    async run (t) {
+      const c = await t.connected(t.url, OPTS)
+      await c.subscribeAsync('echo/#', { qos: 2 })
+      c.publish('echo/a', 'hello', { qos: 1 })
+      await t.waitFor('c.message')
+      c.publish('echo/b', 'world', { qos: 2 })
+      await t.waitFor('c.message', 2)
+      await t.sleep(50)
+      await t.end(c)
+    }
+  },
+  {
+    name: 'handleMessage override: the next message waits for its callback',
+    async run (t) {
+      const c = await t.connected(t.url, OPTS)
+      let handled = 0
+      c.handleMessage = (packet, callback) => {
+        t.note('handleMessage', packet.topic)
+        setTimeout(() => {
+          t.note('handled', ++handled)
+          callback()
+        }, 30)
+      }
+      for (let i = 1; i <= 3; i++) t.broker.connections[0].send({ cmd: 'publish', topic: `hm/${i}`, payload: `${i}`, qos: 0, retain: false, dup: false })
+      await t.waitFor('note.handled', 3)
+      await t.end(c)
+    }
+  },
+  {
+    name: 'handleMessage: PUBACK is sent on receipt, not after the callback',
+    async run (t) {
+      const c = await t.connected(t.url, OPTS)
+      t.broker.emitter.on('packet', (packet) => {
+        if (packet.cmd === 'puback') t.note('broker got puback', packet.messageId)
+      })
+      c.handleMessage = (packet, callback) => setTimeout(() => {
+        t.note('handled', packet.messageId)
+        callback()
+      }, 100)
+      for (let i = 1; i <= 2; i++) t.broker.connections[0].send({ cmd: 'publish', topic: 'hm/ack', payload: `${i}`, qos: 1, messageId: i, retain: false, dup: false })
+      await t.waitFor('note.handled', 2)
+      await t.received('puback', 2)
+      await t.end(c)
+    },
+    diverges: {
+      because: 'the engine acknowledges a QoS 1/2 message when it arrives (backpressure still holds the next message); MQTT.js acknowledges after handleMessage calls back',
+      expect (mqttjs, napi) {
+        const order = (t) => t.events.filter(([key]) => key.startsWith('note.')).map(([key, id]) => `${key.slice(5)} ${id}`)
+        expect(order(mqttjs)).toEqual(['handled 1', 'broker got puback 1', 'handled 2', 'broker got puback 2'])
+        expect(order(napi)).toEqual(['broker got puback 1', 'broker got puback 2', 'handled 1', 'handled 2'])
+        expect(napi.wire).toEqual(mqttjs.wire)
+      }
+    }
+  },
+  {
+    name: 'handleMessage calling back with an error emits it as an error event',
+    async run (t) {
+      const c = await t.connected(t.url, OPTS)
+      c.handleMessage = (packet, callback) => callback(new Error('handler failed'))
+      t.broker.connections[0].send({ cmd: 'publish', topic: 'hm/err', payload: 'x', qos: 0, retain: false, dup: false })
+      await t.waitFor('c.message')
+      await t.sleep(50)
+      await t.end(c, true)
+    },
+    diverges: {
+      because: 'MQTT.js passes the error to its parser pump, where it is lost; here it is emitted as `error`, never dropped',
+      expect (mqttjs, napi) {
+        expect(mqttjs.events.map(([key]) => key)).not.toContain('c.error')
+        expect(napi.events.find(([key]) => key === 'c.error')[1].message).toBe('handler failed')
+      }
+    }
+  },
+  {
+    name: 'a message listener added after connect sees later messages only',
+    async run (t) {
+      const c = await t.connected(t.url, OPTS)
+      t.broker.connections[0].send({ cmd: 'publish', topic: 'late/1', payload: 'a', qos: 0, retain: false, dup: false })
+      await t.waitFor('c.message')
+      c.on('message', (topic) => t.note('late listener', topic))
+      t.broker.connections[0].send({ cmd: 'publish', topic: 'late/2', payload: 'b', qos: 0, retain: false, dup: false })
+      await t.waitFor('note.late listener')
+      await t.end(c)
+    }
+  }
+])

@@ -1,0 +1,120 @@
+'use strict'
+// Extra TLS material for the reliability TLS matrix, on top of ./certs.js (whose CA it
+// reuses), generated with the openssl CLI into a temp dir removed at exit:
+//   selfSigned     a self-signed server certificate (no CA), right names
+//   cnOnly         signed by the test CA, CN=localhost and no subjectAltName at all
+//   notYetValid    signed by the test CA, valid from 2099
+//   chain          leaf signed by an intermediate CA signed by the test CA;
+//                  chainPath = leaf + intermediate (what the server sends)
+//   otherClient    a client certificate signed by the unrelated CA (mTLS must refuse it)
+const { execFileSync } = require('node:child_process')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { generateCerts } = require('./certs')
+
+let cached = null
+const KEY_ARGS = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
+const SERVER_SAN = 'IP:127.0.0.1,DNS:localhost'
+
+function openssl (args, cwd) {
+  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+}
+
+function extFile (dir, name, lines) {
+  fs.writeFileSync(path.join(dir, `${name}.ext`), lines.join('\n') + '\n')
+  return `${name}.ext`
+}
+
+function leafExt (dir, name, { san, eku = 'serverAuth' }) {
+  const lines = [
+    'basicConstraints=critical,CA:FALSE',
+    'keyUsage=critical,digitalSignature,keyEncipherment',
+    `extendedKeyUsage=${eku}`,
+    'subjectKeyIdentifier=hash',
+    'authorityKeyIdentifier=keyid'
+  ]
+  if (san) lines.push(`subjectAltName=${san}`)
+  return extFile(dir, name, lines)
+}
+
+function sign (dir, name, { caCert, caKey, cn, san, eku, days = 825 }) {
+  openssl(['req', '-new', ...KEY_ARGS, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`], dir)
+  openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', caCert, '-CAkey', caKey, '-CAcreateserial',
+    '-out', `${name}.crt`, '-days', String(days), '-sha256', '-extfile', leafExt(dir, name, { san, eku })], dir)
+}
+
+function load (dir, name) {
+  const certPath = path.join(dir, `${name}.crt`)
+  const keyPath = path.join(dir, `${name}.key`)
+  return { certPath, keyPath, cert: fs.readFileSync(certPath), key: fs.readFileSync(keyPath) }
+}
+
+function generateMatrixCerts () {
+  if (cached) return cached
+  const base = generateCerts()
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mqtt-napi-tlsmatrix-'))
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }))
+
+  // self-signed leaf: no CA at all
+  openssl(['req', '-x509', ...KEY_ARGS, '-keyout', 'selfsigned.key', '-out', 'selfsigned.crt', '-days', '825',
+    '-subj', '/CN=localhost', '-addext', `subjectAltName=${SERVER_SAN}`,
+    '-addext', 'basicConstraints=critical,CA:FALSE', '-addext', 'extendedKeyUsage=serverAuth'], dir)
+
+  // CN only, no subjectAltName
+  sign(dir, 'cnonly', { caCert: base.ca.certPath, caKey: base.ca.keyPath, cn: 'localhost' })
+
+  // intermediate CA, and a leaf it signs
+  openssl(['req', '-new', ...KEY_ARGS, '-keyout', 'inter.key', '-out', 'inter.csr', '-subj', '/CN=mqtt-napi test intermediate'], dir)
+  openssl(['x509', '-req', '-in', 'inter.csr', '-CA', base.ca.certPath, '-CAkey', base.ca.keyPath, '-CAcreateserial',
+    '-out', 'inter.crt', '-days', '825', '-sha256', '-extfile', extFile(dir, 'inter', [
+      'basicConstraints=critical,CA:TRUE,pathlen:0',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      'subjectKeyIdentifier=hash',
+      'authorityKeyIdentifier=keyid'
+    ])], dir)
+  sign(dir, 'chainleaf', { caCert: 'inter.crt', caKey: 'inter.key', cn: 'localhost', san: SERVER_SAN })
+  fs.writeFileSync(path.join(dir, 'chain.crt'), Buffer.concat([
+    fs.readFileSync(path.join(dir, 'chainleaf.crt')), fs.readFileSync(path.join(dir, 'inter.crt'))
+  ]))
+
+  // a client certificate from the unrelated CA
+  sign(dir, 'otherclient', { caCert: base.otherCa.certPath, caKey: base.otherCa.keyPath, cn: 'intruder', eku: 'clientAuth' })
+
+  // not yet valid: `openssl ca` can set the start date
+  fs.mkdirSync(path.join(dir, 'db'))
+  fs.writeFileSync(path.join(dir, 'db', 'index.txt'), '')
+  fs.writeFileSync(path.join(dir, 'db', 'serial'), '2000\n')
+  fs.writeFileSync(path.join(dir, 'ca.cnf'), [
+    '[ ca ]', 'default_ca = CA_default',
+    '[ CA_default ]', 'dir = .', 'database = db/index.txt', 'new_certs_dir = db', 'serial = db/serial',
+    'default_md = sha256', 'policy = policy_any', 'unique_subject = no', 'copy_extensions = none',
+    '[ policy_any ]', 'commonName = supplied', ''
+  ].join('\n'))
+  openssl(['req', '-new', ...KEY_ARGS, '-keyout', 'future.key', '-out', 'future.csr', '-subj', '/CN=localhost'], dir)
+  openssl(['ca', '-batch', '-config', 'ca.cnf', '-cert', base.ca.certPath, '-keyfile', base.ca.keyPath,
+    '-in', 'future.csr', '-out', 'future.crt', '-startdate', '20990101000000Z', '-enddate', '21000101000000Z',
+    '-extfile', leafExt(dir, 'future', { san: SERVER_SAN }), '-notext'], dir)
+
+  // mosquitto started as root drops privileges: keep everything readable
+  fs.chmodSync(dir, 0o755)
+  for (const f of fs.readdirSync(dir)) {
+    const p = path.join(dir, f)
+    if (fs.statSync(p).isFile()) fs.chmodSync(p, 0o644)
+  }
+
+  const chainLeaf = load(dir, 'chainleaf')
+  cached = {
+    dir,
+    base,
+    selfSigned: load(dir, 'selfsigned'),
+    cnOnly: load(dir, 'cnonly'),
+    notYetValid: load(dir, 'future'),
+    chain: { ...chainLeaf, certPath: path.join(dir, 'chain.crt'), cert: fs.readFileSync(path.join(dir, 'chain.crt')) },
+    intermediate: load(dir, 'inter'),
+    otherClient: load(dir, 'otherclient')
+  }
+  return cached
+}
+
+module.exports = { generateMatrixCerts }

@@ -1,0 +1,96 @@
+'use strict'
+// Half-open connections and a blocked JS event loop: keepalive is the Rust runtime's job.
+const { cleanupAll, track } = require('../helpers/cleanup')
+const { describeMosquitto } = require('../helpers/brokers')
+const { startFaultProxy } = require('../helpers/faultProxy')
+const { startThreadBroker } = require('../helpers/threadBroker')
+const { startVolumeMosquitto, publishLedger, receiveLedger, idPayload, head } = require('../helpers/reliability')
+const { record, delay, withTimeout } = require('../helpers/events')
+const h = require('../helpers/harness')
+
+afterEach(cleanupAll)
+
+const KEEPALIVE_S = 2
+const KEEPALIVE_MS = KEEPALIVE_S * 1000
+const QUEUED_WHILE_DOWN = 50
+const EVENTS = ['connect', 'reconnect', 'offline', 'close', 'error', 'end']
+
+describeMosquitto('half-open connection [mosquitto]', () => {
+  test(`black-holed right after CONNACK (keepalive ${KEEPALIVE_S} s): offline and close within 2 x keepalive, reconnect once healed, queued messages flow`, async () => {
+    const broker = track(await startVolumeMosquitto())
+    const proxy = track(await startFaultProxy({ port: broker.port }))
+    const topic = h.topic('half')
+
+    const [sub] = await h.connected(broker.url, { clientId: h.clientId('hs'), clean: false })
+    const inbox = receiveLedger(sub, topic, QUEUED_WHILE_DOWN)
+    await h.subscribe(sub, topic, { qos: 1 })
+
+    const client = h.connect(proxy.url, {
+      clientId: h.clientId('hp'),
+      clean: false,
+      keepalive: KEEPALIVE_S,
+      reconnectPeriod: 500,
+      // attempts made while the path is black-holed never get a CONNACK
+      connectTimeout: 3000
+    })
+    const rec = record(client, EVENTS)
+    await rec.waitFor('connect')
+    proxy.blackhole('both')
+    const blackholedAt = Date.now()
+
+    const offline = await rec.waitFor('offline', 1, 3 * KEEPALIVE_MS)
+    const close = await rec.waitFor('close', 1, 3 * KEEPALIVE_MS)
+    expect(offline.t - blackholedAt).toBeLessThan(2 * KEEPALIVE_MS)
+    expect(close.t - blackholedAt).toBeLessThan(2 * KEEPALIVE_MS)
+    expect(client.connected).toBe(false)
+
+    // publishes made while the path is still broken wait in the client
+    const ledger = publishLedger(QUEUED_WHILE_DOWN)
+    for (let i = 0; i < QUEUED_WHILE_DOWN; i++) client.publish(topic, idPayload(i), { qos: 1 }, ledger.callback(i))
+    await delay(1000)
+    expect(ledger.done).toBe(0)
+    expect(rec.count('connect')).toBe(1)
+
+    proxy.heal()
+    await rec.waitFor('connect', 2, 15000)
+    await withTimeout(ledger.all, 15000, 'publish callbacks')
+    expect(ledger.errors).toEqual([])
+    await inbox.waitAll(15000)
+    expect(head(inbox.missing())).toEqual([])
+  }, 40000)
+})
+
+describe('blocked event loop', () => {
+  test(`JS blocked for 1.2 x keepalive (keepalive ${KEEPALIVE_S} s) causes no disconnect: PINGREQ/PINGRESP happen meanwhile`, async () => {
+    const broker = track(await startThreadBroker())
+    const client = h.connect(broker.url, { keepalive: KEEPALIVE_S, reconnectPeriod: 1000 })
+    const rec = record(client, EVENTS)
+    const connected = await rec.waitFor('connect')
+
+    // The first PINGREQ is due one keepalive after CONNACK, and its PINGRESP deadline is
+    // half a keepalive later: block from 0.7 s to 3.1 s after CONNACK, covering both.
+    await delay(Math.max(0, connected.t + 700 - Date.now()))
+    const blockStart = Date.now()
+    const blockEnd = blockStart + 1.2 * KEEPALIVE_MS
+    while (Date.now() < blockEnd) { /* busy: no timers, no I/O callbacks in JS */ }
+    const unblockedAt = Date.now()
+
+    // whatever the engine queued during the block is delivered now; wait a little more
+    await delay(1500)
+    expect(rec.names().filter((n) => n !== 'connect')).toEqual([])
+    expect(rec.count('connect')).toBe(1)
+    expect(client.connected).toBe(true)
+
+    const packets = await broker.packets()
+    const pings = packets.filter((p) => p.cmd === 'pingreq')
+    const pingsDuringBlock = pings.filter((p) => p.at >= blockStart && p.at < unblockedAt)
+    expect(pingsDuringBlock.length).toBeGreaterThanOrEqual(1)
+    expect(packets.filter((p) => p.cmd === 'connect')).toHaveLength(1)
+    const conns = await broker.connections()
+    expect(conns).toEqual({ accepted: 1, closed: 0 })
+
+    // and the connection is still usable
+    const [err] = await h.publish(client, 'blocked/after', 'x', { qos: 1 })
+    expect(err == null).toBe(true)
+  }, 20000)
+})

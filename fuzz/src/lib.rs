@@ -1,0 +1,799 @@
+//! Fuzz targets for the mqtt-napi codec and session, as plain functions so that the same code runs
+//! under libFuzzer (`cargo fuzz run decode|session`, `fuzz_targets/`) and as a deterministic smoke run on
+//! stable Rust without sanitizers (`cargo run --release --bin smoke`, and `cargo test`).
+//!
+//! Each function panics when an invariant breaks; that is what the fuzzer reports.
+//!
+//! * [`decode`]: arbitrary bytes into `codec::decode`. Never panics; a stream fed in arbitrary chunks
+//!   decodes to the same packets and the same error as fed whole; nothing over the size limit is returned;
+//!   every decoded packet re-encodes (`encoded_len` agrees) and decodes back to itself.
+//! * [`session`]: a `Session` driven by an op stream taken from the input: transport open/close,
+//!   publish/subscribe/unsubscribe/disconnect/remove commands, clock advances, raw bytes through the decoder,
+//!   and packets synthesized to hit the ids the session has in flight. Every transmitted packet must encode
+//!   and round-trip; nothing is transmitted while the transport is closed; the first packet on a connection
+//!   is CONNECT; delivered messages have valid topic names; every callback token completes at most once,
+//!   and after `shutdown()` exactly once.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use mqtt_napi::codec::{
+    self, validate_topic_name, ConnAck, Connect, LastWill, Packet, PacketId, ProtocolVersion,
+    Publish, QoS, SubAck, Subscribe, SubscribeFilter, Unsubscribe,
+};
+use mqtt_napi::session::{Command, Event, OfflineLimits, Session, SessionConfig, Token};
+
+/// The protocol maximum: 1 byte of type, 4 of remaining length, 268,435,455 of body.
+pub const PROTOCOL_MAX_PACKET: usize = 268_435_460;
+
+// ------------------------------------------------------------------------------------------- input
+
+/// Reads an op stream from fuzz input; returns zeros once exhausted.
+pub struct Input<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Input<'a> {
+    pub fn new(data: &'a [u8]) -> Self {
+        Input { data, pos: 0 }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.pos >= self.data.len()
+    }
+    pub fn byte(&mut self) -> u8 {
+        let b = self.data.get(self.pos).copied().unwrap_or(0);
+        self.pos += 1;
+        b
+    }
+    pub fn u16(&mut self) -> u16 {
+        u16::from(self.byte()) << 8 | u16::from(self.byte())
+    }
+    pub fn take(&mut self, n: usize) -> &'a [u8] {
+        let start = self.pos.min(self.data.len());
+        let end = (self.pos + n).min(self.data.len());
+        self.pos += n;
+        &self.data[start..end]
+    }
+}
+
+// ------------------------------------------------------------------------------------------ decode
+
+fn version_of(bit: u8) -> ProtocolVersion {
+    if bit & 1 == 0 {
+        ProtocolVersion::V311
+    } else {
+        ProtocolVersion::V31
+    }
+}
+
+/// What decoding a stream yields: the packets, then how it stopped.
+#[derive(Debug, PartialEq)]
+struct Decoded {
+    packets: Vec<Packet>,
+    /// `None`: ran out of bytes (incomplete or empty); `Some`: the first error.
+    error: Option<codec::DecodeError>,
+}
+
+fn decode_whole(bytes: &[u8], version: ProtocolVersion, max: usize) -> Decoded {
+    let mut buf = BytesMut::from(bytes);
+    let mut packets = Vec::new();
+    loop {
+        let before = buf.len();
+        match codec::decode(&mut buf, version, max) {
+            Ok(Some(packet)) => {
+                let consumed = before - buf.len();
+                assert!(
+                    consumed >= 2,
+                    "a packet is at least 2 bytes, consumed {consumed}"
+                );
+                assert!(
+                    consumed <= max,
+                    "decoded a {consumed}-byte packet over the limit {max}"
+                );
+                packets.push(packet);
+            }
+            Ok(None) => {
+                assert_eq!(
+                    buf.len(),
+                    before,
+                    "Ok(None) must leave the buffer untouched"
+                );
+                return Decoded {
+                    packets,
+                    error: None,
+                };
+            }
+            Err(error) => {
+                // the error's text is what reaches JS: it must render
+                let _ = error.to_string();
+                return Decoded {
+                    packets,
+                    error: Some(error),
+                };
+            }
+        }
+    }
+}
+
+fn decode_chunked(bytes: &[u8], chunks: &[u8], version: ProtocolVersion, max: usize) -> Decoded {
+    let mut buf = BytesMut::new();
+    let mut packets = Vec::new();
+    let mut pos = 0;
+    let mut i = 0;
+    while pos < bytes.len() {
+        let n = 1 + usize::from(chunks.get(i % chunks.len().max(1)).copied().unwrap_or(0) % 16);
+        i += 1;
+        let end = (pos + n).min(bytes.len());
+        buf.extend_from_slice(&bytes[pos..end]);
+        pos = end;
+        loop {
+            match codec::decode(&mut buf, version, max) {
+                Ok(Some(packet)) => packets.push(packet),
+                Ok(None) => break,
+                Err(error) => {
+                    return Decoded {
+                        packets,
+                        error: Some(error),
+                    }
+                }
+            }
+        }
+    }
+    Decoded {
+        packets,
+        error: None,
+    }
+}
+
+/// Re-encodes a decoded packet and decodes it again: it must come back unchanged.
+pub fn assert_round_trip(packet: &Packet, version: ProtocolVersion) {
+    let mut out = BytesMut::new();
+    if let Err(e) = codec::encode(packet, version, &mut out) {
+        panic!("cannot encode a packet the decoder accepted ({e}): {packet:?}");
+    }
+    assert_eq!(
+        codec::encoded_len(packet, version),
+        Ok(out.len()),
+        "encoded_len disagrees with encode for {packet:?}"
+    );
+    let len = out.len();
+    match codec::decode(&mut out, version, PROTOCOL_MAX_PACKET) {
+        Ok(Some(back)) => assert_eq!(&back, packet, "round trip changed the packet"),
+        other => panic!("re-encoded packet ({len} bytes) does not decode: {other:?}, {packet:?}"),
+    }
+    assert!(out.is_empty(), "re-encoded packet left {} bytes", out.len());
+}
+
+/// The decoder target. Byte 0 selects the protocol version and the size limit, byte 1 seeds the
+/// chunking; the rest is the stream.
+pub fn decode(data: &[u8]) {
+    if data.len() < 2 {
+        return;
+    }
+    let control = data[0];
+    let version = version_of(control);
+    let max = match (control >> 1) & 3 {
+        0 => PROTOCOL_MAX_PACKET,
+        1 => 2 + usize::from(control >> 3) * 8,
+        2 => 1024,
+        _ => usize::MAX,
+    };
+    let stream = &data[2..];
+    let whole = decode_whole(stream, version, max);
+    let chunks: Vec<u8> = std::iter::once(data[1])
+        .chain(stream.iter().take(63).map(|b| b ^ data[1]))
+        .collect();
+    let chunked = decode_chunked(stream, &chunks, version, max);
+    assert_eq!(
+        whole, chunked,
+        "chunked decoding differs from whole decoding"
+    );
+    for packet in &whole.packets {
+        assert_round_trip(packet, version);
+    }
+}
+
+// ----------------------------------------------------------------------------------------- session
+
+/// How deep the session target got, summed over all runs (printed by the smoke binary).
+pub static SESSION_STATS: [AtomicU64; 6] = [
+    AtomicU64::new(0), // CONNACK accepted (Connected events)
+    AtomicU64::new(0), // packets transmitted
+    AtomicU64::new(0), // PUBLISH with DUP=1 transmitted (resends)
+    AtomicU64::new(0), // completions (callbacks)
+    AtomicU64::new(0), // messages delivered
+    AtomicU64::new(0), // protocol errors raised by the session
+];
+pub const SESSION_STAT_NAMES: [&str; 6] = [
+    "connected",
+    "transmitted",
+    "dup resends",
+    "completions",
+    "messages",
+    "session errors",
+];
+
+const TOPICS: [&str; 6] = [
+    "a",
+    "a/b",
+    "a/b/c",
+    "x",
+    "$SYS/x",
+    "long/topic/name/with/levels",
+];
+const FILTERS: [&str; 6] = ["a", "a/+", "#", "+/+/c", "x", "a/b/#"];
+
+struct Harness {
+    next_token: Token,
+    /// completions seen per token issued
+    tokens: HashMap<Token, u32>,
+    /// ids seen in packets the session transmitted or was told about, for synthesized acks
+    ids: Vec<PacketId>,
+    open: bool,
+    /// the next transmitted packet must be CONNECT
+    expect_connect: bool,
+    version: ProtocolVersion,
+}
+
+impl Harness {
+    fn token(&mut self) -> Token {
+        let t = self.next_token;
+        self.next_token += 1;
+        self.tokens.insert(t, 0);
+        t
+    }
+    fn note_id(&mut self, id: PacketId) {
+        if self.ids.len() >= 16 {
+            self.ids.remove(0);
+        }
+        self.ids.push(id);
+    }
+    fn pick_id(&self, input: &mut Input<'_>) -> PacketId {
+        let b = input.byte();
+        if !self.ids.is_empty() && b < 224 {
+            self.ids[usize::from(b) % self.ids.len()]
+        } else {
+            u16::from(b).max(1)
+        }
+    }
+    fn complete(&mut self, token: Token) {
+        if token == 0 {
+            return; // internal (resubscribe): nobody waits
+        }
+        match self.tokens.get_mut(&token) {
+            Some(n) => {
+                *n += 1;
+                assert!(*n <= 1, "token {token} completed {n} times");
+            }
+            None => panic!("completion for token {token}, which was never issued"),
+        }
+    }
+}
+
+fn drain(session: &mut Session, h: &mut Harness, now: Instant) {
+    while let Some(packet) = session.poll_transmit(now) {
+        assert!(
+            h.open,
+            "transmitted {packet:?} while the transport is closed"
+        );
+        if h.expect_connect {
+            assert!(
+                matches!(packet, Packet::Connect(_)),
+                "first packet on a connection is {packet:?}, not CONNECT"
+            );
+            h.expect_connect = false;
+        }
+        assert_round_trip(&packet, h.version);
+        SESSION_STATS[1].fetch_add(1, Relaxed);
+        if matches!(&packet, Packet::Publish(p) if p.dup) {
+            SESSION_STATS[2].fetch_add(1, Relaxed);
+        }
+        match &packet {
+            Packet::Publish(Publish {
+                packet_id: Some(id),
+                ..
+            })
+            | Packet::PubRel(id)
+            | Packet::PubRec(id)
+            | Packet::PubComp(id)
+            | Packet::PubAck(id) => h.note_id(*id),
+            Packet::Subscribe(s) => h.note_id(s.packet_id),
+            Packet::Unsubscribe(u) => h.note_id(u.packet_id),
+            _ => {}
+        }
+    }
+    while let Some(event) = session.poll_event() {
+        match event {
+            Event::Published { token, .. }
+            | Event::Subscribed { token, .. }
+            | Event::Unsubscribed { token, .. } => {
+                SESSION_STATS[3].fetch_add(1, Relaxed);
+                h.complete(token)
+            }
+            Event::Message(publish) => {
+                SESSION_STATS[4].fetch_add(1, Relaxed);
+                assert!(
+                    validate_topic_name(&publish.topic).is_ok(),
+                    "delivered a message with an invalid topic {:?}",
+                    publish.topic
+                );
+            }
+            Event::Connected(_) => {
+                SESSION_STATS[0].fetch_add(1, Relaxed);
+            }
+            Event::OutgoingEmpty | Event::ServerDisconnect => {}
+        }
+    }
+}
+
+fn close(session: &mut Session, h: &mut Harness, now: Instant) {
+    session.on_transport_closed(now);
+    h.open = false;
+    h.expect_connect = false;
+}
+
+fn feed(session: &mut Session, h: &mut Harness, packet: Packet, now: Instant) {
+    if !h.open {
+        return; // the connection task only feeds packets read from an open transport
+    }
+    if let Err(error) = session.handle_packet(packet, now) {
+        let _ = error.to_string();
+        SESSION_STATS[5].fetch_add(1, Relaxed);
+        close(session, h, now);
+    }
+}
+
+fn synthesize(input: &mut Input<'_>, h: &Harness) -> Packet {
+    let id = h.pick_id(input);
+    match input.byte() % 10 {
+        0 => Packet::ConnAck(ConnAck {
+            session_present: input.byte() & 1 == 1,
+            return_code: match input.byte() % 8 {
+                7 => 1 + input.byte() % 5,
+                _ => 0,
+            },
+        }),
+        1 => Packet::PubAck(id),
+        2 => Packet::PubRec(id),
+        3 => Packet::PubRel(id),
+        4 => Packet::PubComp(id),
+        5 => {
+            let n = 1 + usize::from(input.byte() % 3);
+            Packet::SubAck(SubAck {
+                packet_id: id,
+                return_codes: (0..n)
+                    .map(|_| match input.byte() % 5 {
+                        4 => SubAck::FAILURE,
+                        q => q.min(2),
+                    })
+                    .collect(),
+            })
+        }
+        6 => Packet::UnsubAck(id),
+        7 | 8 => {
+            let qos = QoS::from_u8(input.byte() % 3).unwrap_or(QoS::AtMostOnce);
+            Packet::Publish(Publish {
+                dup: qos != QoS::AtMostOnce && input.byte() & 1 == 1,
+                qos,
+                retain: input.byte() & 1 == 1,
+                topic: TOPICS[usize::from(input.byte()) % TOPICS.len()].to_string(),
+                packet_id: (qos != QoS::AtMostOnce).then_some(id),
+                payload: {
+                    let n = usize::from(input.byte() % 8);
+                    Bytes::copy_from_slice(input.take(n))
+                },
+            })
+        }
+        _ => Packet::PingResp,
+    }
+}
+
+/// The session target: see the crate documentation.
+pub fn session(data: &[u8]) {
+    let mut input = Input::new(data);
+    let flags = input.byte();
+    let version = version_of(flags);
+    let limits = input.byte();
+    let config = SessionConfig {
+        protocol: version,
+        client_id: Bytes::from_static(b"fuzz"),
+        clean_session: flags & 2 != 0,
+        keep_alive_secs: u16::from(input.byte() % 8),
+        connect_timeout: Duration::from_secs(5),
+        username: None,
+        password: None,
+        will: None,
+        resubscribe: flags & 4 != 0,
+        queue_qos_zero: flags & 8 != 0,
+        auto_reconnect: flags & 16 != 0,
+        offline_limits: OfflineLimits {
+            max_messages: (limits & 1 != 0).then_some(usize::from(limits >> 1 & 7)),
+            max_bytes: (limits & 16 != 0).then_some(usize::from(limits >> 5) * 8),
+        },
+    };
+    let mut now = Instant::now();
+    let mut session = Session::new(config, now);
+    let mut h = Harness {
+        next_token: 1,
+        tokens: HashMap::new(),
+        ids: Vec::new(),
+        open: false,
+        expect_connect: false,
+        version,
+    };
+
+    let mut ops = 0;
+    while !input.is_empty() && ops < 4096 {
+        ops += 1;
+        match input.byte() % 13 {
+            0 => {
+                if h.open {
+                    close(&mut session, &mut h, now);
+                }
+                let started = now;
+                now += Duration::from_millis(u64::from(input.byte() % 4));
+                session.on_transport_open(started, now);
+                h.open = true;
+                h.expect_connect = true;
+            }
+            1 => {
+                if h.open {
+                    close(&mut session, &mut h, now);
+                }
+            }
+            2 | 3 => {
+                let token = h.token();
+                let qos = QoS::from_u8(input.byte() % 3).unwrap_or(QoS::AtMostOnce);
+                let topic = TOPICS[usize::from(input.byte()) % TOPICS.len()].to_string();
+                let n = usize::from(input.byte() % 16);
+                let payload = Bytes::copy_from_slice(input.take(n));
+                session.handle_command(
+                    Command::Publish {
+                        token,
+                        topic,
+                        payload,
+                        qos,
+                        retain: input.byte() & 1 == 1,
+                    },
+                    now,
+                );
+            }
+            4 => {
+                let token = h.token();
+                let n = 1 + usize::from(input.byte() % 3);
+                let filters = (0..n)
+                    .map(|_| SubscribeFilter {
+                        filter: FILTERS[usize::from(input.byte()) % FILTERS.len()].to_string(),
+                        qos: QoS::from_u8(input.byte() % 3).unwrap_or(QoS::AtMostOnce),
+                    })
+                    .collect();
+                session.handle_command(Command::Subscribe { token, filters }, now);
+            }
+            5 => {
+                let token = h.token();
+                let filters = vec![FILTERS[usize::from(input.byte()) % FILTERS.len()].to_string()];
+                session.handle_command(Command::Unsubscribe { token, filters }, now);
+            }
+            6 => {
+                if input.byte().is_multiple_of(4) {
+                    session.handle_command(Command::Disconnect, now);
+                }
+            }
+            7 => {
+                let id = h.pick_id(&mut input);
+                session.handle_command(Command::RemoveOutgoing(id), now);
+            }
+            8 => {
+                now += Duration::from_millis(u64::from(input.byte()) * 50);
+                if let Err(error) = session.handle_timeout(now) {
+                    let _ = error.to_string();
+                    if h.open {
+                        close(&mut session, &mut h, now);
+                    }
+                }
+            }
+            9 => {
+                // raw bytes through the decoder, as the connection task does
+                let n = usize::from(input.byte() % 48);
+                let mut buf = BytesMut::from(input.take(n));
+                loop {
+                    match codec::decode(&mut buf, version, PROTOCOL_MAX_PACKET) {
+                        Ok(Some(packet)) => feed(&mut session, &mut h, packet, now),
+                        Ok(None) => break,
+                        Err(_) => {
+                            if h.open {
+                                close(&mut session, &mut h, now);
+                            }
+                            break;
+                        }
+                    }
+                }
+            }
+            _ => {
+                let packet = synthesize(&mut input, &h);
+                feed(&mut session, &mut h, packet, now);
+            }
+        }
+        drain(&mut session, &mut h, now);
+        let _ = session.poll_timeout();
+    }
+
+    session.shutdown();
+    h.open = false;
+    drain(&mut session, &mut h, now);
+    let mut incomplete: Vec<Token> = h
+        .tokens
+        .iter()
+        .filter(|(_, n)| **n == 0)
+        .map(|(t, _)| *t)
+        .collect();
+    incomplete.sort_unstable();
+    assert!(
+        incomplete.is_empty(),
+        "after shutdown, tokens never completed: {incomplete:?}"
+    );
+}
+
+// ------------------------------------------------------------------- deterministic input generation
+
+/// xorshift64*: deterministic inputs for the smoke run and the property tests.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+    pub fn byte(&mut self) -> u8 {
+        self.next_u64() as u8
+    }
+    pub fn bytes(&mut self, max: usize) -> Vec<u8> {
+        let n = self.below(max + 1);
+        (0..n).map(|_| self.byte()).collect()
+    }
+    fn qos(&mut self) -> QoS {
+        QoS::from_u8(self.below(3) as u8).unwrap_or(QoS::AtMostOnce)
+    }
+    fn id(&mut self) -> PacketId {
+        1 + self.below(65535) as PacketId
+    }
+    fn topic(&mut self) -> String {
+        let levels = 1 + self.below(4);
+        let parts: Vec<String> = (0..levels)
+            .map(|_| match self.below(6) {
+                0 => String::new(),
+                1 => "é€".to_string(),
+                2 => "$SYS".to_string(),
+                _ => format!("l{}", self.below(100)),
+            })
+            .collect();
+        let t = parts.join("/");
+        if t.is_empty() {
+            "t".into()
+        } else {
+            t
+        }
+    }
+    fn filter(&mut self) -> String {
+        match self.below(4) {
+            0 => "#".into(),
+            1 => format!("{}/#", self.topic()),
+            2 => format!("+/{}", self.topic()),
+            _ => self.topic(),
+        }
+    }
+
+    /// A random valid packet of any type.
+    pub fn packet(&mut self, version: ProtocolVersion) -> Packet {
+        match self.below(14) {
+            0 => {
+                let username =
+                    (self.below(2) == 0).then(|| Bytes::from(format!("user{}", self.below(1000))));
+                Packet::Connect(Connect {
+                    protocol: version,
+                    clean_session: self.below(2) == 0,
+                    keep_alive: self.below(65536) as u16,
+                    client_id: Bytes::from(format!("c{}", self.below(1000))),
+                    will: (self.below(2) == 0).then(|| LastWill {
+                        topic: self.topic(),
+                        payload: Bytes::from(self.bytes(16)),
+                        qos: self.qos(),
+                        retain: self.below(2) == 0,
+                    }),
+                    password: username
+                        .is_some()
+                        .then(|| Bytes::from(self.bytes(8)))
+                        .filter(|_| self.below(2) == 0),
+                    username,
+                })
+            }
+            1 => {
+                let return_code = if self.below(2) == 0 {
+                    0
+                } else {
+                    self.below(6) as u8
+                };
+                Packet::ConnAck(ConnAck {
+                    session_present: return_code == 0 && self.below(2) == 0,
+                    return_code,
+                })
+            }
+            2 | 3 => {
+                let qos = self.qos();
+                Packet::Publish(Publish {
+                    dup: qos != QoS::AtMostOnce && self.below(2) == 0,
+                    qos,
+                    retain: self.below(2) == 0,
+                    topic: self.topic(),
+                    packet_id: (qos != QoS::AtMostOnce).then(|| self.id()),
+                    payload: Bytes::from(self.bytes(64)),
+                })
+            }
+            4 => Packet::PubAck(self.id()),
+            5 => Packet::PubRec(self.id()),
+            6 => Packet::PubRel(self.id()),
+            7 => Packet::PubComp(self.id()),
+            8 => Packet::Subscribe(Subscribe {
+                packet_id: self.id(),
+                filters: (0..1 + self.below(3))
+                    .map(|_| SubscribeFilter {
+                        filter: self.filter(),
+                        qos: self.qos(),
+                    })
+                    .collect(),
+            }),
+            9 => Packet::SubAck(SubAck {
+                packet_id: self.id(),
+                return_codes: (0..1 + self.below(4))
+                    .map(|_| [0, 1, 2, SubAck::FAILURE][self.below(4)])
+                    .collect(),
+            }),
+            10 => Packet::Unsubscribe(Unsubscribe {
+                packet_id: self.id(),
+                filters: (0..1 + self.below(3)).map(|_| self.filter()).collect(),
+            }),
+            11 => Packet::UnsubAck(self.id()),
+            12 => [Packet::PingReq, Packet::PingResp][self.below(2)].clone(),
+            _ => Packet::Disconnect,
+        }
+    }
+
+    /// Input for [`decode`]: valid packets (some corrupted, truncated or interleaved with noise) or noise.
+    pub fn decode_input(&mut self) -> Vec<u8> {
+        let control = self.byte();
+        let version = version_of(control);
+        let mut out = vec![control, self.byte()];
+        let mut stream = BytesMut::new();
+        match self.below(4) {
+            0 => out.extend(self.bytes(96)),
+            _ => {
+                for _ in 0..1 + self.below(4) {
+                    let packet = self.packet(version);
+                    codec::encode(&packet, version, &mut stream)
+                        .expect("generated packets are valid");
+                }
+                let mut bytes = stream.to_vec();
+                match self.below(5) {
+                    0 if !bytes.is_empty() => {
+                        let i = self.below(bytes.len());
+                        bytes[i] ^= 1 << self.below(8);
+                    }
+                    1 => bytes.truncate(self.below(bytes.len() + 1)),
+                    2 => bytes.extend(self.bytes(8)),
+                    3 if bytes.len() > 1 => {
+                        let i = self.below(bytes.len());
+                        bytes[i] = self.byte();
+                    }
+                    _ => {}
+                }
+                out.extend(bytes);
+            }
+        }
+        out
+    }
+
+    /// Input for [`session`]: a random op stream (the session target reads it as ops).
+    pub fn session_input(&mut self) -> Vec<u8> {
+        let len = 16 + self.below(512);
+        let mut out = Vec::with_capacity(len);
+        // bias towards a connected session: open, CONNACK, then anything
+        // (flags, limits, keepalive; op 0 = open, delay; op 12 = synthesize: id, kind 0 = CONNACK,
+        // session present, accepted)
+        out.extend([
+            self.byte(),
+            self.byte(),
+            self.byte(),
+            0,
+            0,
+            12,
+            0,
+            0,
+            self.byte(),
+            0,
+        ]);
+        for _ in 0..len {
+            out.push(self.byte());
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_valid_packets_round_trip_through_encode_and_decode() {
+        let mut rng = Rng::new(0xC0DEC);
+        for i in 0..20_000 {
+            let version = version_of(i as u8);
+            let packet = rng.packet(version);
+            assert_round_trip(&packet, version);
+        }
+    }
+
+    #[test]
+    fn a_stream_of_random_packets_decodes_identically_whole_and_in_random_chunks() {
+        let mut rng = Rng::new(42);
+        for _ in 0..2_000 {
+            let version = version_of(rng.byte());
+            let mut stream = BytesMut::new();
+            let mut packets = Vec::new();
+            for _ in 0..1 + rng.below(8) {
+                let p = rng.packet(version);
+                codec::encode(&p, version, &mut stream).unwrap();
+                packets.push(p);
+            }
+            let chunks = rng.bytes(32);
+            let whole = decode_whole(&stream, version, PROTOCOL_MAX_PACKET);
+            assert_eq!(whole.packets, packets);
+            assert_eq!(whole.error, None);
+            assert_eq!(
+                decode_chunked(&stream, &chunks, version, PROTOCOL_MAX_PACKET),
+                whole
+            );
+        }
+    }
+
+    #[test]
+    fn decode_target_smoke() {
+        let mut rng = Rng::new(1);
+        for _ in 0..20_000 {
+            decode(&rng.decode_input());
+        }
+    }
+
+    #[test]
+    fn session_target_smoke() {
+        let mut rng = Rng::new(2);
+        for _ in 0..3_000 {
+            session(&rng.session_input());
+        }
+    }
+
+    #[test]
+    fn every_checked_in_corpus_file_passes() {
+        for (target, run) in [("decode", decode as fn(&[u8])), ("session", session)] {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("corpus")
+                .join(target);
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                run(&std::fs::read(entry.path()).unwrap());
+            }
+        }
+    }
+}

@@ -1,0 +1,219 @@
+'use strict'
+
+// What the client does with each engine event: read the event-batch record
+// (written by src/binding/event_batch.rs), update the client's state, run
+// callbacks and emit events in MQTT.js's order. This module works on the
+// client's internals; client.js owns the public API.
+
+const { KIND } = require('./event-batch')
+const { ErrorWithReasonCode, ErrorWithSubackPacket, ReasonCodes } = require('./errors')
+const { applyEndpoint } = require('./options')
+const {
+  connackPacket, disconnectPacket, subackPacket, unsubackPacket,
+  readPublish, readSentPacket, readReceivedPacket
+} = require('./packets')
+
+const MAX_PACKET_ID = 65535
+
+function readError (r) {
+  const message = r.string()
+  const codeKind = r.u8()
+  if (codeKind === 2) return new ErrorWithReasonCode(message, r.u32())
+  const err = new Error(message)
+  if (codeKind === 1) err.code = r.string()
+  return err
+}
+
+function readGranted (r) {
+  const count = r.u32()
+  const granted = []
+  for (let i = 0; i < count; i++) {
+    r.string() // the filter, as sent: the pending entry knows it already
+    granted.push(r.u8())
+  }
+  return granted
+}
+
+/** True when id `a` was handed out after `b` (ids count up and wrap 65535 -> 1). */
+function isLaterId (a, b) {
+  const distance = (a - b + MAX_PACKET_ID) % MAX_PACKET_ID
+  return distance > 0 && distance < MAX_PACKET_ID / 2
+}
+
+/** getLastMessageId(): the latest id the engine has reported using. */
+function noteMessageId (client, messageId) {
+  if (messageId && (client._lastMessageId === 0 || isLaterId(messageId, client._lastMessageId))) {
+    client._lastMessageId = messageId
+  }
+}
+
+function onConnack (client, packet) {
+  client._hideConnectPacket = false
+  client.connackPacket = packet
+  client.connected = true
+  client.reconnecting = false
+  const resumed = !client.options.clean && (client.options.protocolVersion < 4 || packet.sessionPresent)
+  if (!resumed) client._mirror.onSessionLost()
+  // MQTT.js sends what waited for the connection (queued QoS 0, unacknowledged
+  // QoS 1/2) before it emits `connect`, and emits it once those have completed.
+  const replayed = client._pending.publishTokens()
+  if (replayed.size === 0) client.emit('connect', packet)
+  else client._connectGate = { packet, replayed }
+}
+
+function onPacketSent (client, packet) {
+  if (packet.cmd === 'connect' && client._hideConnectPacket) {
+    // Already emitted by connect(), as MQTT.js does (see client.js).
+    client._hideConnectPacket = false
+    return
+  }
+  if (packet.cmd === 'publish' || packet.cmd === 'subscribe' || packet.cmd === 'unsubscribe') {
+    noteMessageId(client, packet.messageId)
+  }
+  client._mirror.onPacketSent(packet)
+  client.emit('packetsend', packet)
+}
+
+function onPacketReceived (client, packet) {
+  client._mirror.onPacketReceived(packet)
+  client.emit('packetreceive', packet)
+}
+
+function onPublishDone (client, token, messageId, error) {
+  const entry = client._pending.get(token)
+  const qos = entry ? entry.qos : 0
+  if (qos > 0) {
+    noteMessageId(client, messageId)
+    if (error === null || error === 'Message removed') client._mirror.onPublishDone(messageId)
+  }
+  if (error !== null) {
+    client._complete(token, new Error(error))
+  } else if (qos === 2) {
+    // MQTT.js reports the PUBREL it stored in place of the publish.
+    client._complete(token, null, { cmd: 'pubrel', qos: 2, messageId })
+  } else if (qos === 1) {
+    client._complete(token, null, { cmd: 'publish', topic: entry.topic, payload: entry.message, qos, retain: entry.retain, messageId, dup: false })
+  } else {
+    client._complete(token)
+  }
+}
+
+function onSubscribeDone (client, token, messageId, error, granted) {
+  const entry = client._pending.take(token)
+  if (entry === undefined) return
+  if (error !== null) {
+    entry.callback(new ErrorWithSubackPacket(error, undefined))
+    return
+  }
+  noteMessageId(client, messageId)
+  const packet = subackPacket(messageId, granted)
+  const failure = granted.find((code) => (code & 0x80) !== 0)
+  if (failure !== undefined) {
+    // As MQTT.js: a refused topic is forgotten, and the granted QoS are not reported.
+    granted.forEach((code, i) => {
+      if ((code & 0x80) !== 0) delete client._resubscribeTopics[entry.subs[i].topic]
+    })
+    entry.callback(new ErrorWithSubackPacket(`Subscribe error: ${ReasonCodes[failure]}`, packet), packet)
+    return
+  }
+  granted.forEach((code, i) => { entry.subs[i].qos = code })
+  entry.callback(null, packet)
+}
+
+function onUnsubscribeDone (client, token, messageId, error) {
+  if (error !== null) {
+    client._complete(token, new Error(error))
+    return
+  }
+  noteMessageId(client, messageId)
+  client._complete(token, null, unsubackPacket(messageId))
+}
+
+/** A new connection attempt: the next server, as MQTT.js rotates `servers`. */
+function onReconnect (client) {
+  client._hideConnectPacket = false
+  client._serverAttempt++
+  if (client._reconnectAnnounced) {
+    // reconnect() already emitted it, before the old connection closed.
+    client._reconnectAnnounced = false
+  } else {
+    client.emit('reconnect')
+  }
+  // MQTT.js writes the next server into the options after `reconnect`, as it opens the stream.
+  applyEndpoint(client.options, client._serverAttempt)
+}
+
+function onOffline (client) {
+  // As MQTT.js: `reconnecting` turns true just after `offline` is emitted.
+  client.emit('offline')
+  client.reconnecting = true
+}
+
+function onClose (client) {
+  // As in MQTT.js, a connection lost while replaying never reports `connect`.
+  client._connectGate = null
+  client.connected = false
+  client.emit('close')
+}
+
+function onOutgoingEmpty (client) {
+  // MQTT.js emits this only when end() had to wait for in-flight messages.
+  if (!client._outgoingAtEnd) return
+  client._outgoingAtEnd = false
+  client.emit('outgoingEmpty')
+}
+
+/** The engine has stopped for good: nothing may wait forever. */
+function onTerminated (client) {
+  client._terminated = true
+  client.connected = false
+  client._failAllPending()
+  if (client.disconnecting) client._finishEnd()
+}
+
+const HANDLERS = {
+  [KIND.CONNECT]: (client, r) => onConnack(client, connackPacket(r.u8() === 1, r.u8())),
+  [KIND.MESSAGE]: (client, r) => {
+    const packet = readPublish(r)
+    client.emit('message', packet.topic, packet.payload, packet)
+    client._handleMessage(packet)
+  },
+  [KIND.PACKET_SEND]: (client, r) => onPacketSent(client, readSentPacket(r)),
+  [KIND.PACKET_RECEIVE]: (client, r) => onPacketReceived(client, readReceivedPacket(r)),
+  [KIND.PUBLISH_DONE]: (client, r) => {
+    const token = r.f64()
+    const messageId = r.u16()
+    onPublishDone(client, token, messageId, r.optionalError())
+  },
+  [KIND.SUBSCRIBE_DONE]: (client, r) => {
+    const token = r.f64()
+    const messageId = r.u16()
+    const error = r.optionalError()
+    onSubscribeDone(client, token, messageId, error, readGranted(r))
+  },
+  [KIND.UNSUBSCRIBE_DONE]: (client, r) => {
+    const token = r.f64()
+    const messageId = r.u16()
+    onUnsubscribeDone(client, token, messageId, r.optionalError())
+  },
+  [KIND.RECONNECT]: onReconnect,
+  [KIND.OFFLINE]: onOffline,
+  [KIND.CLOSE]: onClose,
+  [KIND.ERROR]: (client, r) => client.emit('error', readError(r)),
+  [KIND.OUTGOING_EMPTY]: onOutgoingEmpty,
+  [KIND.DISCONNECT]: (client) => client.emit('disconnect', disconnectPacket()),
+  [KIND.TERMINATED]: onTerminated
+}
+
+/** Reads and applies the next record of `reader`. */
+function dispatchRecord (client, reader) {
+  const kind = reader.u8()
+  const handler = HANDLERS[kind]
+  if (handler === undefined) {
+    reader.failed = true
+    throw new Error(`mqtt-napi: unknown event kind ${kind} (engine and shim out of sync)`)
+  }
+  handler(client, reader)
+}
+
+module.exports = { dispatchRecord }

@@ -1,0 +1,64 @@
+'use strict'
+
+// Event batches from the engine, applied in order. While an overridden
+// `handleMessage` has not called back, later records wait here and the
+// engine stops reading from the broker (inbound backpressure, as in MQTT.js
+// where the next packet is not parsed until the callback).
+
+const { BatchReader } = require('./event-batch')
+const { dispatchRecord } = require('./client-events')
+
+class InboundQueue {
+  /** @param setReading(bool) pauses or resumes the engine's socket reads */
+  constructor (client, setReading) {
+    this._client = client
+    this._setReading = setReading
+    this._batches = []
+    this._waiting = false
+    this._readingPaused = false
+  }
+
+  push (buffer) {
+    this._batches.push(new BatchReader(buffer))
+    if (!this._waiting) this.drain()
+  }
+
+  /** Holds later records until `resume()`; the engine stops reading meanwhile. */
+  pause () {
+    this._waiting = true
+    if (!this._readingPaused) {
+      this._readingPaused = true
+      this._setReading(false)
+    }
+  }
+
+  resume () {
+    this._waiting = false
+    this.drain()
+  }
+
+  drain () {
+    let thrown = null
+    while (this._batches.length > 0 && !this._waiting) {
+      const reader = this._batches[0]
+      while (!reader.done && !this._waiting) {
+        try {
+          dispatchRecord(this._client, reader)
+        } catch (err) {
+          // A listener threw: keep applying records so state stays consistent,
+          // and rethrow outside the engine callback (an uncaught exception, as in MQTT.js).
+          if (thrown === null) thrown = err
+          if (reader.failed) reader.pos = reader.buf.length
+        }
+      }
+      if (reader.done) this._batches.shift()
+    }
+    if (!this._waiting && this._readingPaused) {
+      this._readingPaused = false
+      this._setReading(true)
+    }
+    if (thrown !== null) process.nextTick(() => { throw thrown })
+  }
+}
+
+module.exports = { InboundQueue }

@@ -1,0 +1,80 @@
+'use strict'
+
+// MQTT.js options this package cannot honour. Each one is either refused
+// with an error that says why, or accepted with a process warning (code
+// MQTT_NAPI_UNSUPPORTED_OPTION) that says what happens instead: never
+// silently ignored. Options that MQTT.js itself ignores in Node over TCP/TLS
+// (browser and WebSocket settings, MQTT 5 settings with protocolVersion 4)
+// are ignored here too, exactly as there.
+
+const WARNING_CODE = 'MQTT_NAPI_UNSUPPORTED_OPTION'
+
+/** Node TLS options the Rust TLS stack (rustls) has no equivalent for. */
+const TLS_REFUSED = {
+  pfx: 'PKCS#12 bundles are not supported: pass `cert` and `key` as PEM',
+  passphrase: 'encrypted private keys are not supported: pass an unencrypted PEM `key`',
+  secureContext: 'a Node SecureContext cannot be used by the Rust TLS stack: pass `ca`/`cert`/`key`'
+}
+const TLS_IGNORED = ['ciphers', 'ecdhCurve', 'secureProtocol', 'minVersion', 'maxVersion', 'checkServerIdentity',
+  'crl', 'sigalgs', 'honorCipherOrder', 'session', 'requestOCSP', 'dhparam', 'secureOptions']
+
+const warned = new Set()
+
+/** Emits each distinct warning once per process, and always to the client's `log`. */
+function warn (options, key, message) {
+  if (typeof options.log === 'function') options.log(`mqtt-napi :: ${message}`)
+  if (warned.has(key)) return
+  warned.add(key)
+  process.emitWarning(message, { code: WARNING_CODE, type: 'MqttNapiWarning' })
+}
+
+function refuse (option, reason) {
+  const err = new Error(`Unsupported option ${option}: ${reason}`)
+  err.code = 'ERR_MQTT_NAPI_UNSUPPORTED_OPTION'
+  return err
+}
+
+function isStore (value) {
+  return value !== null && typeof value === 'object' &&
+    ['put', 'get', 'del', 'createStream', 'close'].every((method) => typeof value[method] === 'function')
+}
+
+/**
+ * Throws for options that cannot work here and warns for those whose effect
+ * differs. `options` are the resolved client options.
+ */
+function checkSupport (options) {
+  if (options.socksProxy) {
+    throw refuse('socksProxy', 'SOCKS proxies are not supported (is MQTTJS_SOCKS_PROXY set in the environment?)')
+  }
+  if (options.protocol === 'mqtts') {
+    for (const [name, reason] of Object.entries(TLS_REFUSED)) {
+      if (options[name] !== undefined && options[name] !== null) throw refuse(name, reason)
+    }
+    for (const name of TLS_IGNORED) {
+      if (options[name] !== undefined) {
+        warn(options, `tls:${name}`, `TLS option ${name} is not supported by the Rust TLS stack and has no effect (defaults of rustls apply)`)
+      }
+    }
+  }
+  for (const name of ['incomingStore', 'outgoingStore']) {
+    const store = options[name]
+    if (store !== undefined && store !== null && !isStore(store)) {
+      throw new TypeError(`Invalid option ${name}: expected a Store (an object with put, get, del, createStream and close)`)
+    }
+  }
+  if (options.messageIdProvider !== undefined && options.messageIdProvider !== null) {
+    warn(options, 'messageIdProvider', 'option messageIdProvider is not used: the engine allocates packet ids itself and never reuses one still in flight')
+  }
+  if (options.reschedulePings === false) {
+    warn(options, 'reschedulePings', 'option reschedulePings: false is not supported: PINGREQ is sent only after a keepalive period without traffic')
+  }
+  if (options.timerVariant !== undefined && typeof options.timerVariant === 'object') {
+    warn(options, 'timerVariant', 'a custom timerVariant is not used: keepalive timers run in the engine')
+  }
+  if (options.forceNativeWebSocket) {
+    warn(options, 'forceNativeWebSocket', 'option forceNativeWebSocket has no effect: WebSocket transports are not supported')
+  }
+}
+
+module.exports = { checkSupport, warn, refuse, isStore, WARNING_CODE }

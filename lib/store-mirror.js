@@ -1,0 +1,111 @@
+'use strict'
+
+// Keeps user-provided `outgoingStore`/`incomingStore` objects in step with
+// the engine, which owns the real in-flight state: QoS 1/2 publishes (and
+// their PUBREL) are put when sent and deleted when complete or removed;
+// inbound QoS 2 publishes are put on receipt and deleted once released. A
+// store that already holds packets when the client starts (persisted by an
+// earlier process) is replayed. Default stores stay empty: mirroring needs
+// packet events from the engine, which cost something only while in use.
+
+const { Store } = require('./store')
+const { warn } = require('./option-support')
+
+function noop () {}
+
+class StoreMirror {
+  /** @param options the client options; their stores are the user's, if any */
+  constructor (options) {
+    this._options = options
+    this._userOutgoing = options.outgoingStore || null
+    this._userIncoming = options.incomingStore || null
+    this.outgoingStore = this._userOutgoing || new Store()
+    this.incomingStore = this._userIncoming || new Store()
+    // Inbound QoS 2 ids put into the incoming store on this connection.
+    this._incomingIds = new Set()
+  }
+
+  /** True when a user store must be kept in step (packet events are needed). */
+  get active () {
+    return this._userOutgoing !== null || this._userIncoming !== null
+  }
+
+  onPacketSent (packet) {
+    if (this._userOutgoing !== null && (packet.cmd === 'publish' ? packet.qos > 0 : packet.cmd === 'pubrel')) {
+      // A copy: the packet's payload is a view into an event batch.
+      const stored = packet.cmd === 'publish' ? { ...packet, payload: Buffer.from(packet.payload) } : { ...packet }
+      this._userOutgoing.put(stored, noop)
+    }
+    if (this._userIncoming !== null && packet.cmd === 'pubcomp') {
+      this._incomingIds.delete(packet.messageId)
+      this._userIncoming.del({ messageId: packet.messageId }, noop)
+    }
+  }
+
+  onPacketReceived (packet) {
+    if (this._userIncoming !== null && packet.cmd === 'publish' && packet.qos === 2) {
+      this._incomingIds.add(packet.messageId)
+      this._userIncoming.put({ ...packet, payload: Buffer.from(packet.payload) }, noop)
+    }
+  }
+
+  /** A QoS 1/2 publish finished (acknowledged, or withdrawn by removeOutgoingMessage). */
+  onPublishDone (messageId) {
+    if (this._userOutgoing !== null && messageId) this._userOutgoing.del({ messageId }, noop)
+  }
+
+  /** The broker did not keep the session: its inbound QoS 2 state is gone (as in MQTT.js). */
+  onSessionLost () {
+    if (this._userIncoming === null) return
+    for (const messageId of this._incomingIds) this._userIncoming.del({ messageId }, noop)
+    this._incomingIds.clear()
+  }
+
+  /**
+   * Reads what the user's outgoing store holds from an earlier run, removes
+   * it, and hands each publish to `republish(packet)`; calls `done()` after.
+   * The engine allocates packet ids itself, so these go out under new ids.
+   */
+  restore (republish, done) {
+    if (this._userOutgoing === null) {
+      done()
+      return
+    }
+    const store = this._userOutgoing
+    const packets = []
+    let finished = false
+    const finish = (err) => {
+      if (finished) return
+      finished = true
+      if (err) warn(this._options, 'outgoingStore:read', `outgoingStore could not be read: ${err.message}`)
+      for (const packet of packets) store.del({ messageId: packet.messageId }, noop)
+      for (const packet of packets) {
+        if (packet.cmd === 'publish' && packet.qos > 0) {
+          republish(packet)
+        } else if (packet.cmd === 'pubrel') {
+          warn(this._options, 'outgoingStore:pubrel', 'a stored PUBREL cannot be resumed (the engine cannot adopt a packet id); it is dropped: the broker already holds that QoS 2 message')
+        }
+      }
+      done()
+    }
+    let stream
+    try {
+      stream = store.createStream()
+    } catch (err) {
+      finish(err)
+      return
+    }
+    stream.on('data', (packet) => packets.push(packet))
+    stream.once('end', () => finish())
+    stream.once('error', finish)
+  }
+
+  /** Closes both stores, as MQTT.js does before `end`; `cb(err)` after. */
+  close (cb) {
+    this.incomingStore.close((e1) => {
+      this.outgoingStore.close((e2) => cb(e1 || e2))
+    })
+  }
+}
+
+module.exports = { StoreMirror }
