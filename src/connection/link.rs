@@ -10,7 +10,7 @@ use tokio::time::{sleep_until, timeout_at, Instant};
 
 use super::read_pacer::ReadPacer;
 use super::{ClientCommand, ClientConfig, ClientError, ClientEvent, Controls, ErrorCode};
-use crate::codec;
+use crate::codec::{self, Packet};
 use crate::session::{Command, Event, Session, SessionError};
 use crate::transport::{self, Endpoint};
 
@@ -23,6 +23,8 @@ const WRITE_HIGH_WATER: usize = 4 * 1024 * 1024;
 /// Stop reading the socket while JS has this much still to receive.
 const MAX_PENDING_EVENTS: usize = 8192;
 const MAX_PENDING_PAYLOAD_BYTES: usize = 16 * 1024 * 1024;
+/// How long a DISCONNECT before a requested reconnect may take to go out.
+const GOODBYE_TIMEOUT: Duration = Duration::from_secs(1);
 /// Commands taken from the channel per wake-up, so a flood of publishes
 /// cannot starve reads and deadlines.
 const COMMANDS_PER_TURN: usize = 1024;
@@ -41,7 +43,7 @@ pub enum LinkOutcome {
     /// The broker closed the connection.
     Closed,
     /// `reconnect()` asked for a fresh connection.
-    ReconnectRequested,
+    ReconnectRequested { transport_was_open: bool },
 }
 
 /// Events waiting to be handed to JS, and the channel they go through.
@@ -222,9 +224,14 @@ impl Link<'_> {
                     ))),
                 },
                 command = self.commands.recv() => {
-                    let handled = handle_offline_command(command, self.session, self.outbox, self.controls);
-                    if let OfflineCommand::End = handled {
-                        return Err(LinkOutcome::Ended { transport_was_open: false });
+                    match handle_offline_command(command, self.session, self.outbox, self.controls) {
+                        OfflineCommand::End => {
+                            return Err(LinkOutcome::Ended { transport_was_open: false })
+                        }
+                        OfflineCommand::Reconnect => {
+                            return Err(LinkOutcome::ReconnectRequested { transport_was_open: false })
+                        }
+                        OfflineCommand::Handled => {}
                     }
                 }
                 permit = sender.reserve(), if self.outbox.has_pending() => {
@@ -289,6 +296,9 @@ impl LinkIo {
                 }
                 command = link.commands.recv(), if self.write_buf.len() < WRITE_HIGH_WATER => {
                     if let Some(outcome) = handle_commands(command, link) {
+                        if let LinkOutcome::ReconnectRequested { .. } = outcome {
+                            self.disconnect(&mut writer, link.outbox, *link.controls).await;
+                        }
                         return outcome;
                     }
                 }
@@ -326,6 +336,28 @@ impl LinkIo {
         }
     }
 
+    /// Leaves the connection politely (DISCONNECT, so the broker drops the will),
+    /// giving what is still buffered a moment to go out.
+    async fn disconnect(
+        &mut self,
+        writer: &mut (impl AsyncWriteExt + Unpin),
+        outbox: &mut Outbox,
+        controls: Controls,
+    ) {
+        if codec::encode(&Packet::Disconnect, self.version, &mut self.write_buf).is_err() {
+            return;
+        }
+        if controls.packet_events {
+            outbox.push(ClientEvent::PacketSent(Packet::Disconnect));
+        }
+        let flush = async {
+            writer.write_all(&self.write_buf).await?;
+            writer.shutdown().await
+        };
+        let _ = tokio::time::timeout(GOODBYE_TIMEOUT, flush).await;
+        self.write_buf.clear();
+    }
+
     fn encode_transmits(
         &mut self,
         session: &mut Session,
@@ -361,6 +393,13 @@ impl LinkIo {
                         .map_err(session_outcome)?;
                     if session.is_connected() {
                         self.was_connected = true;
+                    }
+                    if controls.packet_events {
+                        // MQTT.js order: packetreceive, what it caused (message,
+                        // callbacks), then the packetsend of the answer.
+                        outbox.take_session_events(session);
+                        self.encode_transmits(session, outbox, controls)
+                            .map_err(LinkOutcome::SessionError)?;
                     }
                 }
                 Ok(None) => return Ok(()),
@@ -409,7 +448,11 @@ fn handle_commands(first: Option<ClientCommand>, link: &mut Link<'_>) -> Option<
                 ClientCommand::End { force: false } => {
                     link.session.handle_command(Command::Disconnect, now)
                 }
-                ClientCommand::Reconnect => return Some(LinkOutcome::ReconnectRequested),
+                ClientCommand::Reconnect => {
+                    return Some(LinkOutcome::ReconnectRequested {
+                        transport_was_open: true,
+                    })
+                }
                 ClientCommand::Session(command) => link.session.handle_command(command, now),
                 ClientCommand::SetPacketEvents(_) | ClientCommand::SetReading(_) => {}
                 ClientCommand::Panic => panic!("test failpoint: panic in the client task"),

@@ -149,8 +149,10 @@ async fn drive(
                 go_offline(&mut outbox);
                 outbox.push(ClientEvent::Close);
             }
-            LinkOutcome::ReconnectRequested => {
-                outbox.push(ClientEvent::Close);
+            LinkOutcome::ReconnectRequested { transport_was_open } => {
+                if transport_was_open {
+                    outbox.push(ClientEvent::Close);
+                }
                 reconnect_now = true;
             }
         }

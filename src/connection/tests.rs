@@ -344,3 +344,19 @@ async fn a_drop_during_a_graceful_end_ends_the_client_instead_of_reconnecting() 
         })
     )));
 }
+
+#[tokio::test]
+async fn reconnect_says_disconnect_first_so_the_broker_drops_the_will() {
+    let (listener, port) = listener().await;
+    let mut client = Client::start(config(port, 60, 1000));
+    let mut broker = Peer::accept(&listener).await;
+    broker.handshake(0).await;
+    client.until(is_connected).await;
+    client.commands.send(ClientCommand::Reconnect).unwrap();
+    assert_eq!(broker.recv().await, Some(Packet::Disconnect));
+    assert_eq!(broker.recv().await, None);
+    let mut broker = Peer::accept(&listener).await;
+    broker.handshake(0).await;
+    let events = client.until(is_connected).await;
+    assert_eq!(names(&events), vec!["close", "reconnect", "connect"]);
+}
