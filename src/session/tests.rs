@@ -58,6 +58,15 @@ fn connected(config: SessionConfig, t0: Instant) -> Session {
     session
 }
 
+/// Drops the link and connects again; returns what went out after CONNACK.
+fn reconnect(session: &mut Session, t0: Instant, session_present: bool) -> Vec<Packet> {
+    session.on_transport_closed(t0);
+    session.on_transport_open(t0, t0);
+    transmitted(session, t0);
+    session.handle_packet(connack(session_present), t0).unwrap();
+    transmitted(session, t0)
+}
+
 fn sent_publish(packets: &[Packet]) -> Vec<(Option<PacketId>, bool)> {
     packets
         .iter()
@@ -402,13 +411,8 @@ fn resumed_session_resends_unacked_publishes_with_dup_and_pubrel_in_order() {
     transmitted(&mut session, t0);
     session.handle_packet(Packet::PubRec(2), t0).unwrap();
     transmitted(&mut session, t0);
-    session.on_transport_closed(t0);
-
-    session.on_transport_open(t0, t0);
-    transmitted(&mut session, t0);
-    session.handle_packet(connack(true), t0).unwrap();
     assert_eq!(
-        transmitted(&mut session, t0),
+        reconnect(&mut session, t0, true),
         vec![
             Packet::Publish(Publish {
                 dup: true,
@@ -437,12 +441,8 @@ fn a_clean_session_republishes_unacked_messages_as_new_without_dup() {
     let mut session = connected(config(), t0);
     session.handle_command(publish("a", QoS::AtLeastOnce, 1), t0);
     transmitted(&mut session, t0);
-    session.on_transport_closed(t0);
-    session.on_transport_open(t0, t0);
-    transmitted(&mut session, t0);
-    session.handle_packet(connack(false), t0).unwrap();
     assert_eq!(
-        sent_publish(&transmitted(&mut session, t0)),
+        sent_publish(&reconnect(&mut session, t0, false)),
         vec![(Some(1), false)]
     );
 }
@@ -471,11 +471,7 @@ fn subscriptions_are_resent_after_reconnecting_without_a_session() {
             t0,
         )
         .unwrap();
-    session.on_transport_closed(t0);
-    session.on_transport_open(t0, t0);
-    transmitted(&mut session, t0);
-    session.handle_packet(connack(false), t0).unwrap();
-    match &transmitted(&mut session, t0)[..] {
+    match &reconnect(&mut session, t0, false)[..] {
         [Packet::Subscribe(subscribe)] => {
             assert_eq!(subscribe.filters[0].filter, "x/+");
             assert_eq!(subscribe.filters[0].qos, QoS::AtLeastOnce);
@@ -682,12 +678,8 @@ fn a_clean_session_republishes_a_message_past_pubrec_instead_of_sending_pubrel()
     transmitted(&mut session, t0);
     session.handle_packet(Packet::PubRec(1), t0).unwrap();
     transmitted(&mut session, t0);
-    session.on_transport_closed(t0);
-    session.on_transport_open(t0, t0);
-    transmitted(&mut session, t0);
-    session.handle_packet(connack(false), t0).unwrap();
     assert_eq!(
-        sent_publish(&transmitted(&mut session, t0)),
+        sent_publish(&reconnect(&mut session, t0, false)),
         vec![(Some(1), false)]
     );
     session.handle_packet(Packet::PubRec(1), t0).unwrap();
