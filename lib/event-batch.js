@@ -19,11 +19,54 @@ const KIND = {
   PACKET_RECEIVE: 14
 }
 
+/** Longest topic worth remembering: comparing bytes must stay cheaper than decoding. */
+const MAX_CACHED_TOPIC = 256
+
+/**
+ * The last topic string decoded for a client. Messages mostly repeat a few
+ * topics; comparing the bytes with the previous ones avoids decoding and
+ * allocating the same string again.
+ */
+class TopicCache {
+  constructor () {
+    this.bytes = Buffer.alloc(MAX_CACHED_TOPIC)
+    this.length = -1
+    this.string = ''
+  }
+
+  decode (buf, start, end) {
+    const length = end - start
+    if (length === this.length) {
+      const bytes = this.bytes
+      let i = 0
+      while (i < length && bytes[i] === buf[start + i]) i++
+      if (i === length) return this.string
+    }
+    const string = buf.toString('utf8', start, end)
+    if (length <= MAX_CACHED_TOPIC) {
+      buf.copy(this.bytes, 0, start, end)
+      this.length = length
+      this.string = string
+    }
+    return string
+  }
+}
+
 /** A cursor over one batch buffer. */
 class BatchReader {
-  constructor (buffer) {
+  constructor (buffer, topics = new TopicCache()) {
     this.buf = buffer
     this.pos = 0
+    this.topics = topics
+  }
+
+  /** A topic: a string, decoded once for a run of messages on the same topic. */
+  topic () {
+    const length = this.u32()
+    const start = this.pos
+    this.pos += length
+    this.topicBytes = length
+    return this.topics.decode(this.buf, start, this.pos)
   }
 
   get done () {
@@ -73,4 +116,4 @@ class BatchReader {
   }
 }
 
-module.exports = { KIND, BatchReader }
+module.exports = { KIND, BatchReader, TopicCache }

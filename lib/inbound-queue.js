@@ -5,7 +5,7 @@
 // engine stops reading from the broker (inbound backpressure, as in MQTT.js
 // where the next packet is not parsed until the callback).
 
-const { BatchReader } = require('./event-batch')
+const { BatchReader, TopicCache } = require('./event-batch')
 const { dispatchRecord } = require('./client-events')
 
 class InboundQueue {
@@ -14,12 +14,13 @@ class InboundQueue {
     this._client = client
     this._setReading = setReading
     this._batches = []
+    this._topics = new TopicCache()
     this._waiting = false
     this._readingPaused = false
   }
 
   push (buffer) {
-    this._batches.push(new BatchReader(buffer))
+    this._batches.push(new BatchReader(buffer, this._topics))
     if (!this._waiting) this.drain()
   }
 

@@ -30,23 +30,32 @@ function disconnectPacket () {
   return parsedPacket('disconnect', 0)
 }
 
-function remainingLength (topic, payload, qos) {
-  return 2 + Buffer.byteLength(topic) + (qos > 0 ? 2 : 0) + payload.length
-}
-
 /** A publish record: flags, id, topic, payload (see `put_publish` in event_batch.rs). */
 function readPublishFields (r) {
   const flags = r.u8()
   const messageId = r.u16()
-  const topic = r.string()
+  const topic = r.topic()
   const payload = r.bytes()
   return { qos: flags & 3, retain: (flags & 4) !== 0, dup: (flags & 8) !== 0, messageId, topic, payload }
 }
 
-/** An inbound PUBLISH as the `message` event and `packetreceive` show it. */
+/** An inbound PUBLISH as the `message` event and `packetreceive` show it (the hot path). */
 function readPublish (r) {
-  const { qos, retain, dup, messageId, topic, payload } = readPublishFields(r)
-  const packet = { cmd: 'publish', retain, qos, dup, length: remainingLength(topic, payload, qos), topic, payload }
+  const flags = r.u8()
+  const messageId = r.u16()
+  const topic = r.topic()
+  const topicBytes = r.topicBytes
+  const payload = r.bytes()
+  const qos = flags & 3
+  const packet = {
+    cmd: 'publish',
+    retain: (flags & 4) !== 0,
+    qos,
+    dup: (flags & 8) !== 0,
+    length: 2 + topicBytes + (qos > 0 ? 2 : 0) + payload.length,
+    topic,
+    payload
+  }
   if (qos > 0) packet.messageId = messageId
   return packet
 }
