@@ -31,6 +31,9 @@ const BACK_TO_BACK: Duration = Duration::from_micros(25);
 const STREAM_CALLS: u32 = 4;
 /// How long such a stream may wait to grow a batch (the timer ticks every 1 ms).
 const COALESCE_DELAY: Duration = Duration::from_micros(500);
+/// Stop merging past this: a batch buffer this size is still reused by the
+/// allocator, where multi-megabyte ones were fresh memory (page faults) each time.
+const MAX_MERGED_BYTES: usize = 256 * 1024;
 /// A batch this large is worth a call by itself.
 const LARGE_BATCH_BYTES: usize = 32 * 1024;
 
@@ -81,7 +84,10 @@ pub async fn deliver_events(
 /// Appends every batch already waiting; true if there was any.
 fn merge_waiting(batches: &mut mpsc::Receiver<Vec<ClientEvent>>, bytes: &mut Vec<u8>) -> bool {
     let mut merged = false;
-    while let Ok(more) = batches.try_recv() {
+    while bytes.len() < MAX_MERGED_BYTES {
+        let Ok(more) = batches.try_recv() else {
+            break;
+        };
         event_batch::encode_events(&more, bytes);
         merged = true;
     }

@@ -23,7 +23,7 @@ const WRITE_HIGH_WATER: usize = 4 * 1024 * 1024;
 /// Stop reading the socket while JS has this much still to receive.
 const MAX_PENDING_EVENTS: usize = 8192;
 const MAX_PENDING_PAYLOAD_BYTES: usize = 16 * 1024 * 1024;
-/// How long a DISCONNECT before a requested reconnect may take to go out.
+/// How long the last packets before a close (reconnect, forced end) may take to go out.
 const GOODBYE_TIMEOUT: Duration = Duration::from_secs(1);
 /// Commands taken from the channel per wake-up, so a flood of publishes
 /// cannot starve reads and deadlines.
@@ -296,8 +296,13 @@ impl LinkIo {
                 }
                 command = link.commands.recv(), if self.write_buf.len() < WRITE_HIGH_WATER => {
                     if let Some(outcome) = handle_commands(command, link) {
-                        if let LinkOutcome::ReconnectRequested { .. } = outcome {
-                            self.disconnect(&mut writer, link.outbox, *link.controls).await;
+                        match outcome {
+                            LinkOutcome::ReconnectRequested { .. } => {
+                                self.disconnect(&mut writer, link.outbox, *link.controls).await
+                            }
+                            // A forced end still sends what was asked for before it, as
+                            // MQTT.js has written it to the socket by then.
+                            _ => self.flush(&mut writer, link.session, link.outbox, *link.controls).await,
                         }
                         return outcome;
                     }
@@ -350,11 +355,29 @@ impl LinkIo {
         if controls.packet_events {
             outbox.push(ClientEvent::PacketSent(Packet::Disconnect));
         }
-        let flush = async {
+        self.write_out(writer).await;
+    }
+
+    /// Sends what the session still has queued, then closes.
+    async fn flush(
+        &mut self,
+        writer: &mut (impl AsyncWriteExt + Unpin),
+        session: &mut Session,
+        outbox: &mut Outbox,
+        controls: Controls,
+    ) {
+        if self.encode_transmits(session, outbox, controls).is_ok() {
+            self.write_out(writer).await;
+        }
+    }
+
+    /// Writes the buffer and shuts the stream down, for a moment at most.
+    async fn write_out(&mut self, writer: &mut (impl AsyncWriteExt + Unpin)) {
+        let write = async {
             writer.write_all(&self.write_buf).await?;
             writer.shutdown().await
         };
-        let _ = tokio::time::timeout(GOODBYE_TIMEOUT, flush).await;
+        let _ = tokio::time::timeout(GOODBYE_TIMEOUT, write).await;
         self.write_buf.clear();
     }
 

@@ -360,3 +360,30 @@ async fn reconnect_says_disconnect_first_so_the_broker_drops_the_will() {
     let events = client.until(is_connected).await;
     assert_eq!(names(&events), vec!["close", "reconnect", "connect"]);
 }
+
+#[tokio::test]
+async fn a_forced_end_still_sends_what_was_asked_for_before_it() {
+    let (listener, port) = listener().await;
+    let mut client = Client::start(config(port, 60, 0));
+    let mut broker = Peer::accept(&listener).await;
+    broker.handshake(0).await;
+    client.until(is_connected).await;
+    client.send(Command::Subscribe {
+        token: 1,
+        filters: vec![SubscribeFilter {
+            filter: "never/acked".into(),
+            qos: QoS::AtMostOnce,
+        }],
+    });
+    client
+        .commands
+        .send(ClientCommand::End { force: false })
+        .unwrap();
+    client
+        .commands
+        .send(ClientCommand::End { force: true })
+        .unwrap();
+    assert!(matches!(broker.recv().await, Some(Packet::Subscribe(_))));
+    assert_eq!(broker.recv().await, None);
+    client.until(|e| matches!(e, ClientEvent::Terminated)).await;
+}
