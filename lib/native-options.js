@@ -87,6 +87,7 @@ function nativeOptions (options, defaultRoots) {
     resubscribe: options.resubscribe !== false,
     queueQoSZero: options.queueQoSZero !== false,
     maxIncomingPacketSize: options.maxIncomingPacketSize,
+    subscribeBatchSize: options.subscribeBatchSize || undefined,
     ca,
     defaultRoots: tls && !ca ? defaultRoots() : undefined,
     cert: tls ? binary(options.cert, 'cert') : undefined,

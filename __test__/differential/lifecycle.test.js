@@ -213,15 +213,6 @@ defineScenarios([
       await t.waitFor('c.connect', 2)
       await t.sleep(100)
       await t.end(c)
-    },
-    diverges: {
-      because: 'the engine resubscribes with one SUBSCRIBE; MQTT.js splits it by subscribeBatchSize as for a first subscribe [engine request: batch resubscriptions]',
-      expect (mqttjs, napi) {
-        const resubscribes = (t) => t.wire.filter((p) => p.cmd === 'subscribe' && p.conn === 1).map((p) => p.subscriptions.map((s) => s.topic))
-        expect(resubscribes(mqttjs)).toEqual([['rb/1', 'rb/2'], ['rb/3']])
-        expect(resubscribes(napi)).toEqual([['rb/1', 'rb/2', 'rb/3']])
-        expect(napi.events).toEqual(mqttjs.events)
-      }
     }
   },
   {

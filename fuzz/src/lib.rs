@@ -413,6 +413,7 @@ pub fn session(data: &[u8]) {
             max_messages: (limits & 1 != 0).then_some(usize::from(limits >> 1 & 7)),
             max_bytes: (limits & 16 != 0).then_some(usize::from(limits >> 5) * 8),
         },
+        subscribe_batch_size: (flags & 32 != 0).then_some(usize::from(limits & 3) + 1),
     };
     let mut now = Instant::now();
     let mut session = Session::new(config, now);

@@ -74,6 +74,7 @@ pub struct NativeOptions {
     pub reconnect_on_connack_error: Option<bool>,
     pub offline_queue_max_messages: Option<u32>,
     pub offline_queue_max_bytes: Option<f64>,
+    pub subscribe_batch_size: Option<u32>,
 }
 
 pub fn invalid(option: &str, detail: impl std::fmt::Display) -> napi::Error {
@@ -170,6 +171,7 @@ impl NativeOptions {
                 queue_qos_zero: self.queue_qos_zero,
                 auto_reconnect: reconnect.enabled(),
                 offline_limits,
+                subscribe_batch_size: self.subscribe_batch_size.map(|n| n as usize),
             },
             reconnect,
             max_incoming_packet_size: self.max_incoming_packet_size.unwrap_or(MAX_PACKET_SIZE)

@@ -252,9 +252,21 @@ impl Session {
         if self.resubscribe_topics.is_empty() {
             return;
         }
-        let filters = self.resubscribe_topics.clone();
-        if let Err(command) = self.start_command(Command::Subscribe { token: 0, filters }) {
-            self.waiting_for_id.push_back(command);
+        // Split as a first subscribe would be (MQTT.js `subscribeBatchSize`).
+        let batch = self
+            .config
+            .subscribe_batch_size
+            .filter(|size| *size > 0)
+            .unwrap_or(self.resubscribe_topics.len());
+        let chunks: Vec<Vec<SubscribeFilter>> = self
+            .resubscribe_topics
+            .chunks(batch)
+            .map(<[SubscribeFilter]>::to_vec)
+            .collect();
+        for filters in chunks {
+            if let Err(command) = self.start_command(Command::Subscribe { token: 0, filters }) {
+                self.waiting_for_id.push_back(command);
+            }
         }
     }
 }

@@ -48,6 +48,8 @@ pub struct SessionConfig {
     pub auto_reconnect: bool,
     /// Bounds on publishes made while offline; `None` = unbounded, as MQTT.js.
     pub offline_limits: OfflineLimits,
+    /// Most topic filters per resubscribe SUBSCRIBE (MQTT.js `subscribeBatchSize`).
+    pub subscribe_batch_size: Option<usize>,
 }
 
 /// Limits on what may wait for a connection. A publish that would go past

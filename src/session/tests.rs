@@ -18,6 +18,7 @@ fn config() -> SessionConfig {
         queue_qos_zero: true,
         auto_reconnect: true,
         offline_limits: OfflineLimits::default(),
+        subscribe_batch_size: None,
     }
 }
 
@@ -696,4 +697,42 @@ fn a_clean_session_republishes_a_message_past_pubrec_instead_of_sending_pubrel()
             }
         ]
     ));
+}
+
+#[test]
+fn resubscription_is_split_by_the_subscribe_batch_size() {
+    let t0 = Instant::now();
+    let mut session = connected(
+        SessionConfig {
+            subscribe_batch_size: Some(2),
+            ..config()
+        },
+        t0,
+    );
+    let filters: Vec<SubscribeFilter> = ["a", "b", "c"]
+        .iter()
+        .map(|f| SubscribeFilter {
+            filter: f.to_string(),
+            qos: QoS::AtLeastOnce,
+        })
+        .collect();
+    session.handle_command(Command::Subscribe { token: 1, filters }, t0);
+    transmitted(&mut session, t0);
+    session
+        .handle_packet(
+            Packet::SubAck(SubAck {
+                packet_id: 1,
+                return_codes: vec![1, 1, 1],
+            }),
+            t0,
+        )
+        .unwrap();
+    let resent: Vec<Vec<String>> = reconnect(&mut session, t0, false)
+        .into_iter()
+        .filter_map(|p| match p {
+            Packet::Subscribe(s) => Some(s.filters.into_iter().map(|f| f.filter).collect()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(resent, vec![vec!["a", "b"], vec!["c"]]);
 }
