@@ -57,6 +57,15 @@ function load (dir, name) {
   return { certPath: cert, keyPath: key, cert: fs.readFileSync(cert), key: fs.readFileSync(key) }
 }
 
+// mosquitto started as root drops privileges: keep everything readable
+function makeReadable (dir) {
+  fs.chmodSync(dir, 0o755)
+  for (const f of fs.readdirSync(dir)) {
+    const p = path.join(dir, f)
+    if (fs.statSync(p).isFile()) fs.chmodSync(p, 0o644)
+  }
+}
+
 function generateCerts () {
   if (cached) return cached
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mqtt-napi-certs-'))
@@ -82,12 +91,7 @@ function generateCerts () {
     startdate: '20200101000000Z', enddate: '20200201000000Z'
   })
 
-  // mosquitto started as root drops privileges: keep everything readable
-  fs.chmodSync(dir, 0o755)
-  for (const f of fs.readdirSync(dir)) {
-    const p = path.join(dir, f)
-    if (fs.statSync(p).isFile()) fs.chmodSync(p, 0o644)
-  }
+  makeReadable(dir)
 
   const ca = load(dir, 'ca')
   cached = {
@@ -102,4 +106,4 @@ function generateCerts () {
   return cached
 }
 
-module.exports = { generateCerts }
+module.exports = { generateCerts, openssl, KEY_ARGS, load, makeReadable }

@@ -26,19 +26,7 @@ function next () {
 }
 const below = (n) => next() % n
 
-const u16 = (n) => Buffer.from([(n >> 8) & 255, n & 255])
-const str = (s) => { const b = Buffer.from(s); return Buffer.concat([u16(b.length), b]) }
-function remLen (n) {
-  const out = []
-  do {
-    let byte = n % 128
-    n = Math.floor(n / 128)
-    if (n > 0) byte |= 128
-    out.push(byte)
-  } while (n > 0)
-  return Buffer.from(out)
-}
-const pkt = (first, body) => Buffer.concat([Buffer.from([first]), remLen(body.length), body])
+const { u16, str, pkt } = require('./rawPackets')
 
 // valid server -> client packets to start mutations from
 const CORPUS = [

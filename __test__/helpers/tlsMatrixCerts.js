@@ -7,19 +7,13 @@
 //   chain          leaf signed by an intermediate CA signed by the test CA;
 //                  chainPath = leaf + intermediate (what the server sends)
 //   otherClient    a client certificate signed by the unrelated CA (mTLS must refuse it)
-const { execFileSync } = require('node:child_process')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const { generateCerts } = require('./certs')
+const { generateCerts, openssl, KEY_ARGS, load, makeReadable } = require('./certs')
 
 let cached = null
-const KEY_ARGS = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
 const SERVER_SAN = 'IP:127.0.0.1,DNS:localhost'
-
-function openssl (args, cwd) {
-  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
-}
 
 function extFile (dir, name, lines) {
   fs.writeFileSync(path.join(dir, `${name}.ext`), lines.join('\n') + '\n')
@@ -42,12 +36,6 @@ function sign (dir, name, { caCert, caKey, cn, san, eku, days = 825 }) {
   openssl(['req', '-new', ...KEY_ARGS, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`], dir)
   openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', caCert, '-CAkey', caKey, '-CAcreateserial',
     '-out', `${name}.crt`, '-days', String(days), '-sha256', '-extfile', leafExt(dir, name, { san, eku })], dir)
-}
-
-function load (dir, name) {
-  const certPath = path.join(dir, `${name}.crt`)
-  const keyPath = path.join(dir, `${name}.key`)
-  return { certPath, keyPath, cert: fs.readFileSync(certPath), key: fs.readFileSync(keyPath) }
 }
 
 function generateMatrixCerts () {
@@ -96,12 +84,7 @@ function generateMatrixCerts () {
     '-in', 'future.csr', '-out', 'future.crt', '-startdate', '20990101000000Z', '-enddate', '21000101000000Z',
     '-extfile', leafExt(dir, 'future', { san: SERVER_SAN }), '-notext'], dir)
 
-  // mosquitto started as root drops privileges: keep everything readable
-  fs.chmodSync(dir, 0o755)
-  for (const f of fs.readdirSync(dir)) {
-    const p = path.join(dir, f)
-    if (fs.statSync(p).isFile()) fs.chmodSync(p, 0o644)
-  }
+  makeReadable(dir)
 
   const chainLeaf = load(dir, 'chainleaf')
   cached = {

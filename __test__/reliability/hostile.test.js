@@ -18,20 +18,7 @@ const GARBAGE_SEEDS = [1, 2, 3]
 const GARBAGE_CONNECTIONS = 150
 
 // ---- raw packet building
-const u16 = (n) => Buffer.from([(n >> 8) & 255, n & 255])
-const bytes = (...parts) => Buffer.concat(parts.map((p) => (Buffer.isBuffer(p) ? p : Array.isArray(p) ? Buffer.from(p) : Buffer.from(String(p)))))
-const str = (s) => { const b = Buffer.isBuffer(s) ? s : Buffer.from(s, 'utf8'); return bytes(u16(b.length), b) }
-function remLen (n) {
-  const out = []
-  do {
-    let byte = n % 128
-    n = Math.floor(n / 128)
-    if (n > 0) byte |= 128
-    out.push(byte)
-  } while (n > 0)
-  return Buffer.from(out)
-}
-const pkt = (first, body = Buffer.alloc(0)) => bytes([first], remLen(body.length), body)
+const { u16, bytes, str, pkt } = require('../helpers/rawPackets')
 const CONNACK_OK = pkt(0x20, Buffer.from([0, 0]))
 
 // spec citations, as regular expressions

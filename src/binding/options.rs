@@ -251,14 +251,11 @@ impl NativeOptions {
                         .collect(),
                 };
                 let tls = TlsConnectorConfig::new(&options, &host).map_err(|e| {
-                    let mut error = napi::Error::new(napi::Status::InvalidArg, e.message());
-                    if let Some(code) = e.code() {
-                        error = napi::Error::new(
-                            napi::Status::InvalidArg,
-                            format!("{} ({code})", e.message()),
-                        );
-                    }
-                    error
+                    let message = match e.code() {
+                        Some(code) => format!("{} ({code})", e.message()),
+                        None => e.message(),
+                    };
+                    napi::Error::new(napi::Status::InvalidArg, message)
                 })?;
                 Ok(Endpoint::Tls {
                     host,

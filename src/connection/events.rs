@@ -73,15 +73,3 @@ pub struct Controls {
     pub packet_events: bool,
     pub reading_paused: bool,
 }
-
-impl Controls {
-    /// Applies a switch command; false for any other command.
-    pub fn apply(&mut self, command: &ClientCommand) -> bool {
-        match command {
-            ClientCommand::SetPacketEvents(on) => self.packet_events = *on,
-            ClientCommand::SetReading(on) => self.reading_paused = !*on,
-            _ => return false,
-        }
-        true
-    }
-}

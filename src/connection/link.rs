@@ -118,9 +118,6 @@ fn handle_offline_command(
     let Some(command) = command else {
         return OfflineCommand::End;
     };
-    if controls.apply(&command) {
-        return OfflineCommand::Handled;
-    }
     match command {
         ClientCommand::End { .. } => OfflineCommand::End,
         ClientCommand::Reconnect => OfflineCommand::Reconnect,
@@ -129,7 +126,14 @@ fn handle_offline_command(
             outbox.take_session_events(session);
             OfflineCommand::Handled
         }
-        ClientCommand::SetPacketEvents(_) | ClientCommand::SetReading(_) => OfflineCommand::Handled,
+        ClientCommand::SetPacketEvents(on) => {
+            controls.packet_events = on;
+            OfflineCommand::Handled
+        }
+        ClientCommand::SetReading(on) => {
+            controls.reading_paused = !on;
+            OfflineCommand::Handled
+        }
         ClientCommand::Panic => panic!("test failpoint: panic in the client task"),
     }
 }
@@ -461,25 +465,24 @@ fn handle_commands(first: Option<ClientCommand>, link: &mut Link<'_>) -> Option<
             }
             Some(command) => command,
         };
-        if !link.controls.apply(&command) {
-            match command {
-                ClientCommand::End { force: true } => {
-                    return Some(LinkOutcome::Ended {
-                        transport_was_open: true,
-                    })
-                }
-                ClientCommand::End { force: false } => {
-                    link.session.handle_command(Command::Disconnect, now)
-                }
-                ClientCommand::Reconnect => {
-                    return Some(LinkOutcome::ReconnectRequested {
-                        transport_was_open: true,
-                    })
-                }
-                ClientCommand::Session(command) => link.session.handle_command(command, now),
-                ClientCommand::SetPacketEvents(_) | ClientCommand::SetReading(_) => {}
-                ClientCommand::Panic => panic!("test failpoint: panic in the client task"),
+        match command {
+            ClientCommand::End { force: true } => {
+                return Some(LinkOutcome::Ended {
+                    transport_was_open: true,
+                })
             }
+            ClientCommand::End { force: false } => {
+                link.session.handle_command(Command::Disconnect, now)
+            }
+            ClientCommand::Reconnect => {
+                return Some(LinkOutcome::ReconnectRequested {
+                    transport_was_open: true,
+                })
+            }
+            ClientCommand::Session(command) => link.session.handle_command(command, now),
+            ClientCommand::SetPacketEvents(on) => link.controls.packet_events = on,
+            ClientCommand::SetReading(on) => link.controls.reading_paused = !on,
+            ClientCommand::Panic => panic!("test failpoint: panic in the client task"),
         }
         if turn == COMMANDS_PER_TURN {
             break;

@@ -115,6 +115,20 @@ impl Client {
         self.commands.send(ClientCommand::Session(command)).unwrap();
     }
 
+    fn subscribe_one(&self, token: u64, filter: &str, qos: QoS) {
+        self.send(Command::Subscribe {
+            token,
+            filters: vec![SubscribeFilter {
+                filter: filter.into(),
+                qos,
+            }],
+        });
+    }
+
+    fn end(&self, force: bool) {
+        self.commands.send(ClientCommand::End { force }).unwrap();
+    }
+
     /// Collects events until one matches, returning everything seen so far.
     async fn until(&mut self, done: impl Fn(&ClientEvent) -> bool) -> Vec<ClientEvent> {
         while !self.seen.iter().any(&done) {
@@ -158,21 +172,21 @@ async fn listener() -> (TcpListener, u16) {
     (listener, port)
 }
 
-#[tokio::test]
-async fn subscribe_receive_and_end_gracefully() {
+/// A client connected to a scripted broker that accepted it (CONNACK 0).
+async fn connected_client(keep_alive_secs: u16, reconnect_ms: u64) -> (TcpListener, Client, Peer) {
     let (listener, port) = listener().await;
-    let mut client = Client::start(config(port, 60, 0));
+    let mut client = Client::start(config(port, keep_alive_secs, reconnect_ms));
     let mut broker = Peer::accept(&listener).await;
     broker.handshake(0).await;
     client.until(is_connected).await;
+    (listener, client, broker)
+}
 
-    client.send(Command::Subscribe {
-        token: 1,
-        filters: vec![SubscribeFilter {
-            filter: "t/#".into(),
-            qos: QoS::AtLeastOnce,
-        }],
-    });
+#[tokio::test]
+async fn subscribe_receive_and_end_gracefully() {
+    let (_listener, mut client, mut broker) = connected_client(60, 0).await;
+
+    client.subscribe_one(1, "t/#", QoS::AtLeastOnce);
     let Some(Packet::Subscribe(subscribe)) = broker.recv().await else {
         panic!("expected SUBSCRIBE")
     };
@@ -198,10 +212,7 @@ async fn subscribe_receive_and_end_gracefully() {
         .await;
     assert_eq!(names(&events), vec!["subscribed", "message"]);
 
-    client
-        .commands
-        .send(ClientCommand::End { force: false })
-        .unwrap();
+    client.end(false);
     assert_eq!(broker.recv().await, Some(Packet::Disconnect));
     assert_eq!(broker.recv().await, None);
     let events = client.until(|e| matches!(e, ClientEvent::Terminated)).await;
@@ -210,11 +221,7 @@ async fn subscribe_receive_and_end_gracefully() {
 
 #[tokio::test]
 async fn a_dropped_connection_goes_offline_then_reconnects() {
-    let (listener, port) = listener().await;
-    let mut client = Client::start(config(port, 60, 50));
-    let mut broker = Peer::accept(&listener).await;
-    broker.handshake(0).await;
-    client.until(is_connected).await;
+    let (listener, mut client, broker) = connected_client(60, 50).await;
     drop(broker);
 
     let mut broker = Peer::accept(&listener).await;
@@ -224,10 +231,7 @@ async fn a_dropped_connection_goes_offline_then_reconnects() {
         names(&events),
         vec!["offline", "close", "reconnect", "connect"]
     );
-    client
-        .commands
-        .send(ClientCommand::End { force: true })
-        .unwrap();
+    client.end(true);
     client.until(|e| matches!(e, ClientEvent::Terminated)).await;
 }
 
@@ -316,23 +320,10 @@ async fn publishes_made_while_connecting_are_sent_after_connack() {
 
 #[tokio::test]
 async fn a_drop_during_a_graceful_end_ends_the_client_instead_of_reconnecting() {
-    let (listener, port) = listener().await;
-    let mut client = Client::start(config(port, 60, 50));
-    let mut broker = Peer::accept(&listener).await;
-    broker.handshake(0).await;
-    client.until(is_connected).await;
-    client.send(Command::Subscribe {
-        token: 9,
-        filters: vec![SubscribeFilter {
-            filter: "t".into(),
-            qos: QoS::AtMostOnce,
-        }],
-    });
+    let (_listener, mut client, mut broker) = connected_client(60, 50).await;
+    client.subscribe_one(9, "t", QoS::AtMostOnce);
     assert!(matches!(broker.recv().await, Some(Packet::Subscribe(_))));
-    client
-        .commands
-        .send(ClientCommand::End { force: false })
-        .unwrap();
+    client.end(false);
     drop(broker);
     let events = client.until(|e| matches!(e, ClientEvent::Terminated)).await;
     assert!(!names(&events).contains(&"reconnect"));
@@ -348,11 +339,7 @@ async fn a_drop_during_a_graceful_end_ends_the_client_instead_of_reconnecting() 
 
 #[tokio::test]
 async fn reconnect_says_disconnect_first_so_the_broker_drops_the_will() {
-    let (listener, port) = listener().await;
-    let mut client = Client::start(config(port, 60, 1000));
-    let mut broker = Peer::accept(&listener).await;
-    broker.handshake(0).await;
-    client.until(is_connected).await;
+    let (listener, mut client, mut broker) = connected_client(60, 1000).await;
     client.commands.send(ClientCommand::Reconnect).unwrap();
     assert_eq!(broker.recv().await, Some(Packet::Disconnect));
     assert_eq!(broker.recv().await, None);
@@ -364,26 +351,10 @@ async fn reconnect_says_disconnect_first_so_the_broker_drops_the_will() {
 
 #[tokio::test]
 async fn a_forced_end_still_sends_what_was_asked_for_before_it() {
-    let (listener, port) = listener().await;
-    let mut client = Client::start(config(port, 60, 0));
-    let mut broker = Peer::accept(&listener).await;
-    broker.handshake(0).await;
-    client.until(is_connected).await;
-    client.send(Command::Subscribe {
-        token: 1,
-        filters: vec![SubscribeFilter {
-            filter: "never/acked".into(),
-            qos: QoS::AtMostOnce,
-        }],
-    });
-    client
-        .commands
-        .send(ClientCommand::End { force: false })
-        .unwrap();
-    client
-        .commands
-        .send(ClientCommand::End { force: true })
-        .unwrap();
+    let (_listener, mut client, mut broker) = connected_client(60, 0).await;
+    client.subscribe_one(1, "never/acked", QoS::AtMostOnce);
+    client.end(false);
+    client.end(true);
     assert!(matches!(broker.recv().await, Some(Packet::Subscribe(_))));
     assert_eq!(broker.recv().await, None);
     client.until(|e| matches!(e, ClientEvent::Terminated)).await;

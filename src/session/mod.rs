@@ -238,10 +238,6 @@ impl Session {
         self.disconnect_requested && (self.disconnect_sent || self.link == Link::Offline)
     }
 
-    pub fn last_packet_id(&self) -> PacketId {
-        self.packet_ids.last_allocated()
-    }
-
     /// Number of exchanges waiting for the broker (MQTT.js `outgoing`).
     pub fn in_flight(&self) -> usize {
         self.pending.len()

@@ -47,14 +47,6 @@ impl PacketIdAllocator {
         self.in_use.remove(&id);
     }
 
-    pub fn is_in_use(&self, id: PacketId) -> bool {
-        self.in_use.contains(&id)
-    }
-
-    pub fn in_use_count(&self) -> usize {
-        self.in_use.len()
-    }
-
     /// The id most recently handed out (MQTT.js `getLastMessageId()`), 0 before any.
     pub fn last_allocated(&self) -> PacketId {
         self.last
