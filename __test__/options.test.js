@@ -1,5 +1,6 @@
 'use strict'
-// Options given as JSON strings (our extension; MQTT.js ignores them), defaults.
+// Options given as JSON strings (our extension; MQTT.js ignores them), defaults,
+// client.options staying a fast-mode object, the default stores.
 const { cleanupAll, track } = require('./helpers/cleanup')
 const { startRawBroker } = require('./helpers/rawBroker')
 const { once, waitUntil } = require('./helpers/events')
@@ -179,5 +180,35 @@ describe('defaults and callback shapes', () => {
     const c = h.connect(rb.url, { clientId: 'sp', clean: false })
     const [connack] = await once(c, 'connect')
     expect(connack).toMatchObject({ cmd: 'connack', returnCode: 0, sessionPresent: true })
+  })
+})
+
+describe('memory per client (napi)', () => {
+  // A dictionary-mode ("slow") client.options costs over 1 KiB more per
+  // client; a `delete` or properties added by computed key cause one (see lib/options.js).
+  testNapi('client.options (and options.query) stay fast-mode objects', async () => {
+    require('v8').setFlagsFromString('--allow-natives-syntax')
+    const hasFastProperties = new Function('o', 'return %HasFastProperties(o)') // eslint-disable-line no-new-func
+    const rb = await rawBroker()
+    const [c] = await h.connected(rb.url, { clientId: 'fast', reconnectPeriod: 0, keepalive: 60, clean: true, connectTimeout: 60000 })
+    expect(hasFastProperties(c.options)).toBe(true)
+    expect(hasFastProperties(c.options.query)).toBe(true)
+  })
+})
+
+describe('default stores', () => {
+  // mqtt-napi creates them on first read (see lib/store-mirror.js); a read must
+  // still give the same Store each time, before and after end().
+  test('client.incomingStore / outgoingStore: the same Store on every read', async () => {
+    const rb = await rawBroker()
+    const [c] = await h.connected(rb.url)
+    const incoming = c.incomingStore
+    expect(incoming).toBeInstanceOf(mqtt.Store)
+    expect(c.incomingStore).toBe(incoming)
+    await new Promise((resolve) => c.end(resolve))
+    expect(c.incomingStore).toBe(incoming)
+    const outgoing = c.outgoingStore // first read after end()
+    expect(outgoing).toBeInstanceOf(mqtt.Store)
+    expect(c.outgoingStore).toBe(outgoing)
   })
 })

@@ -144,3 +144,33 @@ test('a reconnecting client (broker down) keeps the process alive', async () => 
   expect(r.output).toContain('ended')
   expect(r.code).toBe(0)
 })
+
+test('with several clients, the process lives until the last has ended, including one started after the others ended', async () => {
+  const broker = track(await startAedes())
+  const { exited, child, output } = runNode(`
+    const mqtt = require(process.env.IMPL_PATH)
+    const a = mqtt.connect(process.env.URL)
+    const b = mqtt.connect(process.env.URL)
+    let up = 0
+    const ready = () => { if (++up === 2) a.end(() => console.log('a ended')) }
+    a.on('connect', ready)
+    b.on('connect', ready)
+    process.on('SIGUSR2', () => b.end(() => {
+      console.log('b ended')
+      const c = mqtt.connect(process.env.URL)
+      c.on('connect', () => setTimeout(() => c.end(() => console.log('c ended')), 300))
+    }))
+  `, { URL: broker.url })
+  const t0 = Date.now()
+  while (!output().includes('a ended')) {
+    if (Date.now() - t0 > 5000) throw new Error(`client a did not end; output: ${output()}`)
+    await delay(50)
+  }
+  await delay(1000)
+  expect(child.exitCode).toBeNull() // b still holds the event loop
+  child.kill('SIGUSR2')
+  const r = await exited()
+  expect(r.output).toContain('b ended')
+  expect(r.output).toContain('c ended')
+  expect(r.code).toBe(0)
+})

@@ -90,6 +90,34 @@ describeEachBroker('publish/subscribe', (brokerName, startBroker) => {
     }
   })
 
+  test('large payloads (sent and received without copies from 64 KiB) interleaved with small ones: order, bytes, packet.length', async () => {
+    const [pub] = await h.connected(broker.url)
+    const [sub] = await h.connected(broker.url)
+    const t = h.topic()
+    await h.subscribe(sub, t, { qos: 1 })
+    const sizes = [70000, 10, 65536, 65535, 1024 * 1024, 3, 200000, 64 * 1024 + 1]
+    const payloads = sizes.map((size, i) => {
+      const b = Buffer.alloc(size)
+      for (let j = 0; j < size; j += 997) b[j] = (i * 31 + j) & 0xff
+      if (size >= 4) b.writeUInt32BE(i, 0)
+      return b
+    })
+    const got = []
+    sub.on('message', (topic, payload, packet) => {
+      got.push({ payload: Buffer.from(payload), length: packet.length })
+      // Whatever a listener does to one payload must not touch the next ones.
+      payload.fill(0xee)
+    })
+    for (const payload of payloads) pub.publish(t, payload, { qos: 1 })
+    await waitUntil(() => got.length === sizes.length, { label: 'all messages', timeout: 20000 })
+    const topicBytes = Buffer.byteLength(t)
+    got.forEach(({ payload, length }, i) => {
+      expect(payload.length).toBe(sizes[i])
+      expect(payload.equals(payloads[i])).toBe(true)
+      expect(length).toBe(2 + topicBytes + 2 + sizes[i])
+    })
+  })
+
   test('subscribe forms: array with options, object map; granted shape', async () => {
     const [c] = await h.connected(broker.url)
     const t = h.topic()

@@ -110,8 +110,9 @@ function onSubscribeDone (client, token, messageId, error, granted) {
   const failure = granted.find((code) => (code & 0x80) !== 0)
   if (failure !== undefined) {
     // As MQTT.js: a refused topic is forgotten, and the granted QoS are not reported.
+    const known = client._resubscribeTopics
     granted.forEach((code, i) => {
-      if ((code & 0x80) !== 0) delete client._resubscribeTopics[entry.subs[i].topic]
+      if ((code & 0x80) !== 0 && known !== null) delete known[entry.subs[i].topic]
     })
     entry.callback(new ErrorWithSubackPacket(`Subscribe error: ${ReasonCodes[failure]}`, packet), packet)
     return

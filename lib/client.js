@@ -7,7 +7,7 @@
 
 const { EventEmitter } = require('events')
 const tls = require('tls')
-const { NativeClient } = require('./native')
+const { startNativeClient } = require('./event-bridge')
 const { InboundQueue } = require('./inbound-queue')
 const { PendingCallbacks } = require('./pending')
 const { StoreMirror } = require('./store-mirror')
@@ -24,10 +24,28 @@ const { version } = require('../package.json')
 const PACKET_EVENTS = new Set(['packetsend', 'packetreceive'])
 /** Options objects already resolved by `connect()` (the constructor resolves any other). */
 const resolvedOptions = new WeakSet()
-/** Payloads from this size go to the engine on their own: one copy instead of two. */
+/** Payloads from this size go to the engine on their own, sent from the caller's Buffer without a copy. */
 const DIRECT_PUBLISH_BYTES = 64 * 1024
 
 function noop () {}
+
+// The client's own listeners and its nextTick callback are functions shared by
+// every client (EventEmitter calls a listener with `this` set to the emitter):
+// per-client closures and a bound function cost each client ~200 bytes.
+
+/** `newListener` fires before the listener is added. */
+function packetListenerAdded (event) {
+  if (PACKET_EVENTS.has(event)) this._updatePacketEvents(1)
+}
+
+/** `removeListener` fires after the listener is gone. */
+function packetListenerRemoved (event) {
+  if (PACKET_EVENTS.has(event)) this._updatePacketEvents(0)
+}
+
+function flushPublishesOf (client) {
+  client._flushPublishes()
+}
 
 /**
  * The payload as bytes. Anything but a string, Buffer or typed array throws
@@ -63,12 +81,14 @@ class MqttClient extends EventEmitter {
     this.connackPacket = undefined
     this.queueQoSZero = options.queueQoSZero === undefined ? true : options.queueQoSZero
     // Topics subscribed, as MQTT.js keeps them: a subscribe at an equal or lower QoS is skipped.
-    this._resubscribeTopics = Object.create(null)
+    // Null until the first one is remembered (a null-prototype object costs ~200 bytes).
+    this._resubscribeTopics = null
     this._pending = new PendingCallbacks()
-    this._publishes = new PublishBatch()
+    // Created on the first publish: most clients of a many-client process never
+    // publish, and the batch's 64 KiB buffer would be most of what one costs.
+    this._publishes = null
     this._flushScheduled = false
-    this._flushPublishes = this._flushPublishes.bind(this)
-    this._inbound = new InboundQueue(this, (on) => this._native && !this._terminated && this._native.setReading(on))
+    this._inbound = new InboundQueue(this)
     this._native = null
     this._terminated = false
     this._endCallback = null
@@ -84,8 +104,8 @@ class MqttClient extends EventEmitter {
     // Calls made while a user store is replayed wait here, so replayed messages go first.
     this._held = null
     this._mirror = new StoreMirror(options)
-    this.on('newListener', (event) => this._packetListenersChanged(event, 1))
-    this.on('removeListener', (event) => this._packetListenersChanged(event, 0))
+    this.on('newListener', packetListenerAdded)
+    this.on('removeListener', packetListenerRemoved)
     this.log('MqttClient :: version:', version, '(mqtt-napi)')
     if (!options.manualConnect) this.connect()
   }
@@ -124,9 +144,9 @@ class MqttClient extends EventEmitter {
     this._terminated = false
     this._serverAttempt = 0
     applyEndpoint(this.options, this._serverAttempt)
-    this._native = new NativeClient(
+    this._native = startNativeClient(
       nativeOptions(this.options, () => tls.rootCertificates),
-      (batch) => this._inbound.push(batch)
+      (records, payloads) => this._inbound.push(records, payloads)
     )
     this._packetEventsOn = false
     // MQTT.js emits the first CONNECT's packetsend inside connect(), before any
@@ -312,12 +332,13 @@ class MqttClient extends EventEmitter {
     if (payload.length >= DIRECT_PUBLISH_BYTES) {
       this._command(token, () => this._native.publish(topic, payload, qos, retain, token))
     } else {
+      if (this._publishes === null) this._publishes = new PublishBatch()
       this._publishes.add(topic, payload, qos, retain, token)
       if (this._publishes.isFull) {
         this._flushPublishes()
       } else if (!this._flushScheduled) {
         this._flushScheduled = true
-        process.nextTick(this._flushPublishes)
+        process.nextTick(flushPublishesOf, this)
       }
     }
     if (callsBackNow) callback()
@@ -330,6 +351,7 @@ class MqttClient extends EventEmitter {
       return
     }
     if (this.options.resubscribe && this.options.reconnectPeriod > 0) {
+      if (this._resubscribeTopics === null) this._resubscribeTopics = Object.create(null)
       for (const sub of subs) this._resubscribeTopics[sub.topic] = { qos: sub.qos }
     }
     // One promise per SUBSCRIBE, joined as MQTT.js joins them: the callback runs a few
@@ -346,7 +368,7 @@ class MqttClient extends EventEmitter {
   }
 
   _sendUnsubscribe (topics, callback) {
-    if (this.options.resubscribe) {
+    if (this.options.resubscribe && this._resubscribeTopics !== null) {
       for (const topic of topics) delete this._resubscribeTopics[topic]
     }
     const token = this._pending.register({ kind: 'unsubscribe', callback })
@@ -355,7 +377,7 @@ class MqttClient extends EventEmitter {
 
   _flushPublishes () {
     this._flushScheduled = false
-    if (this._publishes.isEmpty) return
+    if (this._publishes === null || this._publishes.isEmpty) return
     const batch = this._publishes.take()
     try {
       this._native.publishBatch(batch)
@@ -428,12 +450,6 @@ class MqttClient extends EventEmitter {
     return this.listenerCount('packetsend') + this.listenerCount('packetreceive')
   }
 
-  _packetListenersChanged (event, adding) {
-    if (!PACKET_EVENTS.has(event)) return
-    // `newListener` fires before the listener is added, `removeListener` after it is gone.
-    this._updatePacketEvents(adding)
-  }
-
   /** Packet events cost nothing unless used: the engine reports them only while someone listens. */
   _updatePacketEvents (adding = 0) {
     if (this._native === null || this._terminated) return
@@ -452,6 +468,11 @@ class MqttClient extends EventEmitter {
     if (gate === null || !gate.replayed.delete(token) || gate.replayed.size > 0) return
     this._connectGate = null
     this.emit('connect', gate.packet)
+  }
+
+  /** Pauses or resumes the engine's socket reads (inbound backpressure, see inbound-queue.js). */
+  _setReading (on) {
+    if (this._native !== null && !this._terminated) this._native.setReading(on)
   }
 
   /** Runs handleMessage; when overridden, later events wait for its callback. */

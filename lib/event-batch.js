@@ -19,6 +19,12 @@ const KIND = {
   PACKET_RECEIVE: 14
 }
 
+/**
+ * MESSAGE flags bit (`FLAG_ATTACHED` in event_batch.rs): the payload is not in
+ * the record but the batch's next attached Buffer (large payloads, no copy).
+ */
+const PAYLOAD_ATTACHED = 0x10
+
 /** Longest topic worth remembering: comparing bytes must stay cheaper than decoding. */
 const MAX_CACHED_TOPIC = 256
 
@@ -29,7 +35,8 @@ const MAX_CACHED_TOPIC = 256
  */
 class TopicCache {
   constructor () {
-    this.bytes = Buffer.alloc(MAX_CACHED_TOPIC)
+    // Allocated with the first topic cached: an idle client never receives one.
+    this.bytes = null
     this.length = -1
     this.string = ''
   }
@@ -44,6 +51,8 @@ class TopicCache {
     }
     const string = buf.toString('utf8', start, end)
     if (length <= MAX_CACHED_TOPIC) {
+      // Only the first `length` bytes are ever read, so uninitialised (pooled) memory is fine.
+      if (this.bytes === null) this.bytes = Buffer.allocUnsafe(MAX_CACHED_TOPIC)
       buf.copy(this.bytes, 0, start, end)
       this.length = length
       this.string = string
@@ -54,10 +63,13 @@ class TopicCache {
 
 /** A cursor over one batch buffer. */
 class BatchReader {
-  constructor (buffer, topics = new TopicCache()) {
+  /** `payloads`: the large payloads MESSAGE records refer to, in order (or undefined). */
+  constructor (buffer, topics = new TopicCache(), payloads = undefined) {
     this.buf = buffer
     this.pos = 0
     this.topics = topics
+    this.payloads = payloads
+    this.nextPayload = 0
   }
 
   /** A topic: a string, decoded once for a run of messages on the same topic. */
@@ -95,6 +107,11 @@ class BatchReader {
     return value
   }
 
+  /** The next attached payload (a MESSAGE record flagged PAYLOAD_ATTACHED). */
+  attachedPayload () {
+    return this.payloads[this.nextPayload++]
+  }
+
   /** A view into the batch, not a copy: payloads cross the boundary once. */
   bytes () {
     const length = this.u32()
@@ -116,4 +133,4 @@ class BatchReader {
   }
 }
 
-module.exports = { KIND, BatchReader, TopicCache }
+module.exports = { KIND, PAYLOAD_ATTACHED, BatchReader, TopicCache }

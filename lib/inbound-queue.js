@@ -9,18 +9,17 @@ const { BatchReader, TopicCache } = require('./event-batch')
 const { dispatchRecord } = require('./client-events')
 
 class InboundQueue {
-  /** @param setReading(bool) pauses or resumes the engine's socket reads */
-  constructor (client, setReading) {
+  /** @param client the MqttClient; its `_setReading(bool)` pauses or resumes the engine's reads */
+  constructor (client) {
     this._client = client
-    this._setReading = setReading
     this._batches = []
     this._topics = new TopicCache()
     this._waiting = false
     this._readingPaused = false
   }
 
-  push (buffer) {
-    this._batches.push(new BatchReader(buffer, this._topics))
+  push (buffer, payloads) {
+    this._batches.push(new BatchReader(buffer, this._topics, payloads))
     if (!this._waiting) this.drain()
   }
 
@@ -29,7 +28,7 @@ class InboundQueue {
     this._waiting = true
     if (!this._readingPaused) {
       this._readingPaused = true
-      this._setReading(false)
+      this._client._setReading(false)
     }
   }
 
@@ -54,9 +53,12 @@ class InboundQueue {
       }
       if (reader.done) this._batches.shift()
     }
+    // Emptied by shift(), the array keeps its grown backing store (up to ~150
+    // bytes per idle client); setting the length to 0 gives it back.
+    if (this._batches.length === 0) this._batches.length = 0
     if (!this._waiting && this._readingPaused) {
       this._readingPaused = false
-      this._setReading(true)
+      this._client._setReading(true)
     }
     if (thrown !== null) process.nextTick(() => { throw thrown })
   }

@@ -6,6 +6,8 @@
 // writes (only the fields it sets). `packetsend`/`packetreceive` listeners,
 // callbacks and `message` handlers therefore see the same fields as with MQTT.js.
 
+const { PAYLOAD_ATTACHED } = require('./event-batch')
+
 const TYPE_NAMES = [null, 'connect', 'connack', 'publish', 'puback', 'pubrec', 'pubrel', 'pubcomp',
   'subscribe', 'suback', 'unsubscribe', 'unsuback', 'pingreq', 'pingresp', 'disconnect']
 
@@ -15,7 +17,10 @@ function parsedPacket (cmd, length, fields) {
 }
 
 function connackPacket (sessionPresent, returnCode) {
-  return parsedPacket('connack', 2, { sessionPresent, returnCode })
+  // parsedPacket()'s fields spelled out: every client keeps its CONNACK
+  // (`client.connackPacket`), and a literal holds all fields in the object
+  // itself, where spread ones would need a separate property array.
+  return { cmd: 'connack', retain: false, qos: 0, dup: false, length: 2, topic: null, payload: null, sessionPresent, returnCode }
 }
 
 function subackPacket (messageId, granted) {
@@ -45,7 +50,7 @@ function readPublish (r) {
   const messageId = r.u16()
   const topic = r.topic()
   const topicBytes = r.topicBytes
-  const payload = r.bytes()
+  const payload = (flags & PAYLOAD_ATTACHED) === 0 ? r.bytes() : r.attachedPayload()
   const qos = flags & 3
   const packet = {
     cmd: 'publish',

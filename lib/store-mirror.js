@@ -7,11 +7,18 @@
 // store that already holds packets when the client starts (persisted by an
 // earlier process) is replayed. Default stores stay empty: mirroring needs
 // packet events from the engine, which cost something only while in use.
+// Being empty, they are created only when the program asks for one.
 
 const { Store } = require('./store')
 const { warn } = require('./option-support')
 
 function noop () {}
+
+/** A default store not created yet has nothing to close (closing one calls back at once). */
+function closeStore (store, cb) {
+  if (store === null) cb()
+  else store.close(cb)
+}
 
 class StoreMirror {
   /** @param options the client options; their stores are the user's, if any */
@@ -19,10 +26,29 @@ class StoreMirror {
     this._options = options
     this._userOutgoing = options.outgoingStore || null
     this._userIncoming = options.incomingStore || null
-    this.outgoingStore = this._userOutgoing || new Store()
-    this.incomingStore = this._userIncoming || new Store()
-    // Inbound QoS 2 ids put into the incoming store on this connection.
-    this._incomingIds = new Set()
+    this._outgoingStore = this._userOutgoing
+    this._incomingStore = this._userIncoming
+    this._closed = false
+    // Inbound QoS 2 ids put into the user's incoming store on this connection.
+    this._incomingIds = this._userIncoming === null ? null : new Set()
+  }
+
+  /** The store `client.outgoingStore` shows: the user's, or an empty default one. */
+  get outgoingStore () {
+    if (this._outgoingStore === null) this._outgoingStore = this._defaultStore()
+    return this._outgoingStore
+  }
+
+  get incomingStore () {
+    if (this._incomingStore === null) this._incomingStore = this._defaultStore()
+    return this._incomingStore
+  }
+
+  /** A default store, created on first use: closed already if the client has ended since. */
+  _defaultStore () {
+    const store = new Store()
+    if (this._closed) store.close()
+    return store
   }
 
   /** True when a user store must be kept in step (packet events are needed). */
@@ -102,8 +128,9 @@ class StoreMirror {
 
   /** Closes both stores, as MQTT.js does before `end`; `cb(err)` after. */
   close (cb) {
-    this.incomingStore.close((e1) => {
-      this.outgoingStore.close((e2) => cb(e1 || e2))
+    this._closed = true
+    closeStore(this._incomingStore, (e1) => {
+      closeStore(this._outgoingStore, (e2) => cb(e1 || e2))
     })
   }
 }

@@ -28,13 +28,13 @@ function requestedQos (entry, defaultQos) {
 /**
  * The subscriptions to send, as `{ topic, qos }` objects (the objects the
  * callback later reports, with the granted QoS filled in). `known` maps
- * topics already subscribed to their QoS.
+ * topics already subscribed to their QoS (null: none yet).
  */
 function subscriptionsToSend ({ topics, optionsOf, force }, defaultQos, known) {
   const subs = []
   for (const topic of topics) {
     const qos = requestedQos(optionsOf(topic), defaultQos)
-    const previous = known[topic]
+    const previous = known === null ? undefined : known[topic]
     if (force || previous === undefined || previous.qos < qos) subs.push({ topic, qos })
   }
   return subs

@@ -617,7 +617,7 @@ impl Rng {
                         .then(|| Bytes::from(self.bytes(8)))
                         .filter(|_| self.below(2) == 0),
                     username,
-                })
+                }.into())
             }
             1 => {
                 let return_code = if self.below(2) == 0 {

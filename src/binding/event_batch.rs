@@ -4,6 +4,8 @@
 //! per event; `lib/event-batch.js` reads it back. Little-endian throughout.
 //! Strings are UTF-8 with a u32 length; every record starts with a kind byte.
 
+use bytes::Bytes;
+
 use crate::codec::{Packet, Publish};
 use crate::connection::{ClientError, ClientEvent, ErrorCode};
 use crate::session::{CommandError, Event};
@@ -26,10 +28,48 @@ pub mod kind {
     pub const PACKET_RECEIVE: u8 = 14;
 }
 
-pub fn encode_events(events: &[ClientEvent], out: &mut Vec<u8>) {
-    for event in events {
-        encode_event(event, out);
+/// Message payloads from this size are not copied into the batch: they reach
+/// JS as Buffers over the engine's own memory (a copy of 1 MiB per message
+/// was most of the receiving side's cost).
+pub const ATTACH_PAYLOAD_BYTES: usize = 64 * 1024;
+/// MESSAGE flags bit: the payload is the batch's next attached one.
+const FLAG_ATTACHED: u8 = 0x10;
+
+/// A batch as it goes to JS: the records, and the large payloads that
+/// MESSAGE records refer to, in record order.
+#[derive(Debug, Default)]
+pub struct EncodedBatch {
+    pub records: Vec<u8>,
+    pub payloads: Vec<Bytes>,
+}
+
+impl EncodedBatch {
+    pub fn with_capacity(records: usize) -> Self {
+        EncodedBatch {
+            records: Vec::with_capacity(records),
+            payloads: Vec::new(),
+        }
     }
+}
+
+pub fn encode_events(events: &[ClientEvent], out: &mut EncodedBatch) {
+    for event in events {
+        match event {
+            ClientEvent::Session(Event::Message(publish)) => put_message(out, publish),
+            event => encode_event(event, &mut out.records),
+        }
+    }
+}
+
+fn put_message(out: &mut EncodedBatch, publish: &Publish) {
+    out.records.push(kind::MESSAGE);
+    if publish.payload.len() < ATTACH_PAYLOAD_BYTES {
+        return put_publish(&mut out.records, publish);
+    }
+    out.records.push(publish_flags(publish) | FLAG_ATTACHED);
+    put_u16(&mut out.records, publish.packet_id.unwrap_or(0));
+    put_bytes(&mut out.records, publish.topic.as_bytes());
+    out.payloads.push(publish.payload.clone());
 }
 
 fn encode_event(event: &ClientEvent, out: &mut Vec<u8>) {
@@ -109,10 +149,12 @@ fn put_packet(out: &mut Vec<u8>, packet: &Packet) {
     }
 }
 
+fn publish_flags(publish: &Publish) -> u8 {
+    publish.qos.as_u8() | (u8::from(publish.retain) << 2) | (u8::from(publish.dup) << 3)
+}
+
 fn put_publish(out: &mut Vec<u8>, publish: &Publish) {
-    let flags =
-        publish.qos.as_u8() | (u8::from(publish.retain) << 2) | (u8::from(publish.dup) << 3);
-    out.push(flags);
+    out.push(publish_flags(publish));
     put_u16(out, publish.packet_id.unwrap_or(0));
     put_bytes(out, publish.topic.as_bytes());
     put_bytes(out, &publish.payload);
@@ -148,10 +190,8 @@ fn encode_session_event(event: &Event, out: &mut Vec<u8>) {
             out.push(u8::from(connack.session_present));
             out.push(connack.return_code);
         }
-        Event::Message(publish) => {
-            out.push(kind::MESSAGE);
-            put_publish(out, publish);
-        }
+        // `encode_events` writes messages (`put_message`): they may attach their payload.
+        Event::Message(_) => unreachable!("messages are encoded by put_message"),
         Event::Published {
             token,
             packet_id,
@@ -249,11 +289,10 @@ pub fn message_size_hint(topic_len: usize, payload_len: usize) -> usize {
 mod tests {
     use super::*;
     use crate::codec::{ConnAck, QoS};
-    use bytes::Bytes;
 
     #[test]
     fn a_message_record_carries_flags_id_topic_and_payload() {
-        let mut out = Vec::new();
+        let mut batch = EncodedBatch::default();
         encode_events(
             &[ClientEvent::Session(Event::Message(Publish {
                 dup: true,
@@ -263,8 +302,10 @@ mod tests {
                 packet_id: Some(258),
                 payload: Bytes::from_static(b"hi"),
             }))],
-            &mut out,
+            &mut batch,
         );
+        let out = batch.records;
+        assert!(batch.payloads.is_empty());
         assert_eq!(
             out,
             vec![
@@ -292,7 +333,7 @@ mod tests {
 
     #[test]
     fn connect_and_simple_events_are_one_or_three_bytes() {
-        let mut out = Vec::new();
+        let mut out = EncodedBatch::default();
         encode_events(
             &[
                 ClientEvent::Session(Event::Connected(ConnAck {
@@ -303,16 +344,52 @@ mod tests {
             ],
             &mut out,
         );
-        assert_eq!(out, vec![kind::CONNECT, 1, 0, kind::CLOSE]);
+        assert_eq!(out.records, vec![kind::CONNECT, 1, 0, kind::CLOSE]);
     }
 
     #[test]
     fn an_error_with_a_numeric_code_keeps_it() {
-        let mut out = Vec::new();
+        let mut batch = EncodedBatch::default();
         let error =
             ClientError::with_code("Connection refused: Not authorized", ErrorCode::Number(5));
-        encode_events(&[ClientEvent::Error(error)], &mut out);
+        encode_events(&[ClientEvent::Error(error)], &mut batch);
+        let out = batch.records;
         assert_eq!(out[0], kind::ERROR);
         assert_eq!(&out[out.len() - 5..], &[2, 5, 0, 0, 0]);
+    }
+
+    #[test]
+    fn a_large_payload_is_attached_not_copied() {
+        let payload = Bytes::from(vec![7u8; ATTACH_PAYLOAD_BYTES]);
+        let message = |payload: Bytes| {
+            ClientEvent::Session(Event::Message(Publish {
+                dup: false,
+                qos: QoS::AtMostOnce,
+                retain: false,
+                topic: "t".into(),
+                packet_id: None,
+                payload,
+            }))
+        };
+        let mut batch = EncodedBatch::default();
+        encode_events(
+            &[
+                message(payload.clone()),
+                message(Bytes::from_static(b"small")),
+            ],
+            &mut batch,
+        );
+        let attached = [kind::MESSAGE, FLAG_ATTACHED, 0, 0, 1, 0, 0, 0, b't'];
+        assert_eq!(&batch.records[..attached.len()], attached);
+        assert_eq!(
+            batch.records.len(),
+            attached.len() + message_size_hint(1, 5)
+        );
+        assert_eq!(batch.payloads.len(), 1);
+        assert_eq!(
+            batch.payloads[0].as_ptr(),
+            payload.as_ptr(),
+            "the same memory, not a copy"
+        );
     }
 }

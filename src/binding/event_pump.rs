@@ -9,19 +9,27 @@
 //! already returned made every completion its own JS call under QoS 1 load
 //! (65k calls of one event each for 100k messages, 3x the CPU).
 
-use napi::bindgen_prelude::Buffer;
-use napi::threadsafe_function::ThreadsafeFunction;
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use napi::bindgen_prelude::{Buffer, FnArgs};
+use napi::threadsafe_function::ThreadsafeFunction;
+
 use tokio::time::Instant;
 
-use super::event_batch;
-use crate::connection::ClientEvent;
+use super::event_batch::{self, EncodedBatch, ATTACH_PAYLOAD_BYTES};
+use super::external_buffers::ExternalBuffers;
+use crate::connection::{ClientEvent, EventReceiver};
 use crate::session::Event;
 
-/// The strong reference that keeps Node alive while the client runs.
-pub type EventCallback = ThreadsafeFunction<Vec<u8>, (), Buffer, napi::Status, false>;
+/// What one call carries: the client's key, the encoded batch, and whether
+/// it is the client's last.
+pub type KeyedBatch = (u32, EncodedBatch, bool);
+/// The same as JS receives it: `handler(key, records, payloads, last)`, where
+/// `payloads` is an array of the attached payloads, or undefined.
+pub type EventArgs = FnArgs<(u32, Buffer, ExternalBuffers, bool)>;
+/// Shared by every client (see `EventBridge`).
+pub type EventCallback = ThreadsafeFunction<KeyedBatch, (), EventArgs, napi::Status, false, true>;
 
 /// Scheduler passes the pump gives the connection task before calling JS.
 const COALESCE_YIELDS: usize = 4;
@@ -37,20 +45,18 @@ const MAX_MERGED_BYTES: usize = 256 * 1024;
 /// A batch this large is worth a call by itself.
 const LARGE_BATCH_BYTES: usize = 32 * 1024;
 
-pub async fn deliver_events(
-    mut batches: mpsc::Receiver<Vec<ClientEvent>>,
-    callback: EventCallback,
-) {
+pub async fn deliver_events(mut batches: EventReceiver, callback: Arc<EventCallback>, key: u32) {
     let mut last_call = Instant::now();
     let mut quick_calls = 0u32;
     while let Some(batch) = batches.recv().await {
-        let mut bytes = Vec::with_capacity(size_hint(&batch));
-        event_batch::encode_events(&batch, &mut bytes);
+        let mut encoded = EncodedBatch::with_capacity(size_hint(&batch));
+        let mut last = is_last(&batch);
+        event_batch::encode_events(&batch, &mut encoded);
         // Let the connection task read what arrived meanwhile (yield_now runs
         // after an I/O driver poll): no added latency when nothing else is ready.
         for _ in 0..COALESCE_YIELDS {
             tokio::task::yield_now().await;
-            if !merge_waiting(&mut batches, &mut bytes) {
+            if !merge_waiting(&mut batches, &mut encoded, &mut last) {
                 break;
             }
         }
@@ -64,31 +70,39 @@ pub async fn deliver_events(
         } else {
             0
         };
-        if quick_calls >= STREAM_CALLS && bytes.len() < LARGE_BATCH_BYTES {
+        if quick_calls >= STREAM_CALLS
+            && encoded.payloads.is_empty()
+            && encoded.records.len() < LARGE_BATCH_BYTES
+        {
             tokio::time::sleep(COALESCE_DELAY).await;
-            merge_waiting(&mut batches, &mut bytes);
+            merge_waiting(&mut batches, &mut encoded, &mut last);
             quick_calls = 0;
         }
         last_call = Instant::now();
         // A JS exception is the shim's to report; here it only must not stop delivery.
-        if let Err(error) = callback.call_async_catch(bytes).await {
+        if let Err(error) = callback.call_async_catch((key, encoded, last)).await {
             if error.status == napi::Status::Closing {
                 // The environment is shutting down: nobody is left to deliver to.
                 return;
             }
         }
     }
-    // Dropping the callback releases Node's event loop.
+}
+
+/// `Terminated` is the last event a client task sends.
+fn is_last(batch: &[ClientEvent]) -> bool {
+    matches!(batch.last(), Some(ClientEvent::Terminated))
 }
 
 /// Appends every batch already waiting; true if there was any.
-fn merge_waiting(batches: &mut mpsc::Receiver<Vec<ClientEvent>>, bytes: &mut Vec<u8>) -> bool {
+fn merge_waiting(batches: &mut EventReceiver, encoded: &mut EncodedBatch, last: &mut bool) -> bool {
     let mut merged = false;
-    while bytes.len() < MAX_MERGED_BYTES {
+    while encoded.records.len() < MAX_MERGED_BYTES {
         let Ok(more) = batches.try_recv() else {
             break;
         };
-        event_batch::encode_events(&more, bytes);
+        event_batch::encode_events(&more, encoded);
+        *last |= is_last(&more);
         merged = true;
     }
     merged
@@ -99,7 +113,8 @@ fn size_hint(batch: &[ClientEvent]) -> usize {
         .iter()
         .map(|event| match event {
             ClientEvent::Session(Event::Message(p)) => {
-                event_batch::message_size_hint(p.topic.len(), p.payload.len())
+                let copied = p.payload.len() * usize::from(p.payload.len() < ATTACH_PAYLOAD_BYTES);
+                event_batch::message_size_hint(p.topic.len(), copied)
             }
             _ => 32,
         })

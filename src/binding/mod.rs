@@ -4,16 +4,20 @@
 mod command_batch;
 mod event_batch;
 mod event_pump;
+mod external_buffers;
 mod options;
 
 use bytes::Bytes;
+use std::sync::Arc;
+
 use napi::bindgen_prelude::{Buffer, Function};
+use napi::Env;
 use napi_derive::napi;
-use tokio::sync::mpsc;
 
 use crate::codec::{validate_topic_filter, SubscribeFilter};
 use crate::connection::{self, ClientCommand};
 use crate::session::Command;
+use external_buffers::ExternalBuffers;
 use options::{invalid, qos_from};
 pub use options::{NativeOptions, NativeWill};
 
@@ -33,26 +37,82 @@ fn init_runtime() {
     }
 }
 
+/// The one threadsafe function that carries every client's event batches to
+/// JS (`lib/event-bridge.js` routes them by client key). One per client cost
+/// ~1 KB of native memory each, plus a libuv async handle that every wake-up
+/// of Node's loop walks past.
+#[napi]
+pub struct EventBridge {
+    callback: Arc<event_pump::EventCallback>,
+}
+
+#[napi]
+impl EventBridge {
+    /// `handler(key, records, payloads, last)` receives each batch of the
+    /// client started with `key` (`payloads`: the large message payloads the
+    /// records refer to, or undefined); `last` marks its final batch.
+    #[napi(constructor, catch_unwind)]
+    pub fn new(handler: Function<'_, event_pump::EventArgs, ()>) -> napi::Result<Self> {
+        let callback = handler
+            .build_threadsafe_function::<event_pump::KeyedBatch>()
+            .callee_handled::<false>()
+            // Starts without holding Node's loop open: `keepAlive` does that
+            // while clients run.
+            .weak::<true>()
+            .build_callback(|ctx| {
+                let (key, batch, last) = ctx.value;
+                let payloads = ExternalBuffers(batch.payloads);
+                Ok((key, Buffer::from(batch.records), payloads, last).into())
+            })?;
+        Ok(EventBridge {
+            callback: Arc::new(callback),
+        })
+    }
+
+    /// Holds Node's event loop open (true) or lets it exit (false); the shim
+    /// holds it while any client has not yet delivered its last batch.
+    #[napi(catch_unwind)]
+    pub fn keep_alive(&self, env: Env, on: bool) -> napi::Result<()> {
+        let raw = self.callback.raw();
+        // SAFETY: called on the JS thread (a napi method) with this
+        // environment, on a threadsafe function that lives as long as `self`.
+        let status = unsafe {
+            if on {
+                napi::sys::napi_ref_threadsafe_function(env.raw(), raw)
+            } else {
+                napi::sys::napi_unref_threadsafe_function(env.raw(), raw)
+            }
+        };
+        match status {
+            napi::sys::Status::napi_ok => Ok(()),
+            status => Err(napi::Error::new(
+                napi::Status::from(status),
+                "mqtt-napi: cannot change the event loop reference",
+            )),
+        }
+    }
+}
+
 #[napi]
 pub struct NativeClient {
-    commands: mpsc::UnboundedSender<ClientCommand>,
+    commands: connection::CommandSender,
 }
 
 #[napi]
 impl NativeClient {
-    /// Validates the options and starts the client task. `on_events`
-    /// receives one Buffer per batch of events (see `lib/event-batch.js`).
+    /// Validates the options and starts the client task; its event batches
+    /// reach JS through `bridge`, marked with `key` (see `lib/event-batch.js`).
     #[napi(constructor, catch_unwind)]
-    pub fn new(options: NativeOptions, on_events: Function<'_, Buffer, ()>) -> napi::Result<Self> {
+    pub fn new(options: NativeOptions, bridge: &EventBridge, key: u32) -> napi::Result<Self> {
         let config = options.into_config()?;
-        let callback: event_pump::EventCallback = on_events
-            .build_threadsafe_function::<Vec<u8>>()
-            .callee_handled::<false>()
-            .build_callback(|ctx| Ok(Buffer::from(ctx.value)))?;
-        let (command_tx, command_rx) = mpsc::unbounded_channel();
-        let (event_tx, event_rx) = mpsc::channel(connection::EVENT_BATCHES_IN_FLIGHT);
+        let (command_tx, command_rx) = connection::command_mailbox();
+        let (event_tx, event_rx) = connection::event_mailbox();
         napi::bindgen_prelude::spawn(connection::run(config, command_rx, event_tx));
-        napi::bindgen_prelude::spawn(event_pump::deliver_events(event_rx, callback));
+        napi::bindgen_prelude::spawn(event_pump::deliver_events(
+            event_rx,
+            bridge.callback.clone(),
+            key,
+        ));
         Ok(NativeClient {
             commands: command_tx,
         })
@@ -65,20 +125,20 @@ impl NativeClient {
         let commands = command_batch::parse_publish_batch(batch).map_err(|e| {
             napi::Error::from_reason(format!("mqtt-napi: malformed publish batch ({})", e.0))
         })?;
-        for command in commands {
-            self.send(command)?;
-        }
-        Ok(())
+        self.commands
+            .send_all(commands.into_iter().map(ClientCommand::Session))
+            .map_err(connection_closed)
     }
 
-    /// One publish on its own, for large payloads: copied once, straight from
-    /// the caller's buffer, instead of through the batch. The shim flushes the
-    /// batch first, so call order is kept.
+    /// One publish on its own, for large payloads: sent straight from the
+    /// caller's Buffer, which is held (not copied) until the publish is done,
+    /// as MQTT.js holds it in its socket queue and outgoing store. The shim
+    /// flushes the batch first, so call order is kept.
     #[napi(catch_unwind)]
     pub fn publish(
         &self,
         topic: String,
-        payload: &[u8],
+        payload: Buffer,
         qos: u32,
         retain: bool,
         token: f64,
@@ -87,7 +147,8 @@ impl NativeClient {
             token as u64,
             (qos.min(3) as u8) | (u8::from(retain) << 2),
             topic.as_bytes(),
-            Bytes::copy_from_slice(payload),
+            // napi-rs releases the Buffer's reference on the JS thread wherever it is dropped.
+            Bytes::from_owner(payload),
         ))
     }
 
@@ -182,8 +243,12 @@ impl NativeClient {
     fn send(&self, command: Command) -> napi::Result<()> {
         self.commands
             .send(ClientCommand::Session(command))
-            .map_err(|_| napi::Error::from_reason("Connection closed"))
+            .map_err(connection_closed)
     }
+}
+
+fn connection_closed(_: connection::Closed) -> napi::Error {
+    napi::Error::from_reason("Connection closed")
 }
 
 fn invalid_topic(topic: &str, error: impl std::fmt::Display) -> napi::Error {

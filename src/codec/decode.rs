@@ -56,9 +56,20 @@ pub fn decode(
     Ok(Some(packet))
 }
 
+/// The whole length of the packet at the front of `buf` as soon as its fixed
+/// header is complete, before the rest has arrived: room for all of it can be
+/// made at once. `None` while the fixed header is incomplete or invalid
+/// (`decode` reports the latter).
+pub fn next_packet_len(buf: &[u8]) -> Option<usize> {
+    parse_fixed_header(buf)
+        .ok()
+        .flatten()
+        .map(|header| header.packet_len())
+}
+
 fn read_packet(kind: PacketType, flags: u8, body: &mut Reader) -> Result<Packet, DecodeError> {
     Ok(match kind {
-        PacketType::Connect => Packet::Connect(read_connect(body)?),
+        PacketType::Connect => Packet::Connect(Box::new(read_connect(body)?)),
         PacketType::ConnAck => Packet::ConnAck(read_connack(body)?),
         PacketType::Publish => Packet::Publish(read_publish(flags, body)?),
         PacketType::PubAck => Packet::PubAck(body.packet_id()?),

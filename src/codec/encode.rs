@@ -3,7 +3,7 @@
 //! output, so `encoded_len` and `encode` cannot disagree and a failing packet appends nothing.
 //! MQTT 5 properties get written at the point marked in each writer.
 
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
 use super::error::{EncodeError, Field, MAX_REMAINING_LEN};
 use super::fixed_header::{put_remaining_length, remaining_length_len};
@@ -34,6 +34,32 @@ pub fn encode(
         1 + remaining_length_len(remaining_len) + remaining_len
     );
     Ok(())
+}
+
+/// Like `encode`, except that a PUBLISH payload of `min_detached` bytes or
+/// more is not copied into `out`: it is returned, and belongs on the wire
+/// right after what was appended (for a vectored write). On error nothing is
+/// appended.
+pub fn encode_detached(
+    packet: &Packet,
+    version: ProtocolVersion,
+    out: &mut BytesMut,
+    min_detached: usize,
+) -> Result<Option<Bytes>, EncodeError> {
+    let Packet::Publish(publish) = packet else {
+        return encode(packet, version, out).map(|()| None);
+    };
+    if publish.payload.len() < min_detached {
+        return encode(packet, version, out).map(|()| None);
+    }
+    let remaining_len = body_len(packet, version)?;
+    let head_len = remaining_len - publish.payload.len();
+    out.reserve(1 + remaining_length_len(remaining_len) + head_len);
+    out.put_u8(first_byte(packet));
+    put_remaining_length(out, remaining_len);
+    // Cannot fail: the counting pass ran the same checks.
+    write_publish_head(publish, out)?;
+    Ok(Some(publish.payload.clone()))
 }
 
 /// The exact number of bytes `encode` would append, or the error it would return.
@@ -184,12 +210,18 @@ fn write_publish(publish: &Publish, out: &mut impl Sink) -> Result<(), EncodeErr
         }
         _ => {}
     }
+    write_publish_head(publish, out)?;
+    out.write_slice(&publish.payload);
+    Ok(())
+}
+
+/// Everything of a PUBLISH body before the payload.
+fn write_publish_head(publish: &Publish, out: &mut impl Sink) -> Result<(), EncodeError> {
     write_prefixed(out, Field::PublishTopic, publish.topic.as_bytes())?;
     if let Some(id) = publish.packet_id {
         write_packet_id(PacketType::Publish, id, out)?;
     }
     // MQTT 5: PUBLISH properties here.
-    out.write_slice(&publish.payload);
     Ok(())
 }
 

@@ -26,6 +26,10 @@ fn fixture(
     }
 }
 
+fn connect(packet: Connect) -> Packet {
+    Packet::Connect(Box::new(packet))
+}
+
 fn bytes(value: &'static [u8]) -> Bytes {
     Bytes::from_static(value)
 }
@@ -44,7 +48,7 @@ pub(crate) fn all() -> Vec<Fixture> {
                 &[0, 60],        // keep alive 60 s
                 b"\x00\x03cid",  // client identifier
             ],
-            Packet::Connect(Connect {
+            connect(Connect {
                 protocol: ProtocolVersion::V311,
                 clean_session: true,
                 keep_alive: 60,
@@ -69,7 +73,7 @@ pub(crate) fn all() -> Vec<Fixture> {
                 b"\x00\x04user",     // user name
                 &[0, 2, 0xFF, 0x00], // password: binary, not UTF-8
             ],
-            Packet::Connect(Connect {
+            connect(Connect {
                 protocol: ProtocolVersion::V311,
                 clean_session: true,
                 keep_alive: 60,
@@ -95,7 +99,7 @@ pub(crate) fn all() -> Vec<Fixture> {
                 &[0, 10],
                 b"\x00\x02id",
             ],
-            Packet::Connect(Connect {
+            connect(Connect {
                 protocol: ProtocolVersion::V31,
                 clean_session: true,
                 keep_alive: 10,
@@ -120,7 +124,7 @@ pub(crate) fn all() -> Vec<Fixture> {
                 b"\x00\x01u",
                 b"\x00\x01p",
             ],
-            Packet::Connect(Connect {
+            connect(Connect {
                 protocol: ProtocolVersion::V31,
                 clean_session: false,
                 keep_alive: 0,

@@ -18,8 +18,8 @@ mod fixtures;
 #[cfg(test)]
 mod round_trip_tests;
 
-pub use decode::decode;
-pub use encode::{encode, encoded_len};
+pub use decode::{decode, next_packet_len};
+pub use encode::{encode, encode_detached, encoded_len};
 pub use error::{DecodeError, EncodeError, Field, TopicError, MAX_REMAINING_LEN};
 pub use packet::*;
 pub use packet_type::PacketType;

@@ -149,7 +149,9 @@ pub struct Unsubscribe {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Packet {
-    Connect(Connect),
+    /// Boxed: by far the largest packet, and sent once per connection; inline it
+    /// would make every queued packet its size.
+    Connect(Box<Connect>),
     ConnAck(ConnAck),
     Publish(Publish),
     PubAck(PacketId),

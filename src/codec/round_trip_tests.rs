@@ -117,7 +117,7 @@ impl Rng {
     }
     fn packet(&mut self, version: ProtocolVersion) -> Packet {
         match self.below(14) {
-            0 => Packet::Connect(self.connect(version)),
+            0 => Packet::Connect(Box::new(self.connect(version))),
             1 => {
                 let return_code = self.below(6) as u8;
                 let session_present = return_code == 0 && self.chance(2);

@@ -1,15 +1,20 @@
 //! One network connection: connect, then shuttle bytes, commands and
 //! deadlines through the session until the link ends.
 
+use std::io::IoSlice;
 use std::time::Duration;
 
-use bytes::{Buf, BytesMut};
+use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::mpsc;
 use tokio::time::{sleep_until, timeout_at, Instant};
 
+use super::mailbox::TryRecvError;
 use super::read_pacer::ReadPacer;
-use super::{ClientCommand, ClientConfig, ClientError, ClientEvent, Controls, ErrorCode};
+use super::write_queue::{self, WriteQueue};
+use super::{
+    ClientCommand, ClientConfig, ClientError, ClientEvent, CommandReceiver, Controls, ErrorCode,
+    EventSender,
+};
 use crate::codec::{self, Packet};
 use crate::session::{Command, Event, Session, SessionError};
 use crate::transport::{self, Endpoint};
@@ -18,6 +23,9 @@ use crate::transport::{self, Endpoint};
 /// and doubles while reads fill it, up to the large reads a busy stream wants.
 const MIN_READ: usize = 1024;
 const MAX_READ: usize = 64 * 1024;
+/// A packet's rest is reserved in one step up to this size (beyond it, in
+/// steps no larger than what has arrived).
+const RESERVE_AHEAD: usize = 1024 * 1024;
 /// Stop taking commands from JS while this much is waiting for the socket.
 const WRITE_HIGH_WATER: usize = 4 * 1024 * 1024;
 /// Stop reading the socket while JS has this much still to receive.
@@ -48,13 +56,13 @@ pub enum LinkOutcome {
 
 /// Events waiting to be handed to JS, and the channel they go through.
 pub struct Outbox {
-    sender: mpsc::Sender<Vec<ClientEvent>>,
+    sender: EventSender,
     pending: Vec<ClientEvent>,
     pending_payload_bytes: usize,
 }
 
 impl Outbox {
-    pub fn new(sender: mpsc::Sender<Vec<ClientEvent>>) -> Self {
+    pub fn new(sender: EventSender) -> Self {
         Outbox {
             sender,
             pending: Vec::new(),
@@ -89,15 +97,21 @@ impl Outbox {
         std::mem::take(&mut self.pending)
     }
 
-    fn sender(&self) -> mpsc::Sender<Vec<ClientEvent>> {
+    fn sender(&self) -> EventSender {
         self.sender.clone()
+    }
+
+    /// Hands the pending events over; called once there is room.
+    fn hand_over(&mut self) {
+        let batch = self.take_batch();
+        // A closed mailbox means JS is gone: nobody is left to tell.
+        let _ = self.sender.send(batch);
     }
 
     /// Hands over what is left; used once, when the task ends.
     pub async fn close(mut self) {
-        if self.has_pending() {
-            let batch = self.take_batch();
-            let _ = self.sender.send(batch).await;
+        if self.has_pending() && self.sender.room().await.is_ok() {
+            self.hand_over();
         }
     }
 }
@@ -153,7 +167,7 @@ pub enum WaitOutcome {
 pub async fn wait_offline(
     delay: Duration,
     session: &mut Session,
-    commands: &mut mpsc::UnboundedReceiver<ClientCommand>,
+    commands: &mut CommandReceiver,
     outbox: &mut Outbox,
     controls: &mut Controls,
 ) -> WaitOutcome {
@@ -169,9 +183,9 @@ pub async fn wait_offline(
                     OfflineCommand::Handled => {}
                 }
             }
-            permit = sender.reserve(), if outbox.has_pending() => {
-                if let Ok(permit) = permit {
-                    permit.send(outbox.take_batch());
+            room = sender.room(), if outbox.has_pending() => {
+                if room.is_ok() {
+                    outbox.hand_over();
                 }
             }
         }
@@ -183,7 +197,7 @@ pub struct Link<'a> {
     pub config: &'a ClientConfig,
     pub endpoint: &'a Endpoint,
     pub session: &'a mut Session,
-    pub commands: &'a mut mpsc::UnboundedReceiver<ClientCommand>,
+    pub commands: &'a mut CommandReceiver,
     pub outbox: &'a mut Outbox,
     pub controls: &'a mut Controls,
 }
@@ -193,7 +207,9 @@ impl Link<'_> {
     /// the broker accepted the connection (CONNACK 0) on the way.
     pub async fn run(&mut self) -> (LinkOutcome, bool) {
         let started = Instant::now();
-        let stream = match self.open(started).await {
+        // Boxed: connecting (TLS handshake included) needs a large future for a
+        // moment; kept inline, every client task would carry its size for life.
+        let stream = match Box::pin(self.open(started)).await {
             Ok(stream) => stream,
             Err(outcome) => return (outcome, false),
         };
@@ -202,7 +218,7 @@ impl Link<'_> {
             max_packet_size: self.config.max_incoming_packet_size,
             read_buf: BytesMut::new(),
             read_room: MIN_READ,
-            write_buf: BytesMut::new(),
+            write_queue: WriteQueue::default(),
             was_connected: false,
             pacer: ReadPacer::default(),
         };
@@ -238,9 +254,9 @@ impl Link<'_> {
                         OfflineCommand::Handled => {}
                     }
                 }
-                permit = sender.reserve(), if self.outbox.has_pending() => {
-                    if let Ok(permit) = permit {
-                        permit.send(self.outbox.take_batch());
+                room = sender.room(), if self.outbox.has_pending() => {
+                    if room.is_ok() {
+                        self.outbox.hand_over();
                     }
                 }
             }
@@ -254,7 +270,7 @@ struct LinkIo {
     version: codec::ProtocolVersion,
     max_packet_size: usize,
     read_buf: BytesMut,
-    write_buf: BytesMut,
+    write_queue: WriteQueue,
     was_connected: bool,
 }
 
@@ -267,15 +283,15 @@ impl LinkIo {
                 return LinkOutcome::SessionError(error);
             }
             link.outbox.take_session_events(link.session);
-            if link.session.is_finished() && self.write_buf.is_empty() {
+            if link.session.is_finished() && self.write_queue.is_empty() {
                 let _ = writer.shutdown().await;
                 return LinkOutcome::Ended {
                     transport_was_open: true,
                 };
             }
-            if self.read_buf.capacity() - self.read_buf.len() < self.read_room / 4 {
-                self.read_buf.reserve(self.read_room);
-            }
+            self.make_read_room();
+            let mut slices = [IoSlice::new(&[]); write_queue::MAX_SLICES];
+            let slice_count = self.write_queue.slices(&mut slices);
             let deadline = link.session.poll_timeout().map(Instant::from_std);
             let may_read = !link.outbox.is_congested()
                 && !link.controls.reading_paused
@@ -287,10 +303,10 @@ impl LinkIo {
             // nothing more right now, so JS gets few large batches, not many small ones.
             tokio::select! {
                 biased;
-                written = writer.write(&self.write_buf), if !self.write_buf.is_empty() => {
+                written = writer.write_vectored(&slices[..slice_count]), if slice_count > 0 => {
                     match written {
                         Ok(0) => return LinkOutcome::Closed,
-                        Ok(n) => self.write_buf.advance(n),
+                        Ok(n) => self.write_queue.advance(n),
                         Err(error) => {
                             return LinkOutcome::TransportError(transport_error(
                                 transport::TransportError::write(error),
@@ -298,7 +314,7 @@ impl LinkIo {
                         }
                     }
                 }
-                command = link.commands.recv(), if self.write_buf.len() < WRITE_HIGH_WATER => {
+                command = link.commands.recv(), if self.write_queue.len() < WRITE_HIGH_WATER => {
                     if let Some(outcome) = handle_commands(command, link) {
                         match outcome {
                             LinkOutcome::ReconnectRequested { .. } => {
@@ -328,9 +344,9 @@ impl LinkIo {
                         }
                     }
                 }
-                permit = sender.reserve(), if link.outbox.has_pending() => {
-                    if let Ok(permit) = permit {
-                        permit.send(link.outbox.take_batch());
+                room = sender.room(), if link.outbox.has_pending() => {
+                    if room.is_ok() {
+                        link.outbox.hand_over();
                     }
                 }
                 _ = sleep_until(read_resumes_at.unwrap_or_else(Instant::now)), if read_resumes_at.is_some() => {
@@ -353,7 +369,11 @@ impl LinkIo {
         outbox: &mut Outbox,
         controls: Controls,
     ) {
-        if codec::encode(&Packet::Disconnect, self.version, &mut self.write_buf).is_err() {
+        if self
+            .write_queue
+            .encode(&Packet::Disconnect, self.version)
+            .is_err()
+        {
             return;
         }
         if controls.packet_events {
@@ -377,12 +397,20 @@ impl LinkIo {
 
     /// Writes the buffer and shuts the stream down, for a moment at most.
     async fn write_out(&mut self, writer: &mut (impl AsyncWriteExt + Unpin)) {
+        let queue = &mut self.write_queue;
         let write = async {
-            writer.write_all(&self.write_buf).await?;
+            while !queue.is_empty() {
+                let mut slices = [IoSlice::new(&[]); write_queue::MAX_SLICES];
+                let count = queue.slices(&mut slices);
+                match writer.write_vectored(&slices[..count]).await? {
+                    0 => return Err(std::io::ErrorKind::WriteZero.into()),
+                    n => queue.advance(n),
+                }
+            }
             writer.shutdown().await
         };
         let _ = tokio::time::timeout(GOODBYE_TIMEOUT, write).await;
-        self.write_buf.clear();
+        self.write_queue.clear();
     }
 
     fn encode_transmits(
@@ -393,13 +421,32 @@ impl LinkIo {
     ) -> Result<(), ClientError> {
         let now = now();
         while let Some(packet) = session.poll_transmit(now) {
-            codec::encode(&packet, self.version, &mut self.write_buf)
+            self.write_queue
+                .encode(&packet, self.version)
                 .map_err(|e| ClientError::new(format!("cannot encode {}: {e}", packet.cmd())))?;
             if controls.packet_events {
                 outbox.push(ClientEvent::PacketSent(packet));
             }
         }
         Ok(())
+    }
+
+    /// Room to read into: at least a quarter of the read room, or the rest of
+    /// a large packet whose fixed header has arrived, reserved at once rather
+    /// than grown (and copied) piece by piece. What is reserved ahead is bounded
+    /// by what has arrived, so a peer cannot make us allocate a huge packet it
+    /// only claims.
+    fn make_read_room(&mut self) {
+        let buffered = self.read_buf.len();
+        let spare = self.read_buf.capacity() - buffered;
+        let missing = codec::next_packet_len(&self.read_buf)
+            .map_or(0, |len| len.saturating_sub(buffered))
+            .min(buffered.max(RESERVE_AHEAD));
+        if missing > spare {
+            self.read_buf.reserve(missing.max(self.read_room));
+        } else if spare < self.read_room / 4 {
+            self.read_buf.reserve(self.read_room);
+        }
     }
 
     fn decode_packets(
@@ -489,7 +536,8 @@ fn handle_commands(first: Option<ClientCommand>, link: &mut Link<'_>) -> Option<
         }
         match link.commands.try_recv() {
             Ok(command) => next = Some(command),
-            Err(_) => return None,
+            Err(TryRecvError::Empty) => return None,
+            Err(TryRecvError::Closed) => next = None,
         }
     }
     None

@@ -5,7 +5,6 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
 
 use super::*;
 use crate::codec::{self, ConnAck, Packet, ProtocolVersion, Publish, QoS, SubAck, SubscribeFilter};
@@ -94,15 +93,15 @@ impl Peer {
 }
 
 struct Client {
-    commands: mpsc::UnboundedSender<ClientCommand>,
-    events: mpsc::Receiver<Vec<ClientEvent>>,
+    commands: CommandSender,
+    events: EventReceiver,
     seen: Vec<ClientEvent>,
 }
 
 impl Client {
     fn start(config: ClientConfig) -> Client {
-        let (commands, command_rx) = mpsc::unbounded_channel();
-        let (event_tx, events) = mpsc::channel(EVENT_BATCHES_IN_FLIGHT);
+        let (commands, command_rx) = command_mailbox();
+        let (event_tx, events) = event_mailbox();
         tokio::spawn(run(config, command_rx, event_tx));
         Client {
             commands,

@@ -255,7 +255,7 @@ impl Session {
         self.keepalive.restart(now);
         self.transmit.clear();
         self.transmit
-            .push_back(Packet::Connect(self.connect_packet()));
+            .push_back(Packet::Connect(Box::new(self.connect_packet())));
     }
 
     /// The network connection is gone, for whatever reason.

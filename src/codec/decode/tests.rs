@@ -605,3 +605,19 @@ fn a_body_error_consumes_the_bad_packet_but_not_the_next() {
         Ok(Some(Packet::PingReq))
     );
 }
+
+#[test]
+fn next_packet_len_is_known_from_the_fixed_header_alone() {
+    // PUBLISH QoS 0 with a remaining length of 200 (two length bytes).
+    assert_eq!(next_packet_len(&[]), None);
+    assert_eq!(next_packet_len(&[0x30]), None);
+    assert_eq!(next_packet_len(&[0x30, 0xC8]), None, "length continues");
+    assert_eq!(next_packet_len(&[0x30, 0xC8, 0x01]), Some(203));
+    assert_eq!(next_packet_len(&[0x30, 0xC8, 0x01, 0, 1, b't']), Some(203));
+    assert_eq!(next_packet_len(&[0xD0, 0x00]), Some(2), "PINGRESP");
+    assert_eq!(
+        next_packet_len(&[0x00, 0x00]),
+        None,
+        "reserved type: decode reports it"
+    );
+}

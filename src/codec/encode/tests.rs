@@ -66,10 +66,13 @@ fn encode_appends_after_existing_bytes() {
 
 #[test]
 fn connect_uses_its_own_protocol_not_the_version_argument() {
-    let packet = Packet::Connect(Connect {
-        protocol: ProtocolVersion::V31,
-        ..connect()
-    });
+    let packet = Packet::Connect(
+        Connect {
+            protocol: ProtocolVersion::V31,
+            ..connect()
+        }
+        .into(),
+    );
     let mut out = BytesMut::new();
     encode(&packet, V311, &mut out).unwrap();
     assert_eq!(&out[2..10], b"\x00\x06MQIsdp");
@@ -215,7 +218,7 @@ fn connect_password_without_user_name_is_refused() {
         ..connect()
     };
     assert_eq!(
-        encode_error(Packet::Connect(packet)),
+        encode_error(Packet::Connect(packet.into())),
         EncodeError::PasswordWithoutUsername
     );
 }
@@ -263,20 +266,26 @@ fn strings_longer_than_65535_bytes_are_refused_and_65535_is_accepted() {
         retain: false,
     };
     assert_eq!(
-        encode_error(Packet::Connect(Connect {
-            will: Some(will),
-            ..connect()
-        })),
+        encode_error(Packet::Connect(
+            Connect {
+                will: Some(will),
+                ..connect()
+            }
+            .into()
+        )),
         EncodeError::StringTooLong {
             field: Field::WillPayload,
             len: 65_536
         }
     );
     assert_eq!(
-        encode_error(Packet::Connect(Connect {
-            client_id: big,
-            ..connect()
-        })),
+        encode_error(Packet::Connect(
+            Connect {
+                client_id: big,
+                ..connect()
+            }
+            .into()
+        )),
         EncodeError::StringTooLong {
             field: Field::ClientId,
             len: 65_536
@@ -306,4 +315,46 @@ fn a_body_over_268435455_bytes_is_refused_and_one_at_the_limit_is_sized() {
             remaining_len: MAX_REMAINING_LEN + 1
         }
     );
+}
+
+#[test]
+fn a_detached_payload_follows_exactly_the_bytes_encode_would_have_written_before_it() {
+    for (payload_len, qos, id) in [
+        (0, QoS::AtMostOnce, None),
+        (100, QoS::AtLeastOnce, Some(7)),
+        (200_000, QoS::ExactlyOnce, Some(65_535)),
+    ] {
+        let mut packet = publish(qos, id);
+        packet.payload = Bytes::from(vec![0xA5; payload_len]);
+        let packet = Packet::Publish(packet);
+        let mut whole = BytesMut::new();
+        encode(&packet, V311, &mut whole).unwrap();
+
+        let mut head = BytesMut::from(&b"previous"[..]);
+        let detached = encode_detached(&packet, V311, &mut head, payload_len).unwrap();
+        let payload = detached.expect("payload at or above the limit is detached");
+        assert_eq!(
+            [&head[8..], &payload[..]].concat(),
+            whole,
+            "{payload_len} bytes"
+        );
+
+        let mut inline = BytesMut::new();
+        let kept = encode_detached(&packet, V311, &mut inline, payload_len + 1).unwrap();
+        assert_eq!(
+            (kept, inline),
+            (None, whole),
+            "below the limit it is encode()"
+        );
+    }
+}
+
+#[test]
+fn encode_detached_appends_nothing_on_error() {
+    let mut out = BytesMut::from(&b"previous"[..]);
+    let mut bad = publish(QoS::AtLeastOnce, None);
+    bad.payload = Bytes::from_static(&[1; 64]);
+    let result = encode_detached(&Packet::Publish(bad), V311, &mut out, 1);
+    assert_eq!(result, Err(EncodeError::MissingPacketId { qos: 1 }));
+    assert_eq!(&out[..], b"previous");
 }
