@@ -331,10 +331,10 @@ impl LinkIo {
                     match read {
                         Ok(0) => return LinkOutcome::Closed,
                         Ok(n) => {
-                            self.pacer.on_read(now(), n);
                             self.read_room = next_read_room(self.read_room, n);
-                            if let Err(outcome) = self.decode_packets(link.session, link.outbox, *link.controls) {
-                                return outcome;
+                            match self.decode_packets(link.session, link.outbox, *link.controls) {
+                                Ok(messages) => self.pacer.on_read(now(), n, messages),
+                                Err(outcome) => return outcome,
                             }
                         }
                         Err(error) => {
@@ -449,16 +449,20 @@ impl LinkIo {
         }
     }
 
+    /// Decodes and handles every complete packet buffered; returns how many
+    /// were messages (PUBLISH).
     fn decode_packets(
         &mut self,
         session: &mut Session,
         outbox: &mut Outbox,
         controls: Controls,
-    ) -> Result<(), LinkOutcome> {
+    ) -> Result<u32, LinkOutcome> {
         let now = now();
+        let mut decoded = 0;
         loop {
             match codec::decode(&mut self.read_buf, self.version, self.max_packet_size) {
                 Ok(Some(packet)) => {
+                    decoded += u32::from(matches!(packet, Packet::Publish(_)));
                     if controls.packet_events {
                         outbox.push(ClientEvent::PacketReceived(packet.clone()));
                     }
@@ -476,7 +480,7 @@ impl LinkIo {
                             .map_err(LinkOutcome::SessionError)?;
                     }
                 }
-                Ok(None) => return Ok(()),
+                Ok(None) => return Ok(decoded),
                 Err(error) => {
                     return Err(LinkOutcome::SessionError(ClientError::with_code(
                         error.to_string(),
