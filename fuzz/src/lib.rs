@@ -379,7 +379,7 @@ fn synthesize(input: &mut Input<'_>, h: &Harness) -> Packet {
                 dup: qos != QoS::AtMostOnce && input.byte() & 1 == 1,
                 qos,
                 retain: input.byte() & 1 == 1,
-                topic: TOPICS[usize::from(input.byte()) % TOPICS.len()].to_string(),
+                topic: TOPICS[usize::from(input.byte()) % TOPICS.len()].into(),
                 packet_id: (qos != QoS::AtMostOnce).then_some(id),
                 payload: {
                     let n = usize::from(input.byte() % 8);
@@ -454,7 +454,7 @@ pub fn session(data: &[u8]) {
                 session.handle_command(
                     Command::Publish {
                         token,
-                        topic,
+                        topic: topic.into(),
                         payload,
                         qos,
                         retain: input.byte() & 1 == 1,
@@ -601,23 +601,26 @@ impl Rng {
             0 => {
                 let username =
                     (self.below(2) == 0).then(|| Bytes::from(format!("user{}", self.below(1000))));
-                Packet::Connect(Connect {
-                    protocol: version,
-                    clean_session: self.below(2) == 0,
-                    keep_alive: self.below(65536) as u16,
-                    client_id: Bytes::from(format!("c{}", self.below(1000))),
-                    will: (self.below(2) == 0).then(|| LastWill {
-                        topic: self.topic(),
-                        payload: Bytes::from(self.bytes(16)),
-                        qos: self.qos(),
-                        retain: self.below(2) == 0,
-                    }),
-                    password: username
-                        .is_some()
-                        .then(|| Bytes::from(self.bytes(8)))
-                        .filter(|_| self.below(2) == 0),
-                    username,
-                }.into())
+                Packet::Connect(
+                    Connect {
+                        protocol: version,
+                        clean_session: self.below(2) == 0,
+                        keep_alive: self.below(65536) as u16,
+                        client_id: Bytes::from(format!("c{}", self.below(1000))),
+                        will: (self.below(2) == 0).then(|| LastWill {
+                            topic: self.topic().into(),
+                            payload: Bytes::from(self.bytes(16)),
+                            qos: self.qos(),
+                            retain: self.below(2) == 0,
+                        }),
+                        password: username
+                            .is_some()
+                            .then(|| Bytes::from(self.bytes(8)))
+                            .filter(|_| self.below(2) == 0),
+                        username,
+                    }
+                    .into(),
+                )
             }
             1 => {
                 let return_code = if self.below(2) == 0 {
@@ -636,7 +639,7 @@ impl Rng {
                     dup: qos != QoS::AtMostOnce && self.below(2) == 0,
                     qos,
                     retain: self.below(2) == 0,
-                    topic: self.topic(),
+                    topic: self.topic().into(),
                     packet_id: (qos != QoS::AtMostOnce).then(|| self.id()),
                     payload: Bytes::from(self.bytes(64)),
                 })

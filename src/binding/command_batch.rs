@@ -7,7 +7,7 @@
 
 use bytes::Bytes;
 
-use crate::codec::{validate_topic_name, QoS};
+use crate::codec::{validate_topic_name, QoS, SharedStr};
 use crate::session::{Command, CommandError};
 
 pub const OP_PUBLISH: u8 = 1;
@@ -33,21 +33,22 @@ pub fn parse_publish_batch(batch: &[u8]) -> Result<Vec<Command>, MalformedBatch>
         let token = cursor.f64()? as u64;
         let topic = cursor.slice()?;
         let payload = cursor.slice()?;
-        commands.push(publish_command(token, flags, &topic, payload));
+        commands.push(publish_command(token, flags, topic, payload));
     }
     Ok(commands)
 }
 
-/// One publish record as a session command (a failed one if topic or QoS is invalid).
-pub fn publish_command(token: u64, flags: u8, topic: &[u8], payload: Bytes) -> Command {
+/// One publish record as a session command (a failed one if topic or QoS is
+/// invalid). The topic keeps sharing `topic`'s bytes.
+pub fn publish_command(token: u64, flags: u8, topic: Bytes, payload: Bytes) -> Command {
     let fail = |reason: String| Command::Fail {
         token,
         error: CommandError::Invalid(reason),
     };
-    let Ok(topic) = std::str::from_utf8(topic) else {
+    let Ok(topic) = SharedStr::from_utf8(topic) else {
         return fail("Invalid topic: not valid UTF-8".into());
     };
-    if let Err(error) = validate_topic_name(topic) {
+    if let Err(error) = validate_topic_name(&topic) {
         return fail(format!("Invalid topic {topic}: {error}"));
     }
     let Some(qos) = QoS::from_u8(flags & 0b11) else {
@@ -55,7 +56,7 @@ pub fn publish_command(token: u64, flags: u8, topic: &[u8], payload: Bytes) -> C
     };
     Command::Publish {
         token,
-        topic: topic.to_string(),
+        topic,
         payload,
         qos,
         retain: flags & 0b100 != 0,

@@ -146,7 +146,7 @@ impl NativeClient {
         self.send(command_batch::publish_command(
             token as u64,
             (qos.min(3) as u8) | (u8::from(retain) << 2),
-            topic.as_bytes(),
+            Bytes::from(topic),
             // napi-rs releases the Buffer's reference on the JS thread wherever it is dropped.
             Bytes::from_owner(payload),
         ))

@@ -198,7 +198,7 @@ fn read_publish(flags: u8, body: &mut Reader) -> Result<Publish, DecodeError> {
         packet: PacketType::Publish,
         qos: 3,
     })?;
-    let topic = body.string(Field::PublishTopic)?;
+    let topic = body.shared_string(Field::PublishTopic)?;
     validate_topic_name(&topic).map_err(|error| DecodeError::InvalidTopic {
         field: Field::PublishTopic,
         error,

@@ -11,6 +11,7 @@ mod fixed_header;
 mod packet;
 mod packet_type;
 mod reader;
+mod shared_str;
 mod topic;
 
 #[cfg(test)]
@@ -23,4 +24,5 @@ pub use encode::{encode, encode_detached, encoded_len};
 pub use error::{DecodeError, EncodeError, Field, TopicError, MAX_REMAINING_LEN};
 pub use packet::*;
 pub use packet_type::PacketType;
+pub use shared_str::SharedStr;
 pub use topic::{validate_topic_filter, validate_topic_name};

@@ -5,6 +5,8 @@
 
 use bytes::Bytes;
 
+use super::shared_str::SharedStr;
+
 /// The protocol level sent in CONNECT.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ProtocolVersion {
@@ -106,7 +108,8 @@ pub struct Publish {
     pub dup: bool,
     pub qos: QoS,
     pub retain: bool,
-    pub topic: String,
+    /// Shares the buffer the packet was decoded from (or the publish batch).
+    pub topic: SharedStr,
     /// Present iff `qos > 0`.
     pub packet_id: Option<PacketId>,
     pub payload: Bytes,

@@ -6,6 +6,7 @@ use bytes::{Buf, Bytes};
 use super::error::{DecodeError, Field};
 use super::packet::PacketId;
 use super::packet_type::PacketType;
+use super::shared_str::SharedStr;
 
 pub(crate) struct Reader {
     /// The unread part of the body: a slice of the caller's read buffer, so byte fields are taken from it
@@ -54,6 +55,13 @@ impl Reader {
         let len = self.prefixed_len()?;
         check_mqtt_string(&self.body[..len], field)?;
         Ok(self.body.split_to(len))
+    }
+
+    /// Like `string`, sharing the packet's bytes instead of copying them.
+    pub fn shared_string(&mut self, field: Field) -> Result<SharedStr, DecodeError> {
+        let bytes = self.string_bytes(field)?;
+        // Cannot fail: `string_bytes` checked the UTF-8.
+        SharedStr::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8 { field })
     }
 
     /// A length-prefixed UTF-8 string: well-formed [MQTT-1.5.3-1] and without U+0000 [MQTT-1.5.3-2].

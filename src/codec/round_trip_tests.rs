@@ -134,7 +134,7 @@ impl Rng {
                     dup: packet_id.is_some() && self.chance(2),
                     qos,
                     retain: self.chance(2),
-                    topic: self.topic_name(),
+                    topic: self.topic_name().into(),
                     packet_id,
                     payload: self.bytes(max_payload),
                 })

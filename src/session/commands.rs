@@ -195,7 +195,13 @@ impl Session {
         }
     }
 
-    pub(super) fn send_qos0(&mut self, token: Token, topic: String, payload: Bytes, retain: bool) {
+    pub(super) fn send_qos0(
+        &mut self,
+        token: Token,
+        topic: SharedStr,
+        payload: Bytes,
+        retain: bool,
+    ) {
         self.transmit.push_back(Packet::Publish(Publish {
             dup: false,
             qos: QoS::AtMostOnce,

@@ -23,8 +23,8 @@ pub use keepalive::{Keepalive, KeepaliveAction};
 pub use packet_ids::PacketIdAllocator;
 
 use crate::codec::{
-    ConnAck, Connect, LastWill, Packet, PacketId, ProtocolVersion, Publish, QoS, SubAck, Subscribe,
-    SubscribeFilter, Unsubscribe,
+    ConnAck, Connect, LastWill, Packet, PacketId, ProtocolVersion, Publish, QoS, SharedStr, SubAck,
+    Subscribe, SubscribeFilter, Unsubscribe,
 };
 
 /// Matches a completion event to the JS callback that asked for it; 0 = nobody waits.
@@ -64,7 +64,7 @@ pub struct OfflineLimits {
 pub enum Command {
     Publish {
         token: Token,
-        topic: String,
+        topic: SharedStr,
         payload: Bytes,
         qos: QoS,
         retain: bool,
@@ -172,7 +172,7 @@ impl Pending {
 enum Queued {
     PublishQoS0 {
         token: Token,
-        topic: String,
+        topic: SharedStr,
         payload: Bytes,
         retain: bool,
     },

@@ -227,14 +227,14 @@ fn connect_password_without_user_name_is_refused() {
 fn strings_longer_than_65535_bytes_are_refused_and_65535_is_accepted() {
     let longest = "x".repeat(65_535);
     let packet = Packet::Publish(Publish {
-        topic: longest,
+        topic: longest.into(),
         ..publish(QoS::AtMostOnce, None)
     });
     assert_eq!(encoded_len(&packet, V311), Ok(1 + 3 + 2 + 65_535));
 
     let too_long = "x".repeat(65_536);
     let packet = Packet::Publish(Publish {
-        topic: too_long.clone(),
+        topic: too_long.clone().into(),
         ..publish(QoS::AtMostOnce, None)
     });
     assert_eq!(
