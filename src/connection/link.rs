@@ -1,7 +1,6 @@
 //! One network connection: connect, then shuttle bytes, commands and
 //! deadlines through the session until the link ends.
 
-use std::io::IoSlice;
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -10,7 +9,7 @@ use tokio::time::{sleep_until, timeout_at, Instant};
 
 use super::mailbox::TryRecvError;
 use super::read_pacer::ReadPacer;
-use super::write_queue::{self, WriteQueue};
+use super::write_queue::WriteQueue;
 use super::{
     ClientCommand, ClientConfig, ClientError, ClientEvent, CommandReceiver, Controls, ErrorCode,
     EventSender,
@@ -290,8 +289,6 @@ impl LinkIo {
                 };
             }
             self.make_read_room();
-            let mut slices = [IoSlice::new(&[]); write_queue::MAX_SLICES];
-            let slice_count = self.write_queue.slices(&mut slices);
             let deadline = link.session.poll_timeout().map(Instant::from_std);
             let may_read = !link.outbox.is_congested()
                 && !link.controls.reading_paused
@@ -303,7 +300,7 @@ impl LinkIo {
             // nothing more right now, so JS gets few large batches, not many small ones.
             tokio::select! {
                 biased;
-                written = writer.write_vectored(&slices[..slice_count]), if slice_count > 0 => {
+                written = self.write_queue.write_to(&mut writer), if !self.write_queue.is_empty() => {
                     match written {
                         Ok(0) => return LinkOutcome::Closed,
                         Ok(n) => self.write_queue.advance(n),
@@ -400,9 +397,7 @@ impl LinkIo {
         let queue = &mut self.write_queue;
         let write = async {
             while !queue.is_empty() {
-                let mut slices = [IoSlice::new(&[]); write_queue::MAX_SLICES];
-                let count = queue.slices(&mut slices);
-                match writer.write_vectored(&slices[..count]).await? {
+                match queue.write_to(writer).await? {
                     0 => return Err(std::io::ErrorKind::WriteZero.into()),
                     n => queue.advance(n),
                 }

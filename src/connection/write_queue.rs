@@ -5,16 +5,19 @@
 //! to hold it, were a large part of the engine thread's time).
 
 use std::collections::VecDeque;
-use std::io::IoSlice;
+use std::future::poll_fn;
+use std::io::{self, IoSlice};
+use std::pin::Pin;
 
 use bytes::{Buf, Bytes, BytesMut};
+use tokio::io::AsyncWrite;
 
 use crate::codec::{self, EncodeError, Packet, ProtocolVersion};
 
 /// Payloads from this size are written from where they are, not copied.
 pub const DETACH_PAYLOAD_BYTES: usize = 16 * 1024;
 /// Slices handed to one vectored write.
-pub const MAX_SLICES: usize = 64;
+const MAX_SLICES: usize = 64;
 
 #[derive(Default)]
 pub struct WriteQueue {
@@ -48,8 +51,20 @@ impl WriteQueue {
         Ok(())
     }
 
+    /// One vectored write of what is queued; resolves to the bytes written
+    /// (call `advance` with them). The slices live only while the write is
+    /// polled: kept in the future, 64 of them made every client task 1 KB larger.
+    pub async fn write_to(&self, writer: &mut (impl AsyncWrite + Unpin)) -> io::Result<usize> {
+        poll_fn(|cx| {
+            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+            let count = self.slices(&mut slices);
+            Pin::new(&mut *writer).poll_write_vectored(cx, &slices[..count])
+        })
+        .await
+    }
+
     /// Fills `slices` with the queued bytes, in order; returns how many it used.
-    pub fn slices<'a>(&'a self, slices: &mut [IoSlice<'a>; MAX_SLICES]) -> usize {
+    fn slices<'a>(&'a self, slices: &mut [IoSlice<'a>; MAX_SLICES]) -> usize {
         let parts = self
             .segments
             .iter()
