@@ -35,10 +35,8 @@ class PublishBatch {
     buf.writeDoubleLE(token, pos)
     pos += 8
     const topicLength = buf.utf8Write(topic, pos + 4)
-    buf.writeUInt32LE(topicLength, pos)
-    pos += 4 + topicLength
-    buf.writeUInt32LE(payload.length, pos)
-    pos += 4
+    pos = writeU32(buf, pos, topicLength) + topicLength
+    pos = writeU32(buf, pos, payload.length)
     buf.set(payload, pos)
     this.pos = pos + payload.length
   }
@@ -61,6 +59,15 @@ class PublishBatch {
     this.buf.copy(grown, 0, 0, this.pos)
     this.buf = grown
   }
+}
+
+/** Little-endian u32 at `pos` (in range: `_reserve` made room); returns the next position. */
+function writeU32 (buf, pos, value) {
+  buf[pos] = value
+  buf[pos + 1] = value >>> 8
+  buf[pos + 2] = value >>> 16
+  buf[pos + 3] = value >>> 24
+  return pos + 4
 }
 
 module.exports = { PublishBatch }

@@ -30,6 +30,16 @@ function validateTopics (topics) {
  * the broker drops the connection; here the publish fails and nothing is sent.
  */
 function topicNameError (topic) {
+  // Publishers mostly repeat a topic: remember the last one that passed.
+  if (topic === lastValidTopicName) return null
+  const error = checkTopicName(topic)
+  if (error === null) lastValidTopicName = topic
+  return error
+}
+
+let lastValidTopicName = null
+
+function checkTopicName (topic) {
   if (topic.length === 0) return 'Invalid topic: a topic name must not be empty [MQTT-4.7.3-1]'
   if (topic.includes('+') || topic.includes('#')) {
     return `Invalid topic ${topic}: wildcards are not allowed in a topic name [MQTT-3.3.2-2]`
