@@ -10,13 +10,13 @@
 //! (65k calls of one event each for 100k messages, 3x the CPU).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use napi::bindgen_prelude::{Buffer, FnArgs};
 use napi::threadsafe_function::ThreadsafeFunction;
 
 use tokio::time::Instant;
 
+use super::coalescer::Coalescer;
 use super::event_batch::{self, EncodedBatch, ATTACH_PAYLOAD_BYTES};
 use super::external_buffers::ExternalBuffers;
 use crate::connection::{ClientEvent, EventReceiver};
@@ -26,24 +26,13 @@ use crate::session::Event;
 /// it is the client's last.
 pub type KeyedBatch = (u32, EncodedBatch, bool);
 /// The same as JS receives it: `handler(key, records, payloads, last)`, where
-/// `payloads` is an array of the attached payloads, or undefined.
+/// `payloads` is an array of the attached (large) payloads, or undefined.
 pub type EventArgs = FnArgs<(u32, Buffer, ExternalBuffers, bool)>;
 /// Shared by every client (see `EventBridge`).
 pub type EventCallback = ThreadsafeFunction<KeyedBatch, (), EventArgs, napi::Status, false, true>;
 
 /// Scheduler passes the pump gives the connection task before calling JS.
 const COALESCE_YIELDS: usize = 4;
-/// Calls closer together than this, several in a row, mean JS is handed many
-/// small batches (a stream of acknowledgements, say): worth batching harder.
-const BACK_TO_BACK: Duration = Duration::from_micros(25);
-const STREAM_CALLS: u32 = 4;
-const BACK_TO_BACK_DELAY: Duration = Duration::from_micros(500);
-/// Messages handed to JS within one window that make a message stream (64k/s).
-const STREAM_MESSAGES: usize = 128;
-const RATE_WINDOW: Duration = Duration::from_millis(2);
-/// How long a message stream waits to grow a batch: at 2 ms a QoS 0 stream
-/// through mosquitto cost 40 % less CPU than at 0.5 ms (context switches).
-const MESSAGE_STREAM_DELAY: Duration = Duration::from_millis(2);
 /// Stop merging past this: a batch buffer this size is still reused by the
 /// allocator, where multi-megabyte ones were fresh memory (page faults) each time.
 const MAX_MERGED_BYTES: usize = 256 * 1024;
@@ -79,49 +68,6 @@ pub async fn deliver_events(mut batches: EventReceiver, callback: Arc<EventCallb
             if error.status == napi::Status::Closing {
                 // The environment is shutting down: nobody is left to deliver to.
                 return;
-            }
-        }
-    }
-}
-
-/// Under a steady stream every small batch would cost a JS call and two
-/// thread wake-ups. While calls come back to back, or messages at a high
-/// rate, a batch waits for the timer so that the stream reaches JS in large
-/// batches instead; a lone message or a request/response exchange never waits.
-#[derive(Debug, Default)]
-struct Coalescer {
-    last_call: Option<Instant>,
-    quick_calls: u32,
-    window_start: Option<Instant>,
-    window_messages: usize,
-}
-
-impl Coalescer {
-    /// How long the batch about to be handed over should wait first, if at all.
-    fn wait_before_call(&mut self, now: Instant) -> Option<Duration> {
-        let quick = self
-            .last_call
-            .is_some_and(|last| now.duration_since(last) < BACK_TO_BACK);
-        self.quick_calls = if quick { self.quick_calls + 1 } else { 0 };
-        if self.quick_calls >= STREAM_CALLS {
-            self.quick_calls = 0;
-            return Some(BACK_TO_BACK_DELAY);
-        }
-        let in_window = self
-            .window_start
-            .is_some_and(|start| now.duration_since(start) < RATE_WINDOW);
-        (in_window && self.window_messages >= STREAM_MESSAGES).then_some(MESSAGE_STREAM_DELAY)
-    }
-
-    fn on_call(&mut self, now: Instant, messages: usize) {
-        self.last_call = Some(now);
-        match self.window_start {
-            Some(start) if now.duration_since(start) < RATE_WINDOW => {
-                self.window_messages += messages
-            }
-            _ => {
-                self.window_start = Some(now);
-                self.window_messages = messages;
             }
         }
     }
