@@ -7,6 +7,8 @@
 
 use bytes::Bytes;
 
+use super::batch_buffers;
+
 use crate::codec::{validate_topic_name, QoS, SharedStr};
 use crate::session::{Command, CommandError};
 
@@ -19,7 +21,7 @@ pub struct MalformedBatch(pub &'static str);
 /// or QoS becomes a failed command (its callback gets the reason); a batch
 /// whose framing is broken is rejected whole.
 pub fn parse_publish_batch(batch: &[u8]) -> Result<Vec<Command>, MalformedBatch> {
-    let data = Bytes::copy_from_slice(batch);
+    let data = batch_buffers::copy_to_shared(batch);
     let mut commands = Vec::new();
     let mut cursor = Cursor {
         data: &data,

@@ -1,6 +1,7 @@
 //! The only module that touches N-API: the `NativeClient` class the JS shim
 //! wraps, and the bridge that carries event batches back to JS.
 
+mod batch_buffers;
 mod coalescer;
 mod command_batch;
 mod event_batch;
