@@ -51,6 +51,22 @@ function makeLeaf (dir, name, { cn, san, eku, startdate, enddate }) {
   }
 }
 
+/**
+ * `ca.cnf` and its database in `dir`, for `openssl ca`: the only command that
+ * sets a certificate's start date (expired and not-yet-valid certificates).
+ */
+function writeCaConfig (dir, firstSerial) {
+  fs.mkdirSync(path.join(dir, 'db'))
+  fs.writeFileSync(path.join(dir, 'db', 'index.txt'), '')
+  fs.writeFileSync(path.join(dir, 'db', 'serial'), `${firstSerial}\n`)
+  fs.writeFileSync(path.join(dir, 'ca.cnf'), [
+    '[ ca ]', 'default_ca = CA_default',
+    '[ CA_default ]', 'dir = .', 'database = db/index.txt', 'new_certs_dir = db', 'serial = db/serial',
+    'default_md = sha256', 'policy = policy_any', 'unique_subject = no', 'copy_extensions = none',
+    '[ policy_any ]', 'commonName = supplied', ''
+  ].join('\n'))
+}
+
 function load (dir, name) {
   const cert = path.join(dir, `${name}.crt`)
   const key = path.join(dir, `${name}.key`)
@@ -77,15 +93,7 @@ function generateCerts () {
   makeLeaf(dir, 'wrongname', { cn: 'wrong.example.com', san: 'DNS:wrong.example.com,IP:10.9.9.9', eku: 'serverAuth' })
   makeLeaf(dir, 'client', { cn: 'mqtt-napi-client', eku: 'clientAuth' })
 
-  fs.mkdirSync(path.join(dir, 'db'))
-  fs.writeFileSync(path.join(dir, 'db', 'index.txt'), '')
-  fs.writeFileSync(path.join(dir, 'db', 'serial'), '1000\n')
-  fs.writeFileSync(path.join(dir, 'ca.cnf'), [
-    '[ ca ]', 'default_ca = CA_default',
-    '[ CA_default ]', 'dir = .', 'database = db/index.txt', 'new_certs_dir = db', 'serial = db/serial',
-    'default_md = sha256', 'policy = policy_any', 'unique_subject = no', 'copy_extensions = none',
-    '[ policy_any ]', 'commonName = supplied', ''
-  ].join('\n'))
+  writeCaConfig(dir, '1000')
   makeLeaf(dir, 'expired', {
     cn: 'localhost', san: 'IP:127.0.0.1,DNS:localhost', eku: 'serverAuth',
     startdate: '20200101000000Z', enddate: '20200201000000Z'
@@ -106,4 +114,4 @@ function generateCerts () {
   return cached
 }
 
-module.exports = { generateCerts, openssl, KEY_ARGS, load, makeReadable }
+module.exports = { generateCerts, openssl, KEY_ARGS, load, makeReadable, writeCaConfig }

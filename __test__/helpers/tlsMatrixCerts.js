@@ -10,7 +10,7 @@
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const { generateCerts, openssl, KEY_ARGS, load, makeReadable } = require('./certs')
+const { generateCerts, openssl, KEY_ARGS, load, makeReadable, writeCaConfig } = require('./certs')
 
 let cached = null
 const SERVER_SAN = 'IP:127.0.0.1,DNS:localhost'
@@ -70,15 +70,7 @@ function generateMatrixCerts () {
   sign(dir, 'otherclient', { caCert: base.otherCa.certPath, caKey: base.otherCa.keyPath, cn: 'intruder', eku: 'clientAuth' })
 
   // not yet valid: `openssl ca` can set the start date
-  fs.mkdirSync(path.join(dir, 'db'))
-  fs.writeFileSync(path.join(dir, 'db', 'index.txt'), '')
-  fs.writeFileSync(path.join(dir, 'db', 'serial'), '2000\n')
-  fs.writeFileSync(path.join(dir, 'ca.cnf'), [
-    '[ ca ]', 'default_ca = CA_default',
-    '[ CA_default ]', 'dir = .', 'database = db/index.txt', 'new_certs_dir = db', 'serial = db/serial',
-    'default_md = sha256', 'policy = policy_any', 'unique_subject = no', 'copy_extensions = none',
-    '[ policy_any ]', 'commonName = supplied', ''
-  ].join('\n'))
+  writeCaConfig(dir, '2000')
   openssl(['req', '-new', ...KEY_ARGS, '-keyout', 'future.key', '-out', 'future.csr', '-subj', '/CN=localhost'], dir)
   openssl(['ca', '-batch', '-config', 'ca.cnf', '-cert', base.ca.certPath, '-keyfile', base.ca.keyPath,
     '-in', 'future.csr', '-out', 'future.crt', '-startdate', '20990101000000Z', '-enddate', '21000101000000Z',
