@@ -6,6 +6,7 @@ const { startAedes } = require('./helpers/brokers')
 const { once, record, delay } = require('./helpers/events')
 const { mqtt, isNapi } = require('./helpers/impl')
 const h = require('./helpers/harness')
+const { testOnFixedPort } = require('./helpers/fixedPort')
 
 afterEach(cleanupAll)
 
@@ -267,14 +268,8 @@ describe('connect() validation', () => {
 })
 
 describe('default ports', () => {
-  test('mqtt:// without a port connects to 1883', async () => {
-    let rb
-    try {
-      rb = await rawBroker({ port: 1883 })
-    } catch (err) {
-      console.warn('port 1883 busy, default-port test not run:', err.message)
-      return
-    }
+  testOnFixedPort(1883, 'mqtt:// without a port connects to 1883', async () => {
+    const rb = await rawBroker({ port: 1883 })
     const [, connack] = await h.connected('mqtt://127.0.0.1')
     expect(connack.returnCode).toBe(0)
     expect(rb.received('connect')).toHaveLength(1)

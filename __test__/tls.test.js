@@ -7,6 +7,7 @@ const { generateCerts } = require('./helpers/certs')
 const { once, record, delay } = require('./helpers/events')
 const { mqtt, isNapi } = require('./helpers/impl')
 const h = require('./helpers/harness')
+const { testOnFixedPort } = require('./helpers/fixedPort')
 
 afterEach(cleanupAll)
 
@@ -138,14 +139,8 @@ for (const kind of ['aedes', 'mosquitto']) {
 }
 
 describe('TLS default port', () => {
-  test('mqtts:// without a port connects to 8883', async () => {
-    let broker
-    try {
-      broker = track(await startAedes({ port: 8883, tls: { key: certs.server.key, cert: certs.server.cert } }))
-    } catch (err) {
-      console.warn('port 8883 busy, default-port test not run:', err.message)
-      return
-    }
+  testOnFixedPort(8883, 'mqtts:// without a port connects to 8883', async () => {
+    const broker = track(await startAedes({ port: 8883, tls: { key: certs.server.key, cert: certs.server.cert } }))
     expect(broker.port).toBe(8883)
     await h.connected('mqtts://localhost', { ca: certs.ca.cert })
   })

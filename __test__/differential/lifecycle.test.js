@@ -84,6 +84,12 @@ defineScenarios([
         const keys = (t) => t.events.map(([key]) => key)
         expect(keys(mqttjs)).toEqual(['c.connect', 'c.offline', 'c.close', 'note.after 300 ms'])
         expect(keys(napi)).toEqual(['c.connect', 'c.offline', 'c.close', 'cb.pub', 'c.end', 'cb.end', 'note.after 300 ms'])
+        const [, pubErr] = napi.events.find(([key]) => key === 'cb.pub')
+        expect(pubErr).toEqual({ $error: 'Error', message: 'Connection closed' })
+        const [, endErr] = napi.events.find(([key]) => key === 'cb.end')
+        expect(endErr).toBeUndefined()
+        const [, flags] = napi.events.find(([key]) => key === 'note.after 300 ms')
+        expect(flags).toMatchObject({ connected: false, disconnected: true })
       }
     }
   },

@@ -14,5 +14,6 @@ const mqtt = require(isNapi ? path.resolve(__dirname, '..', '..') : 'mqtt')
 // `testNapi` / `testMqttjs`: tests that only make sense for one implementation.
 const testNapi = (...args) => (isNapi ? test : test.skip)(...args)
 const testMqttjs = (...args) => (isNapi ? test.skip : test)(...args)
+testNapi.each = (...table) => (isNapi ? test : test.skip).each(...table)
 
 module.exports = { mqtt, isNapi, IMPL, testNapi, testMqttjs }

@@ -8,6 +8,8 @@
 //   b.port, b.url
 //   await b.packets()    everything recorded so far
 //   await b.connections() number of connections accepted, and how many are closed
+//   await b.flood({ topic, count, size }) writes `count` QoS 0 PUBLISHes of `size` bytes
+//                         (payload: the message's index, zero-padded) to every connection, at once
 //   await b.close()
 const path = require('node:path')
 const { Worker, isMainThread, parentPort } = require('node:worker_threads')
@@ -53,6 +55,20 @@ function runBroker () {
   parentPort.on('message', (msg) => {
     if (msg.cmd === 'packets') parentPort.postMessage({ id: msg.id, result: packets })
     else if (msg.cmd === 'connections') parentPort.postMessage({ id: msg.id, result: { accepted, closed } })
+    else if (msg.cmd.flood) {
+      const { topic, count, size } = msg.cmd.flood
+      // Generated first and written with one call, so the bytes are all there at once
+      // (generating them one by one would trickle them out at this thread's pace).
+      const packets = []
+      for (let i = 0; i < count; i++) {
+        const payload = Buffer.alloc(size, 0x20)
+        payload.write(String(i))
+        packets.push(mqttPacket.generate({ cmd: 'publish', topic, payload, qos: 0 }))
+      }
+      const all = Buffer.concat(packets)
+      for (const socket of sockets) socket.write(all)
+      parentPort.postMessage({ id: msg.id, result: true })
+    }
     else if (msg.cmd === 'close') {
       for (const s of sockets) s.destroy()
       server.close(() => parentPort.postMessage({ id: msg.id, result: true }))
@@ -86,6 +102,7 @@ async function startThreadBroker () {
     url: `mqtt://127.0.0.1:${port}`,
     packets: () => call('packets'),
     connections: () => call('connections'),
+    flood: (spec) => call({ flood: spec }),
     async close () {
       if (exited) return
       await Promise.race([call('close'), new Promise((resolve) => { const t = setTimeout(resolve, 2000); t.unref() })])

@@ -5,8 +5,9 @@ const { describeMosquitto } = require('../helpers/brokers')
 const { startFaultProxy } = require('../helpers/faultProxy')
 const { startThreadBroker } = require('../helpers/threadBroker')
 const { startVolumeMosquitto, publishLedger, receiveLedger, idPayload, head } = require('../helpers/reliability')
-const { record, delay, withTimeout } = require('../helpers/events')
+const { record, delay, withTimeout, waitUntil } = require('../helpers/events')
 const h = require('../helpers/harness')
+const { testNapi } = require('../helpers/impl')
 
 afterEach(cleanupAll)
 
@@ -60,8 +61,9 @@ describeMosquitto('half-open connection [mosquitto]', () => {
   }, 40000)
 })
 
+// MQTT.js's keepalive runs on JS timers: a blocked event loop disconnects it (README).
 describe('blocked event loop', () => {
-  test(`JS blocked for 1.2 x keepalive (keepalive ${KEEPALIVE_S} s) causes no disconnect: PINGREQ/PINGRESP happen meanwhile`, async () => {
+  testNapi(`JS blocked for 1.2 x keepalive (keepalive ${KEEPALIVE_S} s) causes no disconnect: PINGREQ/PINGRESP happen meanwhile`, async () => {
     const broker = track(await startThreadBroker())
     const client = h.connect(broker.url, { keepalive: KEEPALIVE_S, reconnectPeriod: 1000 })
     const rec = record(client, EVENTS)
@@ -93,4 +95,35 @@ describe('blocked event loop', () => {
     const [err] = await h.publish(client, 'blocked/after', 'x', { qos: 1 })
     expect(err == null).toBe(true)
   }, 20000)
+  // The engine stops reading while JS has a full backlog (8,192 events or 16 MiB): the broker's
+  // PINGRESP then waits in the socket behind the messages. That silence is ours, not the broker's,
+  // so it must not count as a keepalive timeout.
+  testNapi(`messages arriving while JS is blocked for 2 x keepalive (keepalive ${KEEPALIVE_S} s): the backlog stops reads, yet no keepalive timeout; every message arrives, in order`, async () => {
+    const COUNT = 100000
+    const SIZE = 1024 // 100 MiB in all: far past the backlog limits and the socket buffers
+    const broker = track(await startThreadBroker())
+    const client = h.connect(broker.url, { keepalive: KEEPALIVE_S, reconnectPeriod: 1000 })
+    const rec = record(client, EVENTS)
+    const received = []
+    client.on('message', (topic, payload) => { received.push(parseInt(payload.toString(), 10)) })
+    await rec.waitFor('connect')
+
+    await broker.flood({ topic: 'blocked/flood', count: COUNT, size: SIZE })
+    // The first PINGREQ is due a keepalive after the reads stop, its PINGRESP half a keepalive
+    // later: both fall inside the block.
+    const blockStart = Date.now()
+    const blockEnd = blockStart + 2 * KEEPALIVE_MS
+    while (Date.now() < blockEnd) { /* busy: no timers, no I/O callbacks in JS */ }
+    const unblockedAt = Date.now()
+
+    await waitUntil(() => received.length >= COUNT || rec.count('close') > 0, { timeout: 20000, label: 'every message or a close' })
+    await delay(500)
+    expect(rec.names().filter((n) => n !== 'connect')).toEqual([])
+    expect(received.length).toBe(COUNT)
+    expect(received.every((n, i) => n === i)).toBe(true)
+    const packets = await broker.packets()
+    const pingsDuringBlock = packets.filter((p) => p.cmd === 'pingreq' && p.at >= blockStart && p.at < unblockedAt)
+    expect(pingsDuringBlock.length).toBeGreaterThanOrEqual(1)
+    expect(await broker.connections()).toEqual({ accepted: 1, closed: 0 })
+  }, 40000)
 })

@@ -5,6 +5,7 @@ const { startRawBroker } = require('../helpers/rawBroker')
 const { record, waitUntil, withTimeout, delay } = require('../helpers/events')
 const { publishLedger } = require('../helpers/reliability')
 const h = require('../helpers/harness')
+const { testNapi } = require('../helpers/impl')
 
 afterEach(cleanupAll)
 
@@ -26,8 +27,10 @@ async function reconnectAfterCut (broker, rec, conn = 0) {
   await rec.waitFor('connect', 2, 10000)
 }
 
+// MQTT.js resends with DUP=0 and sends PUBREL for state a clean session dropped: these are the
+// specification's rules, which mqtt-napi follows (README, divergences).
 describe('resend after reconnect (scripted broker)', () => {
-  test('session present: unacknowledged QoS 1 PUBLISHes are resent with DUP=1, same ids, in order, before newer ones', async () => {
+  testNapi('session present: unacknowledged QoS 1 PUBLISHes are resent with DUP=1, same ids, in order, before newer ones', async () => {
     const broker = track(await startRawBroker({
       puback: false, // nothing acknowledged on the first connection
       connack: (packet, conn) => ({ sessionPresent: conn.index > 0 })
@@ -62,7 +65,7 @@ describe('resend after reconnect (scripted broker)', () => {
     expect(second.slice(2 + RESENT)).toEqual([])
   })
 
-  test('session present: a QoS 2 message past PUBREC is resent as PUBREL (not PUBLISH); one before PUBREC as PUBLISH DUP=1; in original order', async () => {
+  testNapi('session present: a QoS 2 message past PUBREC is resent as PUBREL (not PUBLISH); one before PUBREC as PUBLISH DUP=1; in original order', async () => {
     const broker = track(await startRawBroker({
       connack: (packet, conn) => ({ sessionPresent: conn.index > 0 }),
       onPacket: (packet, conn) => {
@@ -103,7 +106,7 @@ describe('resend after reconnect (scripted broker)', () => {
     expect(second.slice(4)).toEqual([{ cmd: 'pubrel', messageId: ids[2] }])
   })
 
-  test.each([
+  testNapi.each([
     ['clean: true', { clean: true }],
     ['clean: false, broker without the session (sessionPresent 0)', { clean: false }]
   ])('no resend on a clean session (%s): no DUP=1 PUBLISH, no PUBREL of the old exchanges, every callback fires once', async (name, opts) => {

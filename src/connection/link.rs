@@ -220,6 +220,7 @@ impl Link<'_> {
             write_queue: WriteQueue::default(),
             was_connected: false,
             pacer: ReadPacer::default(),
+            reads_held: false,
         };
         self.session.on_transport_open(started.into_std(), now());
         let outcome = io.run(stream, self).await;
@@ -265,6 +266,9 @@ impl Link<'_> {
 
 struct LinkIo {
     pacer: ReadPacer,
+    /// Reading is stopped for a reason of ours (JS backlog, `setReading(false)`), as last told
+    /// to the session's keepalive.
+    reads_held: bool,
     read_room: usize,
     version: codec::ProtocolVersion,
     max_packet_size: usize,
@@ -289,10 +293,13 @@ impl LinkIo {
                 };
             }
             self.make_read_room();
+            let reads_held = link.outbox.is_congested() || link.controls.reading_paused;
+            if reads_held != self.reads_held {
+                self.reads_held = reads_held;
+                link.session.on_reads_held(reads_held, now());
+            }
             let deadline = link.session.poll_timeout().map(Instant::from_std);
-            let may_read = !link.outbox.is_congested()
-                && !link.controls.reading_paused
-                && self.pacer.paused_until().is_none();
+            let may_read = !reads_held && self.pacer.paused_until().is_none();
             let read_resumes_at = self.pacer.paused_until().map(Instant::from_std);
 
             // Polled in this order: get bytes out first, then take new work, then

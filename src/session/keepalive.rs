@@ -6,6 +6,13 @@
 //! QoS 0 would otherwise never notice a half-open connection. Once a PINGREQ is
 //! out, any packet from the broker proves the link alive; nothing within half
 //! an interval more (1.5 × keepalive in all, as MQTT.js) is a timeout.
+//!
+//! While the client itself has stopped reading (JS has a full backlog, or an
+//! overridden `handleMessage` holds a message), the broker's answer may be
+//! sitting unread in the socket behind the messages that filled the backlog:
+//! that silence is ours, so the answer's deadline waits until reading resumes
+//! and then gives the broker half an interval again. PINGREQs are still sent
+//! on time meanwhile, so the broker keeps hearing from us.
 
 use std::time::{Duration, Instant};
 
@@ -22,6 +29,7 @@ pub struct Keepalive {
     last_sent: Instant,
     last_received: Instant,
     ping_sent_at: Option<Instant>,
+    reads_held: bool,
 }
 
 impl Keepalive {
@@ -32,6 +40,7 @@ impl Keepalive {
             last_sent: now,
             last_received: now,
             ping_sent_at: None,
+            reads_held: false,
         }
     }
 
@@ -39,6 +48,17 @@ impl Keepalive {
         self.last_sent = now;
         self.last_received = now;
         self.ping_sent_at = None;
+        self.reads_held = false;
+    }
+
+    /// The client has stopped (`true`) or resumed (`false`) reading the socket.
+    pub fn on_reads_held(&mut self, held: bool, now: Instant) {
+        if self.reads_held && !held {
+            if let Some(sent) = self.ping_sent_at.as_mut() {
+                *sent = (*sent).max(now);
+            }
+        }
+        self.reads_held = held;
     }
 
     pub fn on_packet_sent(&mut self, now: Instant) {
@@ -57,10 +77,11 @@ impl Keepalive {
 
     pub fn deadline(&self) -> Option<Instant> {
         let interval = self.interval?;
-        Some(match self.ping_sent_at {
-            Some(sent) => sent + interval / 2,
-            None => self.last_sent.min(self.last_received) + interval,
-        })
+        match self.ping_sent_at {
+            Some(_) if self.reads_held => None,
+            Some(sent) => Some(sent + interval / 2),
+            None => Some(self.last_sent.min(self.last_received) + interval),
+        }
     }
 
     pub fn poll(&self, now: Instant) -> KeepaliveAction {
@@ -128,6 +149,35 @@ mod tests {
         keepalive.on_ping_sent(t0 + 10 * SECOND);
         keepalive.on_packet_received(t0 + 12 * SECOND);
         assert_eq!(keepalive.poll(t0 + 15 * SECOND), KeepaliveAction::Nothing);
+        assert_eq!(keepalive.deadline(), Some(t0 + 20 * SECOND));
+    }
+
+    #[test]
+    fn no_timeout_while_reads_are_held_and_half_an_interval_after_they_resume() {
+        let t0 = Instant::now();
+        let mut keepalive = Keepalive::new(10 * SECOND, t0);
+        keepalive.on_reads_held(true, t0 + SECOND);
+        // Held reads do not stop the PINGREQ: the broker must still hear from us.
+        assert_eq!(keepalive.poll(t0 + 10 * SECOND), KeepaliveAction::SendPing);
+        keepalive.on_ping_sent(t0 + 10 * SECOND);
+        assert_eq!(keepalive.deadline(), None);
+        assert_eq!(keepalive.poll(t0 + 60 * SECOND), KeepaliveAction::Nothing);
+        keepalive.on_reads_held(false, t0 + 60 * SECOND);
+        assert_eq!(keepalive.deadline(), Some(t0 + 65 * SECOND));
+        assert_eq!(keepalive.poll(t0 + 64 * SECOND), KeepaliveAction::Nothing);
+        assert_eq!(keepalive.poll(t0 + 65 * SECOND), KeepaliveAction::TimedOut);
+    }
+
+    #[test]
+    fn resumed_reads_give_the_answer_half_an_interval_from_then() {
+        let t0 = Instant::now();
+        let mut keepalive = Keepalive::new(10 * SECOND, t0);
+        keepalive.on_ping_sent(t0 + 10 * SECOND);
+        keepalive.on_reads_held(true, t0 + 11 * SECOND);
+        keepalive.on_reads_held(false, t0 + 12 * SECOND);
+        // The answer may still be behind what JS had not taken: half an interval from now on.
+        assert_eq!(keepalive.deadline(), Some(t0 + 17 * SECOND));
+        keepalive.on_packet_received(t0 + 13 * SECOND);
         assert_eq!(keepalive.deadline(), Some(t0 + 20 * SECOND));
     }
 }

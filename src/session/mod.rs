@@ -395,6 +395,12 @@ impl Session {
         }
     }
 
+    /// The connection has stopped (`true`) or resumed (`false`) reading from the broker for a
+    /// reason of its own (a backlog JS has not taken): see `Keepalive::on_reads_held`.
+    pub fn on_reads_held(&mut self, held: bool, now: Instant) {
+        self.keepalive.on_reads_held(held, now);
+    }
+
     pub fn handle_timeout(&mut self, now: Instant) -> Result<(), SessionError> {
         match self.link {
             Link::AwaitingConnAck { deadline } if now >= deadline => {
