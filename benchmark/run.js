@@ -82,31 +82,46 @@ function scenarioList (quick) {
   const q = (normal, small) => (quick ? small : normal)
   const list = [
     {
-      name: 'qos0', group: 'broker', kind: 'qos0', title: 'QoS 0 pub → sub, 64 B (2 clients)',
+      name: 'qos0',
+      group: 'broker',
+      kind: 'qos0',
+      title: 'QoS 0 pub → sub, 64 B (2 clients)',
       params: { count: q(300000, 20000), size: 64, window: 1000 },
       metrics: [M.rate('msg/s end to end'), M.cpu()],
       ceiling: ['qos0']
     },
     {
-      name: 'qos1', group: 'broker', kind: 'qos1', title: 'QoS 1 publish, 64 B, ≤1000 in flight',
+      name: 'qos1',
+      group: 'broker',
+      kind: 'qos1',
+      title: 'QoS 1 publish, 64 B, ≤1000 in flight',
       params: { count: q(200000, 10000), size: 64, window: 1000 },
       metrics: [M.rate('acked msg/s')],
       ceiling: ['qos1']
     },
     {
-      name: 'qos2', group: 'broker', kind: 'qos2', title: 'QoS 2 publish, 64 B, ≤1000 in flight',
+      name: 'qos2',
+      group: 'broker',
+      kind: 'qos2',
+      title: 'QoS 2 publish, 64 B, ≤1000 in flight',
       params: { count: q(100000, 5000), size: 64, window: 1000 },
       metrics: [M.rate('completed msg/s')],
       ceiling: ['qos2']
     },
     {
-      name: 'receive', group: 'broker', kind: 'receive', title: 'Receive only, QoS 0 64 B (raw flood publisher)',
+      name: 'receive',
+      group: 'broker',
+      kind: 'receive',
+      title: 'Receive only, QoS 0 64 B (raw flood publisher)',
       params: { count: q(300000, 20000), size: 64 },
       metrics: [M.rate('received msg/s'), M.cpu()],
       ceiling: ['receive']
     },
     {
-      name: 'latency', group: 'broker', kind: 'latency', title: 'Round trip A → B → A, QoS 0',
+      name: 'latency',
+      group: 'broker',
+      kind: 'latency',
+      title: 'Round trip A → B → A, QoS 0',
       params: { count: q(5000, 1000), warmup: q(200, 50), size: 64 },
       metrics: [
         { key: 'p50', label: 'p50 µs', better: 'lower', fmt: 'int' },
@@ -114,7 +129,10 @@ function scenarioList (quick) {
       ]
     },
     {
-      name: 'large', group: 'broker', kind: 'large', title: '1 MiB payloads, QoS 1, window 10 (pub + sub)',
+      name: 'large',
+      group: 'broker',
+      kind: 'large',
+      title: '1 MiB payloads, QoS 1, window 10 (pub + sub)',
       params: { count: q(500, 20), size: MIB, window: 10 },
       metrics: [M.mibps()],
       ceiling: ['large']
@@ -122,7 +140,10 @@ function scenarioList (quick) {
   ]
   for (const n of quick ? [100] : [500, 5000]) {
     list.push({
-      name: `clients-${n}`, group: 'broker', kind: 'clients', title: `${n} clients in one process`,
+      name: `clients-${n}`,
+      group: 'broker',
+      kind: 'clients',
+      title: `${n} clients in one process`,
       params: { count: n },
       metrics: [
         { key: 'connectMs', label: 'ms until all connected', better: 'lower', fmt: 'int' },
@@ -133,7 +154,10 @@ function scenarioList (quick) {
   const memCount = q(1000000, 100000)
   const memEarly = q(200000, 20000)
   list.push({
-    name: 'memory', group: 'broker', kind: 'memory', title: `RSS while receiving ${fmtCount(memCount)} QoS 0 msgs`,
+    name: 'memory',
+    group: 'broker',
+    kind: 'memory',
+    title: `RSS while receiving ${fmtCount(memCount)} QoS 0 msgs`,
     params: { count: memCount, early: memEarly, size: 64 },
     metrics: [
       { key: 'rssEarly', label: `RSS MiB after ${fmtCount(memEarly)}`, better: 'lower', fmt: 'f1' },
@@ -144,19 +168,28 @@ function scenarioList (quick) {
   for (const [size, tag] of [[64, '64'], [4 * KIB, '4k']]) {
     const big = size > 64
     list.push({
-      name: `peer-recv-${tag}`, group: 'peer', kind: 'peer-recv', title: `Peer: QoS 0 receive, ${fmtSize(size)}`,
+      name: `peer-recv-${tag}`,
+      group: 'peer',
+      kind: 'peer-recv',
+      title: `Peer: QoS 0 receive, ${fmtSize(size)}`,
       params: { count: big ? q(300000, 10000) : q(2000000, 50000), size },
       metrics: [M.rate('received msg/s'), M.cpu()],
       ceiling: ['peer-recv']
     })
     list.push({
-      name: `peer-pub0-${tag}`, group: 'peer', kind: 'peer-pub0', title: `Peer: QoS 0 publish, ${fmtSize(size)}`,
+      name: `peer-pub0-${tag}`,
+      group: 'peer',
+      kind: 'peer-pub0',
+      title: `Peer: QoS 0 publish, ${fmtSize(size)}`,
       params: { count: big ? q(300000, 10000) : q(2000000, 50000), size, window: 1000 },
       metrics: [M.rate('published msg/s'), M.cpu()],
       ceiling: ['peer-pub0']
     })
     list.push({
-      name: `peer-pub1-${tag}`, group: 'peer', kind: 'peer-pub1', title: `Peer: QoS 1 publish, ${fmtSize(size)}, ≤1000 in flight`,
+      name: `peer-pub1-${tag}`,
+      group: 'peer',
+      kind: 'peer-pub1',
+      title: `Peer: QoS 1 publish, ${fmtSize(size)}, ≤1000 in flight`,
       params: { count: big ? q(300000, 10000) : q(1000000, 20000), size, window: 1000 },
       metrics: [M.rate('acked msg/s'), M.cpu()],
       ceiling: ['peer-pub1']

@@ -85,7 +85,7 @@ function connectClient (url = cfg.url, extra = {}) {
 
 function deferred () {
   let resolve, reject
-  const promise = new Promise((res, rej) => { resolve = res; reject = rej })
+  const promise = new Promise((_resolve, _reject) => { resolve = _resolve; reject = _reject })
   return { promise, resolve, reject }
 }
 

@@ -6,6 +6,7 @@
 // process must print the same and exit by itself with both implementations.
 const fs = require('node:fs')
 const path = require('node:path')
+const vm = require('node:vm')
 const { execFile } = require('node:child_process')
 const { pathToFileURL } = require('node:url')
 const { defineScenarios } = require('./runner')
@@ -87,7 +88,7 @@ defineScenarios([
     name: 'README: MQTT 3.1 options { protocolId: \'MQIsdp\', protocolVersion: 3 }',
     async run (t) {
       // The README gives an options literal: connect with exactly it.
-      const options = Function(`"use strict"; return (${SNIPPETS.mqtt31Options.trim()})`)()
+      const options = vm.runInNewContext(`(${SNIPPETS.mqtt31Options.trim()})`)
       const c = await t.connected(t.url, { clientId: 'diff-readme-v31', ...options })
       await t.end(c)
     }

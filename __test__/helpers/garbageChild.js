@@ -64,7 +64,7 @@ function hostileChunk () {
 }
 
 function invalidTopic (topic) {
-  return typeof topic !== 'string' || topic.length === 0 || /[+#\u0000]/.test(topic) || topic.includes('\uFFFD')
+  return typeof topic !== 'string' || topic.length === 0 || /[+#\u0000]/.test(topic) || topic.includes('\uFFFD') // eslint-disable-line no-control-regex
 }
 
 const summary = { seed, connections: 0, errors: 0, errorCodes: {}, messages: 0, invalidMessages: [], connects: 0 }

@@ -68,8 +68,7 @@ function runBroker () {
       const all = Buffer.concat(packets)
       for (const socket of sockets) socket.write(all)
       parentPort.postMessage({ id: msg.id, result: true })
-    }
-    else if (msg.cmd === 'close') {
+    } else if (msg.cmd === 'close') {
       for (const s of sockets) s.destroy()
       server.close(() => parentPort.postMessage({ id: msg.id, result: true }))
     }

@@ -88,7 +88,7 @@ function expectValidMessages (rec) {
   for (const { args: [topic, payload, packet] } of rec.of('message')) {
     expect(typeof topic).toBe('string')
     expect(topic.length).toBeGreaterThan(0)
-    expect(topic).not.toMatch(/[+#\u0000\uFFFD]/)
+    expect(topic).not.toMatch(/[+#\u0000\uFFFD]/) // eslint-disable-line no-control-regex
     expect([0, 1, 2]).toContain(packet.qos)
     expect(Buffer.isBuffer(payload)).toBe(true)
   }

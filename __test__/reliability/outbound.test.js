@@ -29,7 +29,6 @@ async function publishAllBad (client) {
   for (const [name, topic, opts] of BAD_PUBLISHES) {
     for (const qos of opts.qos !== undefined ? [opts.qos] : [0, 1, 2]) {
       let thrown = null
-      let cbErr
       const cb = new Promise((resolve) => {
         try {
           client.publish(topic, 'payload', { ...opts, qos }, (err) => resolve(err))
@@ -38,7 +37,7 @@ async function publishAllBad (client) {
           resolve(undefined)
         }
       })
-      cbErr = await withTimeout(cb, 5000, `callback of publish to ${name}`)
+      const cbErr = await withTimeout(cb, 5000, `callback of publish to ${name}`)
       let rejected = null
       try {
         await withTimeout(client.publishAsync(topic, 'payload', { ...opts, qos }), 5000, `publishAsync to ${name}`)
