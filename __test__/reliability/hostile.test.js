@@ -125,14 +125,14 @@ describe('malformed or illegal packets from the broker', () => {
     expect(rec.count('message')).toBe(0)
   })
 
-  test.each(INSTEAD_OF_CONNACK)('%s: error naming the violation, closed, reconnected', async (name, hostile, expected) => {
+  testNapi.each(INSTEAD_OF_CONNACK)('%s: error naming the violation, closed, reconnected', async (name, hostile, expected) => {
     const broker = await hostileBroker(hostile, { afterConnack: false })
     const rec = await expectViolationThenReconnect(broker, expected, 0)
     expect(rec.count('message')).toBe(0)
     expect(rec.count('connect')).toBe(1)
   })
 
-  test('valid messages before the violation are delivered; the invalid one and anything after it are not', async () => {
+  testNapi('valid messages before the violation are delivered; the invalid one and anything after it are not', async () => {
     const before = bytes(pkt(0x30, bytes(str('ok/1'), 'one')), pkt(0x30, bytes(str('ok/2'), 'two')))
     const after = pkt(0x30, bytes(str('ok/3'), 'three'))
     const broker = await hostileBroker(bytes(pkt(0x30, bytes(str('bad/+'), 'x')), after), { before })
@@ -169,7 +169,7 @@ describe('malformed or illegal packets from the broker', () => {
     expect(rec.of('error').filter((e) => e.args[0].code === 'ERR_MQTT_PROTOCOL')).toEqual([])
   })
 
-  test('reconnectPeriod: 0: a violation closes the connection for good', async () => {
+  testNapi('reconnectPeriod: 0: a violation closes the connection for good', async () => {
     const broker = await hostileBroker(bytes([0x40, 0x02, 0x00, 0x07]))
     const c = h.connect(broker.url, { reconnectPeriod: 0 })
     const rec = record(c, EVENTS)

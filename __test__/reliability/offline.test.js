@@ -6,6 +6,7 @@ const { startFaultProxy } = require('../helpers/faultProxy')
 const { startVolumeMosquitto, publishLedger, receiveLedger, idPayload, head } = require('../helpers/reliability')
 const { delay, withTimeout } = require('../helpers/events')
 const h = require('../helpers/harness')
+const { testNapi } = require('../helpers/impl')
 
 afterEach(cleanupAll)
 
@@ -13,7 +14,8 @@ const OFFLINE_MESSAGES = 70000
 const DRAIN_TIMEOUT_MS = 40000 // each of the two waits; both fit in the test timeout
 
 describeMosquitto('offline queue [mosquitto]', () => {
-  test(`${OFFLINE_MESSAGES} QoS 1 publishes made while offline: all delivered, all callbacks fire, no packet id reused while in flight`, async () => {
+  // MQTT.js reuses packet ids still in flight past 65,535 and loses those callbacks (README).
+  testNapi(`${OFFLINE_MESSAGES} QoS 1 publishes made while offline: all delivered, all callbacks fire, no packet id reused while in flight`, async () => {
     const broker = track(await startVolumeMosquitto())
     // the tap parses both directions of the publisher's connection, in wire order
     const proxy = track(await startFaultProxy({ port: broker.port, tap: true }))
