@@ -8,6 +8,7 @@
 //   b.port, b.url
 //   await b.packets()    everything recorded so far
 //   await b.connections() number of connections accepted, and how many are closed
+//   await b.publish(packet) sends a PUBLISH (mqtt-packet fields) on every open connection
 //   await b.close()
 const path = require('node:path')
 const { Worker, isMainThread, parentPort } = require('node:worker_threads')
@@ -53,6 +54,10 @@ function runBroker () {
   parentPort.on('message', (msg) => {
     if (msg.cmd === 'packets') parentPort.postMessage({ id: msg.id, result: packets })
     else if (msg.cmd === 'connections') parentPort.postMessage({ id: msg.id, result: { accepted, closed } })
+    else if (msg.cmd === 'publish') {
+      for (const s of sockets) if (!s.destroyed) s.write(mqttPacket.generate({ cmd: 'publish', retain: false, dup: false, ...msg.packet }))
+      parentPort.postMessage({ id: msg.id, result: Date.now() })
+    }
     else if (msg.cmd === 'close') {
       for (const s of sockets) s.destroy()
       server.close(() => parentPort.postMessage({ id: msg.id, result: true }))
@@ -76,16 +81,17 @@ async function startThreadBroker () {
       if (p) { pending.delete(msg.id); p(msg.result) }
     })
   })
-  const call = (cmd) => new Promise((resolve) => {
+  const call = (cmd, fields = {}) => new Promise((resolve) => {
     const id = nextId++
     pending.set(id, resolve)
-    worker.postMessage({ id, cmd })
+    worker.postMessage({ ...fields, id, cmd })
   })
   return {
     port,
     url: `mqtt://127.0.0.1:${port}`,
     packets: () => call('packets'),
     connections: () => call('connections'),
+    publish: (packet) => call('publish', { packet }),
     async close () {
       if (exited) return
       await Promise.race([call('close'), new Promise((resolve) => { const t = setTimeout(resolve, 2000); t.unref() })])
