@@ -44,7 +44,7 @@ impl HeldAcks {
             };
         }
         entry.qos = qos;
-        entry.copies += 1;
+        entry.copies = entry.copies.saturating_add(1);
     }
 
     pub(super) fn contains(&self, id: PacketId) -> bool {
