@@ -12,7 +12,7 @@ const { startRawBroker } = require('./helpers/rawBroker')
 const { startThreadBroker } = require('./helpers/threadBroker')
 const { startMosquitto, describeMosquitto } = require('./helpers/brokers')
 const { withTimeout, waitUntil, delay } = require('./helpers/events')
-const { isNapi, testNapi } = require('./helpers/impl')
+const { mqtt, isNapi, testNapi } = require('./helpers/impl')
 const h = require('./helpers/harness')
 
 afterEach(cleanupAll)
@@ -64,8 +64,7 @@ testNapi('a subclass overriding handleMessage holds the ack of the first message
   const broker = track(await startRawBroker())
   const handled = []
   const handler = slowHandler(handled)
-  const Base = require('./helpers/impl').mqtt.MqttClient
-  class HoldingClient extends Base {
+  class HoldingClient extends mqtt.MqttClient {
     handleMessage (packet, callback) { handler(packet, callback) }
   }
   const client = track(new HoldingClient(null, { host: '127.0.0.1', port: broker.port, protocol: 'mqtt', reconnectPeriod: 0 }))
@@ -89,6 +88,36 @@ test('handleMessage calling back with an error: the message is not acknowledged'
   expect(broker.received('puback')).toEqual([])
   // MQTT.js loses the error; mqtt-napi emits it (README: divergences).
   expect(errors).toEqual(isNapi ? ['handler failed'] : [])
+})
+
+testNapi('a reconnect while handleMessage holds a message: its late ack is not sent on the new connection; the redelivery is acknowledged once', async () => {
+  const message = { cmd: 'publish', topic: 'ack/again', payload: 'x', qos: 1, messageId: 5, retain: false }
+  const broker = track(await startRawBroker({
+    // The second connection resumes the session: the broker sends the unacknowledged message again.
+    connack: (packet, conn) => {
+      if (conn.index === 1) setImmediate(() => conn.send({ ...message, dup: true }))
+      return { sessionPresent: conn.index > 0 }
+    }
+  }))
+  const [client] = await h.connected(broker.url, { clientId: h.clientId('again'), clean: false, reconnectPeriod: 100 })
+  const started = []
+  const handled = []
+  client.handleMessage = (packet, callback) => {
+    started.push(packet.dup)
+    setTimeout(() => {
+      handled.push({ dup: packet.dup, at: Date.now() })
+      callback()
+    }, HANDLING_MS)
+  }
+  broker.connections[0].send({ ...message, dup: false })
+  await waitUntil(() => started.length === 1, { timeout: 5000, label: 'handleMessage' })
+  client.reconnect()
+  await waitUntil(() => handled.length === 2, { timeout: 10000, label: 'the redelivered copy handled' })
+  await delay(200)
+  expect(handled.map((m) => m.dup)).toEqual([false, true])
+  const pubacks = broker.received('puback')
+  expect(pubacks.map((p) => [p.conn, p.messageId])).toEqual([[1, 5]])
+  expect(pubacks[0].at).toBeGreaterThanOrEqual(handled[1].at)
 })
 
 testNapi('without a handleMessage override, the engine acknowledges on receipt while JS is still busy', async () => {
