@@ -474,7 +474,10 @@ export declare class MqttClient extends TypedEventEmitter<MqttClientEventCallbac
   /** Clients are created by `connect()`; `options` are resolved as there. */
   constructor (options?: IClientOptions)
 
-  /** Override to apply backpressure: the next message is delivered after `callback`. */
+  /**
+   * Override to apply backpressure: the next message is delivered after `callback`, and this
+   * message's PUBACK (QoS 1) or PUBCOMP (QoS 2) is sent only then (not at all if `callback` gets an error).
+   */
   handleMessage (packet: IPublishPacket, callback: DoneCallback): void
 
   connect (): this

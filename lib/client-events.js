@@ -5,7 +5,7 @@
 // callbacks and emit events in MQTT.js's order. This module works on the
 // client's internals; client.js owns the public API.
 
-const { KIND } = require('./event-batch')
+const { KIND, ACK_HELD } = require('./event-batch')
 const { ErrorWithReasonCode, ErrorWithSubackPacket, ReasonCodes } = require('./errors')
 const { applyEndpoint } = require('./options')
 const {
@@ -175,9 +175,12 @@ function onTerminated (client) {
 const HANDLERS = {
   [KIND.CONNECT]: (client, r) => onConnack(client, connackPacket(r.u8() === 1, r.u8())),
   [KIND.MESSAGE]: (client, r) => {
+    const held = (r.buf[r.pos] & ACK_HELD) !== 0
     const packet = readPublish(r)
+    // Connections count from 1: 0 means the engine acknowledged on receipt.
+    const ackConnection = held ? r.u32() : 0
     client.emit('message', packet.topic, packet.payload, packet)
-    client._handleMessage(packet)
+    client._handleMessage(packet, ackConnection)
   },
   [KIND.PACKET_SEND]: (client, r) => onPacketSent(client, readSentPacket(r)),
   [KIND.PACKET_RECEIVE]: (client, r) => onPacketReceived(client, readReceivedPacket(r)),

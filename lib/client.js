@@ -99,6 +99,8 @@ class MqttClient extends EventEmitter {
     this._reconnectAnnounced = false
     this._packetEventsOn = false
     this._hideConnectPacket = false
+    // The engine holds inbound QoS 1/2 acks for handleMessage (see _syncAckMode).
+    this._manualAcks = false
     // After CONNACK, `connect` waits for the replay of what was queued (see client-events.js).
     this._connectGate = null
     // Calls made while a user store is replayed wait here, so replayed messages go first.
@@ -128,11 +130,6 @@ class MqttClient extends EventEmitter {
     return this.options.keepalive
   }
 
-  /** Override to apply backpressure: the next message waits for `callback`. */
-  handleMessage (packet, callback) {
-    callback()
-  }
-
   /** Starts (or, after `end()`, restarts) the engine. */
   connect () {
     if (this._native !== null && !this._terminated) return this
@@ -144,10 +141,9 @@ class MqttClient extends EventEmitter {
     this._terminated = false
     this._serverAttempt = 0
     applyEndpoint(this.options, this._serverAttempt)
-    this._native = startNativeClient(
-      nativeOptions(this.options, () => tls.rootCertificates),
-      (records, payloads) => this._inbound.push(records, payloads)
-    )
+    const native = nativeOptions(this.options, () => tls.rootCertificates)
+    this._manualAcks = native.manualAcks = this._overridesHandleMessage()
+    this._native = startNativeClient(native, (records, payloads) => this._inbound.push(records, payloads))
     this._packetEventsOn = false
     // MQTT.js emits the first CONNECT's packetsend inside connect(), before any
     // I/O: so do we, and the engine's later report of that packet is dropped.
@@ -475,19 +471,54 @@ class MqttClient extends EventEmitter {
     if (this._native !== null && !this._terminated) this._native.setReading(on)
   }
 
-  /** Runs handleMessage; when overridden, later events wait for its callback. */
-  _handleMessage (packet) {
-    if (this.handleMessage === MqttClient.prototype.handleMessage) return
+  _overridesHandleMessage () {
+    return this.handleMessage !== defaultHandleMessage
+  }
+
+  /**
+   * As MQTT.js, an overridden handleMessage gets the message before it is
+   * acknowledged: the engine then holds PUBACK/PUBCOMP until `_acknowledge`.
+   * MQTT.js decides per message; the engine must know before the message
+   * arrives, so connect(), an assignment (see `handleMessage` below) and
+   * every message tell it when the override changes.
+   */
+  _syncAckMode () {
+    const manual = this._overridesHandleMessage()
+    if (manual !== this._manualAcks && this._native !== null && !this._terminated) {
+      this._manualAcks = manual
+      this._native.setManualAcks(manual)
+    }
+    return manual
+  }
+
+  /**
+   * Runs handleMessage; when overridden, later events wait for its callback.
+   * `ackConnection` (0: acknowledged on receipt) is what a held message's ack names.
+   */
+  _handleMessage (packet, ackConnection) {
+    const native = this._native
+    if (!this._syncAckMode()) {
+      if (ackConnection !== 0) this._acknowledge(native, packet.messageId, ackConnection)
+      return
+    }
     let done = false
     let sync = true
     this.handleMessage(packet, (err) => {
       if (done) return
       done = true
+      // As MQTT.js, a message handled with an error is not acknowledged: the
+      // broker sends it again on a resumed session.
       if (err) this.emit('error', err)
+      else if (ackConnection !== 0) this._acknowledge(native, packet.messageId, ackConnection)
       if (!sync) this._inbound.resume()
     })
     sync = false
     if (!done) this._inbound.pause()
+  }
+
+  /** Acknowledges a held message, to the engine that delivered it (not one started since). */
+  _acknowledge (native, messageId, connection) {
+    if (native === this._native && !this._terminated) native.acknowledge(messageId, connection)
   }
 
   _complete (token, ...args) {
@@ -518,6 +549,28 @@ class MqttClient extends EventEmitter {
     else if (this.options.reconnectPeriod === 0 || this.options.manualConnect) this.disconnecting = false
   }
 }
+
+/** Override to apply backpressure: the next message, and this one's PUBACK/PUBCOMP, wait for `callback`. */
+function defaultHandleMessage (packet, callback) {
+  callback()
+}
+
+// handleMessage is overridden by subclassing or by assignment
+// (`client.handleMessage = fn`, often after connect()). The engine must know
+// before a message arrives whether to hold its ack, so the first assignment
+// goes through this setter, which tells it; the function then becomes the
+// instance's own plain property, as an assignment would have made it.
+Object.defineProperty(MqttClient.prototype, 'handleMessage', {
+  configurable: true,
+  get () {
+    return defaultHandleMessage
+  },
+  set (fn) {
+    Object.defineProperty(this, 'handleMessage', { value: fn, writable: true, enumerable: true, configurable: true })
+    // (A prototype, or a client not started yet, is read by connect().)
+    if (this instanceof MqttClient && this._native) this._syncAckMode()
+  }
+})
 
 MqttClient.VERSION = version
 

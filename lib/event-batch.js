@@ -25,6 +25,13 @@ const KIND = {
  */
 const PAYLOAD_ATTACHED = 0x10
 
+/**
+ * MESSAGE flags bit (`FLAG_HELD` in event_batch.rs): the engine holds the
+ * message's PUBACK/PUBCOMP until JS acknowledges it; the record ends with the
+ * u32 connection number the acknowledgement must name.
+ */
+const ACK_HELD = 0x20
+
 /** Longest topic worth remembering: comparing bytes must stay cheaper than decoding. */
 const MAX_CACHED_TOPIC = 256
 
@@ -133,4 +140,4 @@ class BatchReader {
   }
 }
 
-module.exports = { KIND, PAYLOAD_ATTACHED, BatchReader, TopicCache }
+module.exports = { KIND, PAYLOAD_ATTACHED, ACK_HELD, BatchReader, TopicCache }

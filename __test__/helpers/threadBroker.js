@@ -8,8 +8,9 @@
 //   b.port, b.url
 //   await b.packets()    everything recorded so far
 //   await b.connections() number of connections accepted, and how many are closed
+//   await b.publish(packet) sends a PUBLISH (mqtt-packet fields) on every open connection
 //   await b.flood({ topic, count, size }) writes `count` QoS 0 PUBLISHes of `size` bytes
-//                         (payload: the message's index, zero-padded) to every connection, at once
+//                         (payload: the message's index, space-padded) to every connection, at once
 //   await b.close()
 const path = require('node:path')
 const { Worker, isMainThread, parentPort } = require('node:worker_threads')
@@ -55,8 +56,11 @@ function runBroker () {
   parentPort.on('message', (msg) => {
     if (msg.cmd === 'packets') parentPort.postMessage({ id: msg.id, result: packets })
     else if (msg.cmd === 'connections') parentPort.postMessage({ id: msg.id, result: { accepted, closed } })
-    else if (msg.cmd.flood) {
-      const { topic, count, size } = msg.cmd.flood
+    else if (msg.cmd === 'publish') {
+      for (const s of sockets) if (!s.destroyed) s.write(mqttPacket.generate({ cmd: 'publish', retain: false, dup: false, ...msg.packet }))
+      parentPort.postMessage({ id: msg.id, result: Date.now() })
+    } else if (msg.cmd === 'flood') {
+      const { topic, count, size } = msg.spec
       // Generated first and written with one call, so the bytes are all there at once
       // (generating them one by one would trickle them out at this thread's pace).
       const packets = []
@@ -91,17 +95,18 @@ async function startThreadBroker () {
       if (p) { pending.delete(msg.id); p(msg.result) }
     })
   })
-  const call = (cmd) => new Promise((resolve) => {
+  const call = (cmd, fields = {}) => new Promise((resolve) => {
     const id = nextId++
     pending.set(id, resolve)
-    worker.postMessage({ id, cmd })
+    worker.postMessage({ ...fields, id, cmd })
   })
   return {
     port,
     url: `mqtt://127.0.0.1:${port}`,
     packets: () => call('packets'),
     connections: () => call('connections'),
-    flood: (spec) => call({ flood: spec }),
+    publish: (packet) => call('publish', { packet }),
+    flood: (spec) => call('flood', { spec }),
     async close () {
       if (exited) return
       await Promise.race([call('close'), new Promise((resolve) => { const t = setTimeout(resolve, 2000); t.unref() })])

@@ -321,6 +321,16 @@ fn drain(session: &mut Session, h: &mut Harness, now: Instant) {
                     publish.topic
                 );
             }
+            Event::HeldMessage {
+                publish,
+                connection,
+            } => {
+                SESSION_STATS[4].fetch_add(1, Relaxed);
+                // As JS does once handleMessage calls back.
+                if let Some(id) = publish.packet_id {
+                    session.acknowledge(id, connection);
+                }
+            }
             Event::Connected(_) => {
                 SESSION_STATS[0].fetch_add(1, Relaxed);
             }
@@ -414,6 +424,7 @@ pub fn session(data: &[u8]) {
             max_bytes: (limits & 16 != 0).then_some(usize::from(limits >> 5) * 8),
         },
         subscribe_batch_size: (flags & 32 != 0).then_some(usize::from(limits & 3) + 1),
+        manual_acks: flags & 64 != 0,
     };
     let mut now = Instant::now();
     let mut session = Session::new(config, now);

@@ -34,6 +34,9 @@ pub mod kind {
 pub const ATTACH_PAYLOAD_BYTES: usize = 64 * 1024;
 /// MESSAGE flags bit: the payload is the batch's next attached one.
 const FLAG_ATTACHED: u8 = 0x10;
+/// MESSAGE flags bit: the engine holds this message's PUBACK/PUBCOMP until JS
+/// acknowledges it; the record ends with the u32 connection to name in the ack.
+const FLAG_HELD: u8 = 0x20;
 
 /// A batch as it goes to JS: the records, and the large payloads that
 /// MESSAGE records refer to, in record order.
@@ -55,21 +58,32 @@ impl EncodedBatch {
 pub fn encode_events(events: &[ClientEvent], out: &mut EncodedBatch) {
     for event in events {
         match event {
-            ClientEvent::Session(Event::Message(publish)) => put_message(out, publish),
+            ClientEvent::Session(Event::Message(publish)) => put_message(out, publish, None),
+            ClientEvent::Session(Event::HeldMessage {
+                publish,
+                connection,
+            }) => put_message(out, publish, Some(*connection)),
             event => encode_event(event, &mut out.records),
         }
     }
 }
 
-fn put_message(out: &mut EncodedBatch, publish: &Publish) {
+/// `held_on`: the connection a held message came on (see `FLAG_HELD`).
+fn put_message(out: &mut EncodedBatch, publish: &Publish, held_on: Option<u32>) {
     out.records.push(kind::MESSAGE);
+    let held = if held_on.is_some() { FLAG_HELD } else { 0 };
     if publish.payload.len() < ATTACH_PAYLOAD_BYTES {
-        return put_publish(&mut out.records, publish);
+        put_publish_with(&mut out.records, publish, held);
+    } else {
+        out.records
+            .push(publish_flags(publish) | FLAG_ATTACHED | held);
+        put_u16(&mut out.records, publish.packet_id.unwrap_or(0));
+        put_bytes(&mut out.records, publish.topic.as_bytes());
+        out.payloads.push(publish.payload.clone());
     }
-    out.records.push(publish_flags(publish) | FLAG_ATTACHED);
-    put_u16(&mut out.records, publish.packet_id.unwrap_or(0));
-    put_bytes(&mut out.records, publish.topic.as_bytes());
-    out.payloads.push(publish.payload.clone());
+    if let Some(connection) = held_on {
+        put_u32(&mut out.records, connection);
+    }
 }
 
 fn encode_event(event: &ClientEvent, out: &mut Vec<u8>) {
@@ -154,7 +168,11 @@ fn publish_flags(publish: &Publish) -> u8 {
 }
 
 fn put_publish(out: &mut Vec<u8>, publish: &Publish) {
-    out.push(publish_flags(publish));
+    put_publish_with(out, publish, 0);
+}
+
+fn put_publish_with(out: &mut Vec<u8>, publish: &Publish, extra_flags: u8) {
+    out.push(publish_flags(publish) | extra_flags);
     put_u16(out, publish.packet_id.unwrap_or(0));
     put_bytes(out, publish.topic.as_bytes());
     put_bytes(out, &publish.payload);
@@ -191,7 +209,9 @@ fn encode_session_event(event: &Event, out: &mut Vec<u8>) {
             out.push(connack.return_code);
         }
         // `encode_events` writes messages (`put_message`): they may attach their payload.
-        Event::Message(_) => unreachable!("messages are encoded by put_message"),
+        Event::Message(_) | Event::HeldMessage { .. } => {
+            unreachable!("messages are encoded by put_message")
+        }
         Event::Published {
             token,
             packet_id,
@@ -329,6 +349,48 @@ mod tests {
             ]
         );
         assert_eq!(out.len(), message_size_hint(3, 2));
+    }
+
+    #[test]
+    fn a_held_message_is_flagged_and_ends_with_its_connection() {
+        let mut batch = EncodedBatch::default();
+        encode_events(
+            &[ClientEvent::Session(Event::HeldMessage {
+                publish: Publish {
+                    dup: false,
+                    qos: QoS::AtLeastOnce,
+                    retain: false,
+                    topic: "t".into(),
+                    packet_id: Some(7),
+                    payload: Bytes::from_static(b"p"),
+                },
+                connection: 0x0102_0304,
+            })],
+            &mut batch,
+        );
+        assert_eq!(
+            batch.records,
+            vec![
+                kind::MESSAGE,
+                FLAG_HELD | 1,
+                7,
+                0,
+                1,
+                0,
+                0,
+                0,
+                b't',
+                1,
+                0,
+                0,
+                0,
+                b'p',
+                4,
+                3,
+                2,
+                1
+            ]
+        );
     }
 
     #[test]

@@ -20,7 +20,6 @@ use super::coalescer::Coalescer;
 use super::event_batch::{self, EncodedBatch, ATTACH_PAYLOAD_BYTES};
 use super::external_buffers::ExternalBuffers;
 use crate::connection::{ClientEvent, EventReceiver};
-use crate::session::Event;
 
 /// What one call carries: the client's key, the encoded batch, and whether
 /// it is the client's last.
@@ -100,19 +99,19 @@ fn merge_waiting(
 fn count_messages(batch: &[ClientEvent]) -> usize {
     batch
         .iter()
-        .filter(|event| matches!(event, ClientEvent::Session(Event::Message(_))))
+        .filter(|event| event.message().is_some())
         .count()
 }
 
 fn size_hint(batch: &[ClientEvent]) -> usize {
     batch
         .iter()
-        .map(|event| match event {
-            ClientEvent::Session(Event::Message(p)) => {
+        .map(|event| match event.message() {
+            Some(p) => {
                 let copied = p.payload.len() * usize::from(p.payload.len() < ATTACH_PAYLOAD_BYTES);
                 event_batch::message_size_hint(p.topic.len(), copied)
             }
-            _ => 32,
+            None => 32,
         })
         .sum()
 }

@@ -218,6 +218,29 @@ impl NativeClient {
         let _ = self.commands.send(ClientCommand::SetReading(enabled));
     }
 
+    /// Holds (true) or stops holding (false) the PUBACK/PUBCOMP of inbound
+    /// QoS 1/2 messages until `acknowledge` (JS overrides `handleMessage`).
+    #[napi(catch_unwind)]
+    pub fn set_manual_acks(&self, enabled: bool) {
+        let _ = self.commands.send(ClientCommand::SetManualAcks(enabled));
+    }
+
+    /// Acknowledges a held message (its record carried the connection): the
+    /// engine sends its PUBACK or PUBCOMP, unless the ack is stale.
+    #[napi(catch_unwind)]
+    pub fn acknowledge(&self, message_id: u32, connection: u32) -> napi::Result<()> {
+        let packet_id = u16::try_from(message_id)
+            .ok()
+            .filter(|id| *id != 0)
+            .ok_or_else(|| invalid("messageId", format!("{message_id} is not a packet id")))?;
+        // A closed channel means the task already ended: nothing left to acknowledge.
+        let _ = self.commands.send(ClientCommand::Acknowledge {
+            packet_id,
+            connection,
+        });
+        Ok(())
+    }
+
     /// Failpoint for tests, enabled only with `MQTT_NAPI_TEST_HOOKS=1`: panics
     /// in this method (`in_task = false`) or inside the client task, to prove a
     /// panic becomes a JS error and never aborts the process.

@@ -75,6 +75,8 @@ pub struct NativeOptions {
     pub offline_queue_max_messages: Option<u32>,
     pub offline_queue_max_bytes: Option<f64>,
     pub subscribe_batch_size: Option<u32>,
+    /// JS overrides `handleMessage`: inbound QoS 1/2 acks wait for `acknowledge`.
+    pub manual_acks: Option<bool>,
 }
 
 pub fn invalid(option: &str, detail: impl std::fmt::Display) -> napi::Error {
@@ -172,6 +174,7 @@ impl NativeOptions {
                 auto_reconnect: reconnect.enabled(),
                 offline_limits,
                 subscribe_batch_size: self.subscribe_batch_size.map(|n| n as usize),
+                manual_acks: self.manual_acks.unwrap_or(false),
             },
             reconnect,
             max_incoming_packet_size: self.max_incoming_packet_size.unwrap_or(MAX_PACKET_SIZE)

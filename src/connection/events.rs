@@ -1,6 +1,6 @@
 //! What the connection task tells the JS side, and what it takes from it.
 
-use crate::codec::Packet;
+use crate::codec::{Packet, PacketId, Publish};
 use crate::session::{Command, Event};
 
 /// An error as JS will see it: `err.message` and, where Node or MQTT.js set
@@ -63,8 +63,26 @@ pub enum ClientCommand {
     SetPacketEvents(bool),
     /// Pause or resume reading from the broker (JS inbound backpressure).
     SetReading(bool),
+    /// Hold inbound QoS 1/2 acks for `Acknowledge` (JS overrides `handleMessage`), or not.
+    SetManualAcks(bool),
+    /// JS handled a held message (`handleMessage` called back): ack it.
+    Acknowledge {
+        packet_id: PacketId,
+        /// The connection it came on, as its `HeldMessage` event said.
+        connection: u32,
+    },
     /// Failpoint for tests: panic inside the task (only sent when test hooks are enabled).
     Panic,
+}
+
+impl ClientEvent {
+    /// The inbound publish this event delivers, if it is a message.
+    pub fn message(&self) -> Option<&Publish> {
+        match self {
+            ClientEvent::Session(event) => event.message(),
+            _ => None,
+        }
+    }
 }
 
 /// Switches JS can flip while the client runs.

@@ -15,7 +15,7 @@ use super::{
     EventSender,
 };
 use crate::codec::{self, Packet};
-use crate::session::{Command, Event, Session, SessionError};
+use crate::session::{Command, Session, SessionError};
 use crate::transport::{self, Endpoint};
 
 /// Read room per read: starts small (thousands of idle clients stay cheap)
@@ -70,7 +70,7 @@ impl Outbox {
     }
 
     pub fn push(&mut self, event: ClientEvent) {
-        if let ClientEvent::Session(Event::Message(publish)) = &event {
+        if let Some(publish) = event.message() {
             self.pending_payload_bytes += publish.payload.len() + publish.topic.len();
         }
         self.pending.push(event);
@@ -145,6 +145,17 @@ fn handle_offline_command(
         }
         ClientCommand::SetReading(on) => {
             controls.reading_paused = !on;
+            OfflineCommand::Handled
+        }
+        ClientCommand::SetManualAcks(on) => {
+            session.set_manual_acks(on);
+            OfflineCommand::Handled
+        }
+        ClientCommand::Acknowledge {
+            packet_id,
+            connection,
+        } => {
+            session.acknowledge(packet_id, connection);
             OfflineCommand::Handled
         }
         ClientCommand::Panic => panic!("test failpoint: panic in the client task"),
@@ -535,6 +546,11 @@ fn handle_commands(first: Option<ClientCommand>, link: &mut Link<'_>) -> Option<
             ClientCommand::Session(command) => link.session.handle_command(command, now),
             ClientCommand::SetPacketEvents(on) => link.controls.packet_events = on,
             ClientCommand::SetReading(on) => link.controls.reading_paused = !on,
+            ClientCommand::SetManualAcks(on) => link.session.set_manual_acks(on),
+            ClientCommand::Acknowledge {
+                packet_id,
+                connection,
+            } => link.session.acknowledge(packet_id, connection),
             ClientCommand::Panic => panic!("test failpoint: panic in the client task"),
         }
         if turn == COMMANDS_PER_TURN {

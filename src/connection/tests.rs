@@ -33,6 +33,7 @@ fn config(port: u16, keep_alive_secs: u16, reconnect_ms: u64) -> ClientConfig {
             auto_reconnect: reconnect_ms > 0,
             offline_limits: OfflineLimits::default(),
             subscribe_batch_size: None,
+            manual_acks: false,
         },
         reconnect: ReconnectPolicy {
             period: Duration::from_millis(reconnect_ms),

@@ -6,6 +6,9 @@ use super::*;
 impl Session {
     pub(super) fn handle_incoming_publish(&mut self, publish: Publish) {
         match (publish.qos, publish.packet_id) {
+            (QoS::AtLeastOnce, Some(id)) if self.config.manual_acks => {
+                self.deliver_held(id, publish);
+            }
             (QoS::AtLeastOnce, Some(id)) => {
                 self.events.push_back(Event::Message(publish));
                 self.transmit.push_back(Packet::PubAck(id));
@@ -16,6 +19,55 @@ impl Session {
                 self.transmit.push_back(Packet::PubRec(id));
             }
             _ => self.events.push_back(Event::Message(publish)),
+        }
+    }
+
+    /// PUBREL releases an inbound QoS 2 message: delivered now, completed by
+    /// PUBCOMP at once or, with manual acks, once the application has it.
+    pub(super) fn handle_pubrel(&mut self, id: PacketId) {
+        match self.incoming_qos2.remove(&id) {
+            Some(Some(publish)) if self.config.manual_acks => self.deliver_held(id, publish),
+            Some(Some(publish)) => {
+                self.events.push_back(Event::Message(publish));
+                self.transmit.push_back(Packet::PubComp(id));
+            }
+            // A repeated PUBREL for a message still being handled: PUBCOMP waits for its ack.
+            _ if self.held_acks.contains(id) => {}
+            // Released and completed before (our PUBCOMP was lost): complete again.
+            _ => self.transmit.push_back(Packet::PubComp(id)),
+        }
+    }
+
+    fn deliver_held(&mut self, id: PacketId, publish: Publish) {
+        self.held_acks.hold(id, publish.qos, self.connections);
+        self.events.push_back(Event::HeldMessage {
+            publish,
+            connection: self.connections,
+        });
+    }
+
+    /// Turns manual acks on or off (JS started or stopped overriding
+    /// `handleMessage`). Messages already held still wait for their ack.
+    pub fn set_manual_acks(&mut self, on: bool) {
+        self.config.manual_acks = on;
+    }
+
+    /// The application has handled the message delivered as packet `id` on
+    /// `connection` (a `HeldMessage`): its PUBACK or PUBCOMP goes out. A stale
+    /// ack (the connection has changed, or the id is not held) sends nothing:
+    /// the broker resends what it still holds, and the id may by now name
+    /// another message.
+    pub fn acknowledge(&mut self, id: PacketId, connection: u32) {
+        let Some(qos) = self.held_acks.release(id, connection) else {
+            return;
+        };
+        // Offline, a QoS 2 message is completed when the broker resends its
+        // PUBREL (an id we no longer hold is answered with PUBCOMP).
+        if self.is_connected() {
+            self.transmit.push_back(match qos {
+                QoS::ExactlyOnce => Packet::PubComp(id),
+                _ => Packet::PubAck(id),
+            });
         }
     }
 

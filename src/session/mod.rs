@@ -10,6 +10,7 @@
 mod acks;
 mod commands;
 mod error;
+mod held_acks;
 mod keepalive;
 mod packet_ids;
 
@@ -50,6 +51,9 @@ pub struct SessionConfig {
     pub offline_limits: OfflineLimits,
     /// Most topic filters per resubscribe SUBSCRIBE (MQTT.js `subscribeBatchSize`).
     pub subscribe_batch_size: Option<usize>,
+    /// Inbound QoS 1/2 acknowledgements wait for `acknowledge` (JS overrode
+    /// `handleMessage`); switched later with `set_manual_acks`.
+    pub manual_acks: bool,
 }
 
 /// Limits on what may wait for a connection. A publish that would go past
@@ -93,6 +97,13 @@ pub enum Command {
 pub enum Event {
     Connected(ConnAck),
     Message(Publish),
+    /// An inbound QoS 1/2 message whose PUBACK (QoS 1) or PUBCOMP (QoS 2)
+    /// waits for `acknowledge(packet id, connection)` (manual acks).
+    HeldMessage {
+        publish: Publish,
+        /// The connection it was delivered on, counted from 1 by accepted CONNACKs.
+        connection: u32,
+    },
     Published {
         token: Token,
         packet_id: Option<PacketId>,
@@ -113,6 +124,16 @@ pub enum Event {
     OutgoingEmpty,
     /// The broker sent DISCONNECT (only legal from MQTT 5 on; MQTT.js emits `disconnect`).
     ServerDisconnect,
+}
+
+impl Event {
+    /// The inbound publish of a `Message` or `HeldMessage`.
+    pub fn message(&self) -> Option<&Publish> {
+        match self {
+            Event::Message(publish) | Event::HeldMessage { publish, .. } => Some(publish),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,6 +213,10 @@ pub struct Session {
     waiting_for_id: VecDeque<Command>,
     /// Inbound QoS 2 publishes held until PUBREL (None once delivered).
     incoming_qos2: HashMap<PacketId, Option<Publish>>,
+    /// Inbound messages delivered whose ack waits for the application (manual acks).
+    held_acks: held_acks::HeldAcks,
+    /// Accepted CONNACKs so far: names the connection a held message came on.
+    connections: u32,
     resubscribe_topics: Vec<SubscribeFilter>,
     has_connected_before: bool,
     keepalive: Keepalive,
@@ -216,6 +241,8 @@ impl Session {
             offline_queue: VecDeque::new(),
             waiting_for_id: VecDeque::new(),
             incoming_qos2: HashMap::new(),
+            held_acks: held_acks::HeldAcks::default(),
+            connections: 0,
             resubscribe_topics: Vec::new(),
             has_connected_before: false,
             keepalive,
@@ -262,6 +289,7 @@ impl Session {
     pub fn on_transport_closed(&mut self, _now: Instant) {
         self.link = Link::Offline;
         self.transmit.clear();
+        self.held_acks.forget_qos1();
         // Like MQTT.js's `_flushVolatile`: subscribe/unsubscribe already sent
         // are not retried on the next connection; their callbacks fail.
         let queued: Vec<PacketId> = self
@@ -373,10 +401,7 @@ impl Session {
                 self.complete_publish(id, "pubcomp", PublishStage::AwaitingPubComp)
             }
             Packet::PubRel(id) => {
-                if let Some(Some(publish)) = self.incoming_qos2.remove(&id) {
-                    self.events.push_back(Event::Message(publish));
-                }
-                self.transmit.push_back(Packet::PubComp(id));
+                self.handle_pubrel(id);
                 Ok(())
             }
             Packet::SubAck(suback) => self.handle_suback(suback),
@@ -467,9 +492,11 @@ impl Session {
             return Err(SessionError::ConnectionRefused(connack.return_code));
         }
         self.link = Link::Connected;
+        self.connections = self.connections.wrapping_add(1);
         let resumed = self.session_resumed(&connack);
         if !resumed {
             self.incoming_qos2.clear();
+            self.held_acks.clear();
         }
         self.resend_in_flight(resumed);
         self.events.push_back(Event::Connected(connack));

@@ -19,6 +19,7 @@ fn config() -> SessionConfig {
         auto_reconnect: true,
         offline_limits: OfflineLimits::default(),
         subscribe_batch_size: None,
+        manual_acks: false,
     }
 }
 
@@ -735,4 +736,273 @@ fn resubscription_is_split_by_the_subscribe_batch_size() {
         })
         .collect();
     assert_eq!(resent, vec![vec!["a", "b"], vec!["c"]]);
+}
+
+// ---- manual acks: the application acknowledges inbound QoS 1/2 ----------------
+
+fn manual_acks() -> SessionConfig {
+    SessionConfig {
+        clean_session: false,
+        manual_acks: true,
+        ..config()
+    }
+}
+
+fn inbound(qos: QoS, id: PacketId, dup: bool) -> Publish {
+    Publish {
+        dup,
+        qos,
+        retain: false,
+        topic: "t".into(),
+        packet_id: Some(id),
+        payload: Bytes::from_static(b"x"),
+    }
+}
+
+fn held(publish: Publish, connection: u32) -> Event {
+    Event::HeldMessage {
+        publish,
+        connection,
+    }
+}
+
+#[test]
+fn manual_acks_hold_the_puback_until_the_application_acknowledges() {
+    let t0 = Instant::now();
+    let mut session = connected(manual_acks(), t0);
+    let message = inbound(QoS::AtLeastOnce, 5, false);
+    session
+        .handle_packet(Packet::Publish(message.clone()), t0)
+        .unwrap();
+    assert_eq!(events(&mut session), vec![held(message, 1)]);
+    assert!(
+        transmitted(&mut session, t0).is_empty(),
+        "no PUBACK on receipt"
+    );
+    session.acknowledge(5, 1);
+    assert_eq!(
+        transmitted(&mut session, t0 + SECOND),
+        vec![Packet::PubAck(5)]
+    );
+    session.acknowledge(5, 1);
+    assert!(
+        transmitted(&mut session, t0 + SECOND).is_empty(),
+        "a second ack of the same delivery sends nothing"
+    );
+}
+
+#[test]
+fn manual_acks_send_pubrec_on_receipt_and_hold_pubcomp_until_acknowledged() {
+    // As MQTT.js: PUBREC once stored, the message delivered on PUBREL, PUBCOMP
+    // once handleMessage calls back.
+    let t0 = Instant::now();
+    let mut session = connected(manual_acks(), t0);
+    let message = inbound(QoS::ExactlyOnce, 9, false);
+    session
+        .handle_packet(Packet::Publish(message.clone()), t0)
+        .unwrap();
+    assert!(events(&mut session).is_empty());
+    assert_eq!(transmitted(&mut session, t0), vec![Packet::PubRec(9)]);
+    session.handle_packet(Packet::PubRel(9), t0).unwrap();
+    session.handle_packet(Packet::PubRel(9), t0).unwrap();
+    assert_eq!(events(&mut session), vec![held(message, 1)]);
+    assert!(
+        transmitted(&mut session, t0).is_empty(),
+        "no PUBCOMP while the application has the message, even for a repeated PUBREL"
+    );
+    session.acknowledge(9, 1);
+    assert_eq!(
+        transmitted(&mut session, t0 + SECOND),
+        vec![Packet::PubComp(9)]
+    );
+    // Our PUBCOMP was lost: a repeated PUBREL is completed again, not redelivered.
+    session
+        .handle_packet(Packet::PubRel(9), t0 + SECOND)
+        .unwrap();
+    assert!(events(&mut session).is_empty());
+    assert_eq!(
+        transmitted(&mut session, t0 + SECOND),
+        vec![Packet::PubComp(9)]
+    );
+}
+
+#[test]
+fn an_ack_from_an_earlier_connection_never_acknowledges_the_redelivery() {
+    let t0 = Instant::now();
+    let mut session = connected(manual_acks(), t0);
+    let message = inbound(QoS::AtLeastOnce, 5, false);
+    session
+        .handle_packet(Packet::Publish(message.clone()), t0)
+        .unwrap();
+    assert_eq!(events(&mut session), vec![held(message.clone(), 1)]);
+    assert!(reconnect(&mut session, t0 + SECOND, true).is_empty());
+    events(&mut session);
+    // The application finishes with the first copy after the reconnect: the
+    // broker will resend id 5 (or has forgotten it), so nothing goes out.
+    session.acknowledge(5, 1);
+    assert!(transmitted(&mut session, t0 + 2 * SECOND).is_empty());
+    let redelivered = Publish {
+        dup: true,
+        ..message
+    };
+    session
+        .handle_packet(Packet::Publish(redelivered.clone()), t0 + 2 * SECOND)
+        .unwrap();
+    assert_eq!(events(&mut session), vec![held(redelivered, 2)]);
+    session.acknowledge(5, 1);
+    assert!(
+        transmitted(&mut session, t0 + 3 * SECOND).is_empty(),
+        "the late ack of the first copy does not acknowledge the redelivered one"
+    );
+    session.acknowledge(5, 2);
+    assert_eq!(
+        transmitted(&mut session, t0 + 3 * SECOND),
+        vec![Packet::PubAck(5)]
+    );
+}
+
+#[test]
+fn a_released_qos2_message_is_completed_on_the_next_connection_when_the_session_is_kept() {
+    let t0 = Instant::now();
+    let mut session = connected(manual_acks(), t0);
+    let message = inbound(QoS::ExactlyOnce, 9, false);
+    session.handle_packet(Packet::Publish(message), t0).unwrap();
+    session.handle_packet(Packet::PubRel(9), t0).unwrap();
+    transmitted(&mut session, t0);
+    assert_eq!(events(&mut session).len(), 1);
+    assert!(reconnect(&mut session, t0 + SECOND, true).is_empty());
+    // The broker resends its PUBREL: still being handled, so no PUBCOMP and no second delivery.
+    session
+        .handle_packet(Packet::PubRel(9), t0 + SECOND)
+        .unwrap();
+    assert!(transmitted(&mut session, t0 + SECOND).is_empty());
+    assert!(events(&mut session)
+        .iter()
+        .all(|e| matches!(e, Event::Connected(_))));
+    session.acknowledge(9, 1);
+    assert_eq!(
+        transmitted(&mut session, t0 + 2 * SECOND),
+        vec![Packet::PubComp(9)]
+    );
+}
+
+#[test]
+fn a_qos2_ack_made_offline_is_completed_when_the_broker_resends_pubrel() {
+    let t0 = Instant::now();
+    let mut session = connected(manual_acks(), t0);
+    session
+        .handle_packet(Packet::Publish(inbound(QoS::ExactlyOnce, 9, false)), t0)
+        .unwrap();
+    session.handle_packet(Packet::PubRel(9), t0).unwrap();
+    transmitted(&mut session, t0);
+    events(&mut session);
+    session.on_transport_closed(t0 + SECOND);
+    session.acknowledge(9, 1);
+    assert!(transmitted(&mut session, t0 + SECOND).is_empty());
+    assert!(reconnect(&mut session, t0 + 2 * SECOND, true).is_empty());
+    session
+        .handle_packet(Packet::PubRel(9), t0 + 2 * SECOND)
+        .unwrap();
+    assert_eq!(
+        transmitted(&mut session, t0 + 2 * SECOND),
+        vec![Packet::PubComp(9)]
+    );
+}
+
+#[test]
+fn a_new_session_drops_held_acks_so_a_late_one_cannot_complete_a_new_message() {
+    let t0 = Instant::now();
+    let mut session = connected(manual_acks(), t0);
+    session
+        .handle_packet(Packet::Publish(inbound(QoS::ExactlyOnce, 9, false)), t0)
+        .unwrap();
+    session.handle_packet(Packet::PubRel(9), t0).unwrap();
+    transmitted(&mut session, t0);
+    events(&mut session);
+    // The broker lost the session and reuses id 9 for another message.
+    assert!(reconnect(&mut session, t0 + SECOND, false).is_empty());
+    let other = inbound(QoS::ExactlyOnce, 9, false);
+    session
+        .handle_packet(Packet::Publish(other.clone()), t0 + SECOND)
+        .unwrap();
+    session
+        .handle_packet(Packet::PubRel(9), t0 + SECOND)
+        .unwrap();
+    assert_eq!(
+        transmitted(&mut session, t0 + SECOND),
+        vec![Packet::PubRec(9)]
+    );
+    assert!(events(&mut session).contains(&held(other, 2)));
+    session.acknowledge(9, 1);
+    assert!(transmitted(&mut session, t0 + 2 * SECOND).is_empty());
+    session.acknowledge(9, 2);
+    assert_eq!(
+        transmitted(&mut session, t0 + 2 * SECOND),
+        vec![Packet::PubComp(9)]
+    );
+}
+
+#[test]
+fn a_copy_resent_on_the_same_connection_is_acknowledged_once_both_are_handled() {
+    let t0 = Instant::now();
+    let mut session = connected(manual_acks(), t0);
+    let message = inbound(QoS::AtLeastOnce, 5, false);
+    session
+        .handle_packet(Packet::Publish(message.clone()), t0)
+        .unwrap();
+    let resent = Publish {
+        dup: true,
+        ..message.clone()
+    };
+    session
+        .handle_packet(Packet::Publish(resent.clone()), t0)
+        .unwrap();
+    assert_eq!(
+        events(&mut session),
+        vec![held(message, 1), held(resent, 1)]
+    );
+    session.acknowledge(5, 1);
+    assert!(
+        transmitted(&mut session, t0).is_empty(),
+        "the id stays ours while a copy is still being handled"
+    );
+    session.acknowledge(5, 1);
+    assert_eq!(transmitted(&mut session, t0), vec![Packet::PubAck(5)]);
+}
+
+#[test]
+fn switching_manual_acks_off_acks_new_messages_on_receipt_and_keeps_held_ones() {
+    let t0 = Instant::now();
+    let mut session = connected(manual_acks(), t0);
+    let first = inbound(QoS::AtLeastOnce, 5, false);
+    session
+        .handle_packet(Packet::Publish(first.clone()), t0)
+        .unwrap();
+    session.set_manual_acks(false);
+    let second = inbound(QoS::AtLeastOnce, 6, false);
+    session
+        .handle_packet(Packet::Publish(second.clone()), t0)
+        .unwrap();
+    assert_eq!(
+        events(&mut session),
+        vec![held(first, 1), Event::Message(second)]
+    );
+    assert_eq!(transmitted(&mut session, t0), vec![Packet::PubAck(6)]);
+    session.acknowledge(5, 1);
+    assert_eq!(transmitted(&mut session, t0), vec![Packet::PubAck(5)]);
+    session.set_manual_acks(true);
+    session
+        .handle_packet(Packet::Publish(inbound(QoS::AtLeastOnce, 7, false)), t0)
+        .unwrap();
+    assert!(transmitted(&mut session, t0).is_empty());
+}
+
+#[test]
+fn an_ack_for_an_id_never_held_sends_nothing() {
+    let t0 = Instant::now();
+    let mut session = connected(manual_acks(), t0);
+    session.acknowledge(42, 1);
+    session.acknowledge(42, 0);
+    assert!(transmitted(&mut session, t0).is_empty());
+    assert!(events(&mut session).is_empty());
 }
