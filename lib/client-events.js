@@ -50,10 +50,13 @@ function noteMessageId (client, messageId) {
 function onConnack (client, packet) {
   client._hideConnectPacket = false
   client.connackPacket = packet
-  client.connected = true
   client.reconnecting = false
   const resumed = !client.options.clean && (client.options.protocolVersion < 4 || packet.sessionPresent)
   if (!resumed) client._mirror.onSessionLost()
+  // After end() the engine closes this connection: it never counts as
+  // connected (MQTT.js emits `connect` here, after `end` was called).
+  if (client.disconnecting) return
+  client.connected = true
   // MQTT.js sends what waited for the connection (queued QoS 0, unacknowledged
   // QoS 1/2) before it emits `connect`, and emits it once those have completed.
   const replayed = client._pending.publishTokens()
@@ -134,20 +137,27 @@ function onUnsubscribeDone (client, token, messageId, error) {
 function onReconnect (client) {
   client._hideConnectPacket = false
   client._serverAttempt++
-  if (client._reconnectAnnounced) {
-    // reconnect() already emitted it, before the old connection closed.
-    client._reconnectAnnounced = false
-  } else {
-    client.emit('reconnect')
+  try {
+    if (client._reconnectAnnounced) {
+      // reconnect() already emitted it, before the old connection closed.
+      client._reconnectAnnounced = false
+    } else {
+      client.emit('reconnect')
+    }
+  } finally {
+    // MQTT.js writes the next server into the options after `reconnect`, as it opens the stream.
+    applyEndpoint(client.options, client._serverAttempt)
   }
-  // MQTT.js writes the next server into the options after `reconnect`, as it opens the stream.
-  applyEndpoint(client.options, client._serverAttempt)
 }
 
 function onOffline (client) {
+  client.connected = false
   // As MQTT.js: `reconnecting` turns true just after `offline` is emitted.
-  client.emit('offline')
-  client.reconnecting = true
+  try {
+    client.emit('offline')
+  } finally {
+    client.reconnecting = true
+  }
 }
 
 function onClose (client) {
@@ -161,6 +171,8 @@ function onOutgoingEmpty (client) {
   // MQTT.js emits this only when end() had to wait for in-flight messages.
   if (!client._outgoingAtEnd) return
   client._outgoingAtEnd = false
+  // end() now closes the connection: no more messages (see client.end()).
+  client._messagesStopped = true
   client.emit('outgoingEmpty')
 }
 
@@ -176,6 +188,10 @@ const HANDLERS = {
   [KIND.CONNECT]: (client, r) => onConnack(client, connackPacket(r.u8() === 1, r.u8())),
   [KIND.MESSAGE]: (client, r) => {
     const packet = readPublish(r)
+    // Once end(true), or end() once it closes, was called, nothing more is
+    // delivered: messages still queued are dropped, as MQTT.js drops what its
+    // destroyed socket still held.
+    if (client._messagesStopped) return
     client.emit('message', packet.topic, packet.payload, packet)
     client._handleMessage(packet)
   },
