@@ -53,9 +53,9 @@ function onConnack (client, packet) {
   client.reconnecting = false
   const resumed = !client.options.clean && (client.options.protocolVersion < 4 || packet.sessionPresent)
   if (!resumed) client._mirror.onSessionLost()
-  // After end() the engine closes this connection: it never counts as
-  // connected (MQTT.js emits `connect` here, after `end` was called).
-  if (client.disconnecting) return
+  // While end() is in progress the engine closes this connection: it never
+  // counts as connected (MQTT.js emits `connect` here, after `end` was called).
+  if (client.disconnecting && !client.disconnected) return
   client.connected = true
   // MQTT.js sends what waited for the connection (queued QoS 0, unacknowledged
   // QoS 1/2) before it emits `connect`, and emits it once those have completed.

@@ -6,11 +6,11 @@
 // slow `message` handler held the event loop for seconds (timers, I/O and
 // other clients waited). Records are applied until a slice has used
 // SLICE_MS; the rest wait here for a later turn of the event loop
-// (setImmediate), and while more than the batch being applied waits, the
-// engine stops reading from the broker. JS then holds at most what the
-// engine had already handed over when reading stopped: the batch being
-// applied, the 2 batches of its event mailbox and the one it was building,
-// each at most 8,192 events / 16 MiB of payload (src/connection).
+// (setImmediate). A batch that arrives while they wait stops the engine's
+// reads until JS has caught up, so JS holds at most, besides the batch being
+// applied, what the engine had taken from the socket by then: its event
+// mailbox (2 batches) and the batch it was building, each at most 8,192
+// events or 16 MiB of payload (src/connection/link.rs).
 //
 // While an overridden `handleMessage` has not called back, later records
 // wait here as well (inbound backpressure, as in MQTT.js where the next
