@@ -30,12 +30,12 @@ async function runChild (code, env, timeout) {
   child.stderr.on('data', (d) => { output += d })
   const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)))
   track({ close: async () => { if (child.exitCode === null && child.signalCode === null) { child.kill('SIGKILL'); await exited } } })
-  const code_ = await withTimeout(exited, timeout, `child process; output so far: ${output}`)
+  const exitCode = await withTimeout(exited, timeout, "the child process to exit")
   const lines = output.trim().split('\n')
   try {
-    return { code: code_, result: JSON.parse(lines[lines.length - 1]), output }
+    return { code: exitCode, result: JSON.parse(lines[lines.length - 1]), output }
   } catch (err) {
-    throw new Error(`child printed no result (exit code ${code_}): ${output}`)
+    throw new Error(`child printed no result (exit code ${exitCode}): ${output}`)
   }
 }
 
