@@ -30,7 +30,7 @@ async function runChild (code, env, timeout) {
   child.stderr.on('data', (d) => { output += d })
   const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)))
   track({ close: async () => { if (child.exitCode === null && child.signalCode === null) { child.kill('SIGKILL'); await exited } } })
-  const exitCode = await withTimeout(exited, timeout, "the child process to exit")
+  const exitCode = await withTimeout(exited, timeout, 'the child process to exit')
   const lines = output.trim().split('\n')
   try {
     return { code: exitCode, result: JSON.parse(lines[lines.length - 1]), output }
