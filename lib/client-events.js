@@ -50,10 +50,13 @@ function noteMessageId (client, messageId) {
 function onConnack (client, packet) {
   client._hideConnectPacket = false
   client.connackPacket = packet
-  client.connected = true
   client.reconnecting = false
   const resumed = !client.options.clean && (client.options.protocolVersion < 4 || packet.sessionPresent)
   if (!resumed) client._mirror.onSessionLost()
+  // While end() is in progress the engine closes this connection: it never
+  // counts as connected (MQTT.js emits `connect` here, after `end` was called).
+  if (client.disconnecting && !client.disconnected) return
+  client.connected = true
   // MQTT.js sends what waited for the connection (queued QoS 0, unacknowledged
   // QoS 1/2) before it emits `connect`, and emits it once those have completed.
   const replayed = client._pending.publishTokens()
@@ -134,20 +137,27 @@ function onUnsubscribeDone (client, token, messageId, error) {
 function onReconnect (client) {
   client._hideConnectPacket = false
   client._serverAttempt++
-  if (client._reconnectAnnounced) {
-    // reconnect() already emitted it, before the old connection closed.
-    client._reconnectAnnounced = false
-  } else {
-    client.emit('reconnect')
+  try {
+    if (client._reconnectAnnounced) {
+      // reconnect() already emitted it, before the old connection closed.
+      client._reconnectAnnounced = false
+    } else {
+      client.emit('reconnect')
+    }
+  } finally {
+    // MQTT.js writes the next server into the options after `reconnect`, as it opens the stream.
+    applyEndpoint(client.options, client._serverAttempt)
   }
-  // MQTT.js writes the next server into the options after `reconnect`, as it opens the stream.
-  applyEndpoint(client.options, client._serverAttempt)
 }
 
 function onOffline (client) {
+  client.connected = false
   // As MQTT.js: `reconnecting` turns true just after `offline` is emitted.
-  client.emit('offline')
-  client.reconnecting = true
+  try {
+    client.emit('offline')
+  } finally {
+    client.reconnecting = true
+  }
 }
 
 function onClose (client) {
@@ -161,6 +171,8 @@ function onOutgoingEmpty (client) {
   // MQTT.js emits this only when end() had to wait for in-flight messages.
   if (!client._outgoingAtEnd) return
   client._outgoingAtEnd = false
+  // end() now closes the connection: no more messages (see client.end()).
+  client._messagesStopped = true
   client.emit('outgoingEmpty')
 }
 
@@ -179,6 +191,12 @@ const HANDLERS = {
     const packet = readPublish(r)
     // Connections count from 1: 0 means the engine acknowledged on receipt.
     const ackConnection = held ? r.u32() : 0
+    // Once end(true), or end() once it closes, was called, nothing more is
+    // delivered: queued messages are dropped, as MQTT.js drops what its
+    // destroyed socket still held. Not a QoS 1/2 message the engine has
+    // already acknowledged: the broker will not send it again, so dropping it
+    // would lose it (MQTT.js acknowledges only what it has emitted).
+    if (client._messagesStopped && (packet.qos === 0 || held)) return
     client.emit('message', packet.topic, packet.payload, packet)
     client._handleMessage(packet, ackConnection)
   },

@@ -91,6 +91,8 @@ class MqttClient extends EventEmitter {
     this._inbound = new InboundQueue(this)
     this._native = null
     this._terminated = false
+    // Set once end(true), or end() once it closes, is called: no more `message` events.
+    this._messagesStopped = false
     this._endCallback = null
     this._outgoingAtEnd = false
     this._deferredReconnect = null
@@ -139,6 +141,7 @@ class MqttClient extends EventEmitter {
       this.disconnected = false
     }
     this._terminated = false
+    this._messagesStopped = false
     this._serverAttempt = 0
     applyEndpoint(this.options, this._serverAttempt)
     const native = nativeOptions(this.options, () => tls.rootCertificates)
@@ -285,7 +288,10 @@ class MqttClient extends EventEmitter {
     if (typeof cb !== 'function') cb = noop
     if (this.disconnecting) {
       // A forced end overrides a graceful one still waiting for acknowledgements.
-      if (force && this._native && !this._terminated) this._native.end(true)
+      if (force && this._native && !this._terminated) {
+        this._messagesStopped = true
+        this._native.end(true)
+      }
       cb()
       return this
     }
@@ -293,6 +299,8 @@ class MqttClient extends EventEmitter {
     this._endCallback = cb
     this._releaseHeldCalls()
     this._outgoingAtEnd = !force && this._pending.hasOutgoing()
+    // A graceful end() closes once what is in flight completes (onOutgoingEmpty).
+    if (!this._outgoingAtEnd) this._messagesStopped = true
     if (this._terminated || this._native === null) {
       process.nextTick(() => this._finishEnd())
       return this
@@ -360,7 +368,7 @@ class MqttClient extends EventEmitter {
     Promise.all(subacks).then(
       (packets) => callback(null, subs, packets[packets.length - 1]),
       (err) => callback(err, subs, err.packet)
-    )
+    ).catch((err) => this._inbound.reportError(err)) // an uncaught exception, not a rejection
   }
 
   _sendUnsubscribe (topics, callback) {
@@ -524,15 +532,25 @@ class MqttClient extends EventEmitter {
   _complete (token, ...args) {
     const entry = this._pending.take(token)
     if (entry === undefined) return
-    if (entry.callback) entry.callback(...args)
+    if (entry.callback) {
+      try {
+        entry.callback(...args)
+      } catch (err) {
+        this._inbound.reportError(err)
+      }
+    }
     if (entry.kind === 'publish') this._publishCompleted(token)
   }
 
   /** Nothing may wait forever: the engine is gone, so every callback fails. */
   _failAllPending () {
     for (const entry of this._pending.takeAll()) {
-      if (entry.callback) {
+      if (!entry.callback) continue
+      try {
         entry.callback(entry.kind === 'subscribe' ? new ErrorWithSubackPacket('Connection closed', undefined) : new Error('Connection closed'))
+      } catch (err) {
+        // The other callbacks must still run.
+        this._inbound.reportError(err)
       }
     }
   }
@@ -542,7 +560,11 @@ class MqttClient extends EventEmitter {
     const cb = this._endCallback || noop
     this._endCallback = null
     this._mirror.close((err) => {
-      this.emit('end')
+      try {
+        this.emit('end')
+      } catch (thrown) {
+        this._inbound.reportError(thrown)
+      }
       cb(err)
     })
     if (this._deferredReconnect !== null) this._deferredReconnect()

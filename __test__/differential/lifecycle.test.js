@@ -377,5 +377,27 @@ defineScenarios([
       await t.waitFor('cb.p')
       await t.end(c)
     }
+  },
+  {
+    name: 'end() before CONNACK, then the CONNACK comes',
+    broker: { connack: null },
+    async run (t) {
+      const c = t.connect(t.url, { clientId: 'diff-end-before-connack', reconnectPeriod: 0 })
+      await t.received('connect')
+      c.end(t.cb('end'))
+      t.broker.connections[0].send({ cmd: 'connack', returnCode: 0, sessionPresent: false })
+      await t.waitFor('cb.end')
+      await t.sleep(200)
+      t.state(c, 'after')
+    },
+    diverges: {
+      because: 'the client is ending: MQTT.js still emits connect (after end() was called)',
+      expect (mqttjs, napi) {
+        const keys = (transcript) => transcript.events.map(([key]) => key)
+        expect(keys(mqttjs)).toContain('c.connect')
+        expect(keys(napi)).not.toContain('c.connect')
+        expect(napi.events.find(([key]) => key === 'note.after')[1].connected).toBe(false)
+      }
+    }
   }
 ])
