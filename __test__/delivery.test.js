@@ -12,7 +12,7 @@ const path = require('node:path')
 const mqttPacket = require('mqtt-packet')
 const { cleanupAll, track } = require('./helpers/cleanup')
 const { startRawBroker } = require('./helpers/rawBroker')
-const { withTimeout, delay, once } = require('./helpers/events')
+const { withTimeout, delay, once, waitUntil } = require('./helpers/events')
 const { mqtt, isNapi, testNapi } = require('./helpers/impl')
 
 afterEach(cleanupAll)
@@ -219,4 +219,38 @@ test('client.connected is false when offline is emitted', async () => {
   const offline = new Promise((resolve) => client.once('offline', () => resolve(client.connected)))
   broker.connections[0].destroy()
   expect(await withTimeout(offline, 5000, 'offline')).toBe(false)
+})
+
+// MQTT.js acknowledges a QoS 1 message after it has emitted it. The engine acknowledges on
+// receipt, so a message still queued in JS at end(true) has been acknowledged: dropping it
+// would lose a message the broker counts as delivered. Checked: every acknowledged id was emitted.
+test('end(true) with QoS 1 messages still queued: every message the broker saw acknowledged was emitted', async () => {
+  const COUNT = 2000
+  const rb = track(await startRawBroker({
+    onPacket (p, conn) {
+      if (p.cmd !== 'subscribe') return false
+      conn.send({ cmd: 'suback', messageId: p.messageId, granted: [1] })
+      for (let id = 1; id <= COUNT; id++) {
+        conn.send({ cmd: 'publish', topic: 'q1', payload: String(id), qos: 1, messageId: id, retain: false, dup: false })
+      }
+      return true
+    }
+  }))
+  const client = track(mqtt.connect(rb.url, { reconnectPeriod: 0 }))
+  await once(client, 'connect')
+  const emitted = new Set()
+  let ended = null
+  client.on('message', (topic, payload) => {
+    emitted.add(Number(payload.toString()))
+    const until = Date.now() + 1
+    while (Date.now() < until) { /* a slow handler: messages queue up behind it */ }
+    if (emitted.size === 20) ended = new Promise((resolve) => client.end(true, resolve))
+  })
+  client.subscribe('q1', { qos: 1 })
+  await waitUntil(() => ended !== null, { timeout: 10000, label: '20 messages' })
+  await withTimeout(ended, 5000, 'the end(true) callback')
+  await delay(200)
+  const acked = rb.packets.filter((p) => p.cmd === 'puback').map((p) => p.messageId)
+  expect(acked.length).toBeGreaterThan(0)
+  expect(acked.filter((id) => !emitted.has(id))).toEqual([])
 })
