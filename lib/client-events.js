@@ -84,10 +84,13 @@ function onPublishDone (client, token, messageId, error) {
   const qos = entry ? entry.qos : 0
   if (qos > 0) {
     noteMessageId(client, messageId)
-    if (error === null || error === 'Message removed') client._mirror.onPublishDone(messageId)
+    if (error === null || error.message === 'Message removed') client._mirror.onPublishDone(messageId)
   }
   if (error !== null) {
-    client._complete(token, new Error(error))
+    // A publish refused for what it is (its size: the error has a code) is an
+    // `error` when nobody passed a callback, as an invalid topic is.
+    if (entry && !entry.callback && error.code !== undefined) client.emit('error', error)
+    client._complete(token, error)
   } else if (qos === 2) {
     // MQTT.js reports the PUBREL it stored in place of the publish.
     client._complete(token, null, { cmd: 'pubrel', qos: 2, messageId })
@@ -102,7 +105,7 @@ function onSubscribeDone (client, token, messageId, error, granted) {
   const entry = client._pending.take(token)
   if (entry === undefined) return
   if (error !== null) {
-    entry.callback(new ErrorWithSubackPacket(error, undefined))
+    entry.callback(new ErrorWithSubackPacket(error.message, undefined))
     return
   }
   noteMessageId(client, messageId)
@@ -123,7 +126,7 @@ function onSubscribeDone (client, token, messageId, error, granted) {
 
 function onUnsubscribeDone (client, token, messageId, error) {
   if (error !== null) {
-    client._complete(token, new Error(error))
+    client._complete(token, error)
     return
   }
   noteMessageId(client, messageId)

@@ -26,6 +26,8 @@ const PACKET_EVENTS = new Set(['packetsend', 'packetreceive'])
 const resolvedOptions = new WeakSet()
 /** Payloads from this size go to the engine on their own, sent from the caller's Buffer without a copy. */
 const DIRECT_PUBLISH_BYTES = 64 * 1024
+/** Larger QoS 0 payloads may not fit in a packet: their callback waits for the engine's size check. */
+const { MAX_PAYLOAD_ANY_TOPIC } = require('./native')
 
 function noop () {}
 
@@ -322,9 +324,14 @@ class MqttClient extends EventEmitter {
     // MQTT.js calls a QoS 0 callback as soon as the packet is handed to a
     // connected socket, inside publish(): so do we, once the engine has it.
     // (With packet events on, the engine's completion keeps packetsend first.)
-    const callsBackNow = qos === 0 && callback !== undefined && this.connected && this._connectGate === null && !this._packetEventsOn
-    // Token 0 tells the engine that nobody waits for this one's completion.
-    const token = (callback && !callsBackNow) || qos > 0 ? this._pending.register({ kind: 'publish', callback, topic, message, qos, retain }) : 0
+    const mayBeTooLarge = payload.length > MAX_PAYLOAD_ANY_TOPIC
+    const callsBackNow = qos === 0 && callback !== undefined && this.connected && this._connectGate === null &&
+      !this._packetEventsOn && !mayBeTooLarge
+    // Token 0 tells the engine that nobody waits for this one's completion (a
+    // publish that may be refused for its size is always waited for: see onPublishDone).
+    const token = (callback && !callsBackNow) || qos > 0 || mayBeTooLarge
+      ? this._pending.register({ kind: 'publish', callback, topic, message, qos, retain })
+      : 0
     if (this._terminated) {
       setImmediate(() => this._complete(token, new Error('Connection closed')))
       return
