@@ -154,6 +154,21 @@ function onOffline (client) {
 }
 
 function onClose (client) {
+  if (client._subscribeCallbacksDue > 0) {
+    // A SUBACK in this batch settles a subscribe whose callback runs a few microtasks
+    // from now; in MQTT.js `close` (a socket event) always comes after it. Later
+    // records (`close`, `end`, end's callback) wait until it has run.
+    client._inbound.pause()
+    client._afterSubscribeCallbacks = () => {
+      closed(client)
+      client._inbound.resume()
+    }
+    return
+  }
+  closed(client)
+}
+
+function closed (client) {
   // As in MQTT.js, a connection lost while replaying never reports `connect`.
   client._connectGate = null
   client.connected = false

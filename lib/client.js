@@ -105,6 +105,10 @@ class MqttClient extends EventEmitter {
     this._connectGate = null
     // Calls made while a user store is replayed wait here, so replayed messages go first.
     this._held = null
+    // Subscribe callbacks whose SUBACK has arrived but which run a few microtasks
+    // later (see _sendSubscribe); `close` waits for them (see client-events.js).
+    this._subscribeCallbacksDue = 0
+    this._afterSubscribeCallbacks = null
     this._mirror = new StoreMirror(options)
     this.on('newListener', packetListenerAdded)
     this.on('removeListener', packetListenerRemoved)
@@ -363,15 +367,51 @@ class MqttClient extends EventEmitter {
     }
     // One promise per SUBSCRIBE, joined as MQTT.js joins them: the callback runs a few
     // microtasks after the last SUBACK, and the first failure reports at once.
-    const subacks = chunk(subs, this.options.subscribeBatchSize).map((subsOfChunk) => new Promise((resolve, reject) => {
-      const done = (err, packet) => (err ? reject(err) : resolve(packet))
+    // Meanwhile the callback is "due": in MQTT.js `close` always comes later (it is a
+    // socket event), while the engine may report it in the same batch as the SUBACK.
+    const chunks = chunk(subs, this.options.subscribeBatchSize)
+    let unanswered = chunks.length
+    let due = false
+    let reported = false
+    const subacks = chunks.map((subsOfChunk) => new Promise((resolve, reject) => {
+      const done = (err, packet) => {
+        unanswered--
+        // A SUBACK (`packet`) that settles the join: the callback is due.
+        if (packet !== undefined && (err || unanswered === 0) && !due && !reported) {
+          due = true
+          this._subscribeCallbacksDue++
+        }
+        if (err) reject(err)
+        else resolve(packet)
+      }
       const token = this._pending.register({ kind: 'subscribe', callback: done, subs: subsOfChunk })
       this._command(token, () => this._native.subscribe(subsOfChunk.map((s) => s.topic), subsOfChunk.map((s) => Number(s.qos)), token))
     }))
+    const report = (err, packet) => {
+      reported = true
+      try {
+        callback(err, subs, packet)
+      } finally {
+        if (due) {
+          due = false
+          this._subscribeCallbackRan()
+        }
+      }
+    }
     Promise.all(subacks).then(
-      (packets) => callback(null, subs, packets[packets.length - 1]),
-      (err) => callback(err, subs, err.packet)
+      (packets) => report(null, packets[packets.length - 1]),
+      (err) => report(err, err.packet)
     )
+  }
+
+  /** A due subscribe callback has run: a `close` held for it goes on (see client-events.js). */
+  _subscribeCallbackRan () {
+    this._subscribeCallbacksDue--
+    const after = this._afterSubscribeCallbacks
+    if (this._subscribeCallbacksDue === 0 && after !== null) {
+      this._afterSubscribeCallbacks = null
+      after()
+    }
   }
 
   _sendUnsubscribe (topics, callback) {
