@@ -96,7 +96,7 @@ impl PacketIdAllocator {
         loop {
             if free != 0 {
                 let id = word * 64 + free.trailing_zeros() as usize;
-                return (id < to).then(|| id as PacketId);
+                return (id < to).then_some(id as PacketId);
             }
             word += 1;
             if word * 64 >= to {
