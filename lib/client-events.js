@@ -87,10 +87,13 @@ function onPublishDone (client, token, messageId, error) {
   const qos = entry ? entry.qos : 0
   if (qos > 0) {
     noteMessageId(client, messageId)
-    if (error === null || error === 'Message removed') client._mirror.onPublishDone(messageId)
+    if (error === null || error.message === 'Message removed') client._mirror.onPublishDone(messageId)
   }
   if (error !== null) {
-    client._complete(token, new Error(error))
+    // A publish refused for what it is (its size: the error has a code) is an
+    // `error` when nobody passed a callback, as an invalid topic is.
+    if (entry && !entry.callback && error.code !== undefined) client.emit('error', error)
+    client._complete(token, error)
   } else if (qos === 2) {
     // MQTT.js reports the PUBREL it stored in place of the publish.
     client._complete(token, null, { cmd: 'pubrel', qos: 2, messageId })
@@ -105,7 +108,7 @@ function onSubscribeDone (client, token, messageId, error, granted) {
   const entry = client._pending.take(token)
   if (entry === undefined) return
   if (error !== null) {
-    entry.callback(new ErrorWithSubackPacket(error, undefined))
+    entry.callback(new ErrorWithSubackPacket(error.message, undefined))
     return
   }
   noteMessageId(client, messageId)
@@ -126,7 +129,7 @@ function onSubscribeDone (client, token, messageId, error, granted) {
 
 function onUnsubscribeDone (client, token, messageId, error) {
   if (error !== null) {
-    client._complete(token, new Error(error))
+    client._complete(token, error)
     return
   }
   noteMessageId(client, messageId)
@@ -161,6 +164,21 @@ function onOffline (client) {
 }
 
 function onClose (client) {
+  if (client._subscribeCallbacksDue > 0) {
+    // A SUBACK in this batch settles a subscribe whose callback runs a few microtasks
+    // from now; in MQTT.js `close` (a socket event) always comes after it. Later
+    // records (`close`, `end`, end's callback) wait until it has run.
+    client._inbound.pause()
+    client._afterSubscribeCallbacks = () => {
+      closed(client)
+      client._inbound.resume()
+    }
+    return
+  }
+  closed(client)
+}
+
+function closed (client) {
   // As in MQTT.js, a connection lost while replaying never reports `connect`.
   client._connectGate = null
   client.connected = false

@@ -26,6 +26,8 @@ const PACKET_EVENTS = new Set(['packetsend', 'packetreceive'])
 const resolvedOptions = new WeakSet()
 /** Payloads from this size go to the engine on their own, sent from the caller's Buffer without a copy. */
 const DIRECT_PUBLISH_BYTES = 64 * 1024
+/** Larger QoS 0 payloads may not fit in a packet: their callback waits for the engine's size check. */
+const { MAX_PAYLOAD_ANY_TOPIC } = require('./native')
 
 function noop () {}
 
@@ -107,6 +109,10 @@ class MqttClient extends EventEmitter {
     this._connectGate = null
     // Calls made while a user store is replayed wait here, so replayed messages go first.
     this._held = null
+    // Subscribe callbacks whose SUBACK has arrived but which run a few microtasks
+    // later (see _sendSubscribe); `close` waits for them (see client-events.js).
+    this._subscribeCallbacksDue = 0
+    this._afterSubscribeCallbacks = null
     this._mirror = new StoreMirror(options)
     this.on('newListener', packetListenerAdded)
     this.on('removeListener', packetListenerRemoved)
@@ -326,9 +332,14 @@ class MqttClient extends EventEmitter {
     // MQTT.js calls a QoS 0 callback as soon as the packet is handed to a
     // connected socket, inside publish(): so do we, once the engine has it.
     // (With packet events on, the engine's completion keeps packetsend first.)
-    const callsBackNow = qos === 0 && callback !== undefined && this.connected && this._connectGate === null && !this._packetEventsOn
-    // Token 0 tells the engine that nobody waits for this one's completion.
-    const token = (callback && !callsBackNow) || qos > 0 ? this._pending.register({ kind: 'publish', callback, topic, message, qos, retain }) : 0
+    const mayBeTooLarge = payload.length > MAX_PAYLOAD_ANY_TOPIC
+    const callsBackNow = qos === 0 && callback !== undefined && this.connected && this._connectGate === null &&
+      !this._packetEventsOn && !mayBeTooLarge
+    // Token 0 tells the engine that nobody waits for this one's completion (a
+    // publish that may be refused for its size is always waited for: see onPublishDone).
+    const token = (callback && !callsBackNow) || qos > 0 || mayBeTooLarge
+      ? this._pending.register({ kind: 'publish', callback, topic, message, qos, retain })
+      : 0
     if (this._terminated) {
       setImmediate(() => this._complete(token, new Error('Connection closed')))
       return
@@ -360,15 +371,51 @@ class MqttClient extends EventEmitter {
     }
     // One promise per SUBSCRIBE, joined as MQTT.js joins them: the callback runs a few
     // microtasks after the last SUBACK, and the first failure reports at once.
-    const subacks = chunk(subs, this.options.subscribeBatchSize).map((subsOfChunk) => new Promise((resolve, reject) => {
-      const done = (err, packet) => (err ? reject(err) : resolve(packet))
+    // Meanwhile the callback is "due": in MQTT.js `close` always comes later (it is a
+    // socket event), while the engine may report it in the same batch as the SUBACK.
+    const chunks = chunk(subs, this.options.subscribeBatchSize)
+    let unanswered = chunks.length
+    let due = false
+    let reported = false
+    const subacks = chunks.map((subsOfChunk) => new Promise((resolve, reject) => {
+      const done = (err, packet) => {
+        unanswered--
+        // A SUBACK (`packet`) that settles the join: the callback is due.
+        if (packet !== undefined && (err || unanswered === 0) && !due && !reported) {
+          due = true
+          this._subscribeCallbacksDue++
+        }
+        if (err) reject(err)
+        else resolve(packet)
+      }
       const token = this._pending.register({ kind: 'subscribe', callback: done, subs: subsOfChunk })
       this._command(token, () => this._native.subscribe(subsOfChunk.map((s) => s.topic), subsOfChunk.map((s) => Number(s.qos)), token))
     }))
+    const report = (err, packet) => {
+      reported = true
+      try {
+        callback(err, subs, packet)
+      } finally {
+        if (due) {
+          due = false
+          this._subscribeCallbackRan()
+        }
+      }
+    }
     Promise.all(subacks).then(
-      (packets) => callback(null, subs, packets[packets.length - 1]),
-      (err) => callback(err, subs, err.packet)
+      (packets) => report(null, packets[packets.length - 1]),
+      (err) => report(err, err.packet)
     ).catch((err) => this._inbound.reportError(err)) // an uncaught exception, not a rejection
+  }
+
+  /** A due subscribe callback has run: a `close` held for it goes on (see client-events.js). */
+  _subscribeCallbackRan () {
+    this._subscribeCallbacksDue--
+    const after = this._afterSubscribeCallbacks
+    if (this._subscribeCallbacksDue === 0 && after !== null) {
+      this._afterSubscribeCallbacks = null
+      after()
+    }
   }
 
   _sendUnsubscribe (topics, callback) {

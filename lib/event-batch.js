@@ -135,8 +135,12 @@ class BatchReader {
   }
 
   /** An optional error message: a flag byte, then the text. */
+  /** A command's failure (`put_command_result`): null, or an Error, with `code` when the engine gave one. */
   optionalError () {
-    return this.u8() === 1 ? this.string() : null
+    if (this.u8() !== 1) return null
+    const err = new Error(this.string())
+    if (this.u8() === 1) err.code = this.string()
+    return err
   }
 }
 

@@ -257,12 +257,20 @@ fn encode_session_event(event: &Event, out: &mut Vec<u8>) {
     }
 }
 
+/// `0`, or `1`, the message and the code as `put_error` writes them (never a numeric one).
 fn put_command_result(out: &mut Vec<u8>, error: Option<&CommandError>) {
     match error {
         None => out.push(0),
         Some(error) => {
             out.push(1);
             put_bytes(out, error.to_string().as_bytes());
+            match error.code() {
+                None => out.push(0),
+                Some(code) => {
+                    out.push(1);
+                    put_bytes(out, code.as_bytes());
+                }
+            }
         }
     }
 }
@@ -418,6 +426,33 @@ mod tests {
         let out = batch.records;
         assert_eq!(out[0], kind::ERROR);
         assert_eq!(&out[out.len() - 5..], &[2, 5, 0, 0, 0]);
+    }
+
+    #[test]
+    fn a_failed_command_carries_its_message_and_its_code_if_any() {
+        let failed = |error: CommandError| {
+            let mut batch = EncodedBatch::default();
+            encode_events(
+                &[ClientEvent::Session(Event::Published {
+                    token: 1,
+                    packet_id: None,
+                    result: Err(error),
+                })],
+                &mut batch,
+            );
+            // kind, token (f64), packet id (u16), then the result.
+            batch.records[1 + 8 + 2..].to_vec()
+        };
+        let removed = failed(CommandError::Removed);
+        assert_eq!(removed[0], 1);
+        assert_eq!(&removed[5..], b"Message removed\0");
+        let too_large = failed(CommandError::PacketTooLarge { size: 9, max: 8 });
+        let code = b"ERR_MQTT_PACKET_TOO_LARGE";
+        assert_eq!(
+            &too_large[too_large.len() - code.len() - 5..][..5],
+            &[1, code.len() as u8, 0, 0, 0]
+        );
+        assert!(too_large.ends_with(code));
     }
 
     #[test]

@@ -23,6 +23,12 @@ use external_buffers::ExternalBuffers;
 use options::{invalid, qos_from};
 pub use options::{NativeOptions, NativeWill};
 
+/// A QoS 0 publish with a payload up to this many bytes always fits in a
+/// packet (whatever its topic), so the shim may call it back as soon as the
+/// engine has it, as MQTT.js does; a larger one waits for the engine's size check.
+#[napi]
+pub const MAX_PAYLOAD_ANY_TOPIC: u32 = crate::codec::MAX_PAYLOAD_ANY_TOPIC as u32;
+
 /// Engine threads: the work per client is small, and the machines this runs
 /// on often have two cores, one of which Node's own thread needs.
 const RUNTIME_WORKER_THREADS: usize = 1;

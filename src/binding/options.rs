@@ -15,7 +15,7 @@ use crate::session::{OfflineLimits, SessionConfig};
 use crate::transport::{Endpoint, TlsConnectorConfig, TlsOptions};
 
 /// Largest packet MQTT can express (fixed header + 268,435,455 bytes).
-pub const MAX_PACKET_SIZE: u32 = 268_435_460;
+pub const MAX_PACKET_SIZE: u32 = crate::codec::MAX_PACKET_SIZE as u32;
 
 #[napi(object)]
 pub struct NativeWill {

@@ -68,10 +68,30 @@ pub fn encoded_len(packet: &Packet, version: ProtocolVersion) -> Result<usize, E
     Ok(1 + remaining_length_len(remaining_len) + remaining_len)
 }
 
+/// `encoded_len` of a PUBLISH, for a caller holding a `Publish` rather than a `Packet`
+/// (the session checks a publish's size before it becomes a packet).
+pub fn publish_encoded_len(
+    publish: &Publish,
+    version: ProtocolVersion,
+) -> Result<usize, EncodeError> {
+    // As in `write_body`: MQTT 5 (PUBLISH properties) must be handled here too.
+    match version {
+        ProtocolVersion::V31 | ProtocolVersion::V311 => {}
+    }
+    let mut counter = ByteCounter(0);
+    write_publish(publish, &mut counter)?;
+    let remaining_len = checked_remaining_len(counter.0)?;
+    Ok(1 + remaining_length_len(remaining_len) + remaining_len)
+}
+
 fn body_len(packet: &Packet, version: ProtocolVersion) -> Result<usize, EncodeError> {
     let mut counter = ByteCounter(0);
     write_body(packet, version, &mut counter)?;
-    match counter.0 {
+    checked_remaining_len(counter.0)
+}
+
+fn checked_remaining_len(body_len: usize) -> Result<usize, EncodeError> {
+    match body_len {
         remaining_len if remaining_len > MAX_REMAINING_LEN => {
             Err(EncodeError::PacketTooLarge { remaining_len })
         }

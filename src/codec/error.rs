@@ -8,6 +8,11 @@ use super::packet_type::PacketType;
 
 /// The largest remaining length the 4-byte variable-length encoding can express.
 pub const MAX_REMAINING_LEN: usize = 268_435_455;
+/// The largest packet MQTT can express: fixed header byte, 4 remaining-length bytes, body.
+pub const MAX_PACKET_SIZE: usize = 1 + 4 + MAX_REMAINING_LEN;
+/// The largest payload a PUBLISH can carry whatever its topic (up to 65,535 bytes, length-prefixed)
+/// and QoS (a packet id or none): `encode` accepts every publish with a payload up to this.
+pub const MAX_PAYLOAD_ANY_TOPIC: usize = MAX_REMAINING_LEN - (2 + u16::MAX as usize) - 2;
 
 /// A string or binary field of a packet, named in errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

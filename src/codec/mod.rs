@@ -20,8 +20,11 @@ mod fixtures;
 mod round_trip_tests;
 
 pub use decode::{decode, next_packet_len};
-pub use encode::{encode, encode_detached, encoded_len};
-pub use error::{DecodeError, EncodeError, Field, TopicError, MAX_REMAINING_LEN};
+pub use encode::{encode, encode_detached, encoded_len, publish_encoded_len};
+pub use error::{
+    DecodeError, EncodeError, Field, TopicError, MAX_PACKET_SIZE, MAX_PAYLOAD_ANY_TOPIC,
+    MAX_REMAINING_LEN,
+};
 pub use packet::*;
 pub use packet_type::PacketType;
 pub use shared_str::SharedStr;

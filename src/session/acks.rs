@@ -140,8 +140,7 @@ impl Session {
             self.release_id(id);
             for (filter, code) in packet.filters.iter().zip(&suback.return_codes) {
                 if code & 0x80 != 0 {
-                    self.resubscribe_topics
-                        .retain(|s| s.filter != filter.filter);
+                    self.resubscribe_topics.forget(&filter.filter);
                 }
             }
             self.events.push_back(Event::Subscribed {
@@ -188,8 +187,15 @@ impl Session {
             return;
         };
         self.release_id(id);
-        self.offline_queue
-            .retain(|q| !matches!(q, Queued::Request(queued) if *queued == id));
+        if matches!(
+            pending,
+            Pending::Subscribe { .. } | Pending::Unsubscribe { .. }
+        ) {
+            // Only requests wait in the offline queue, and only while offline: this
+            // scan is over what was asked for since the connection went down.
+            self.offline_queue
+                .retain(|q| !matches!(q, Queued::Request(queued) if *queued == id));
+        }
         self.events.push_back(match pending {
             Pending::Withdrawn => return,
             Pending::Publish { token, .. } => Event::Published {

@@ -4,6 +4,7 @@
 use bytes::Bytes;
 
 use super::*;
+use crate::codec::{publish_encoded_len, EncodeError};
 
 impl Session {
     /// Starts a command, or hands it back when no packet id is free.
@@ -100,7 +101,7 @@ impl Session {
                     return Err(Command::Subscribe { token, filters });
                 };
                 if self.config.resubscribe && self.config.auto_reconnect {
-                    self.remember_subscriptions(&filters);
+                    self.resubscribe_topics.remember(&filters);
                 }
                 let packet = Subscribe {
                     packet_id: id,
@@ -116,8 +117,9 @@ impl Session {
                     return Err(Command::Unsubscribe { token, filters });
                 };
                 if self.config.resubscribe {
-                    self.resubscribe_topics
-                        .retain(|s| !filters.contains(&s.filter));
+                    for filter in &filters {
+                        self.resubscribe_topics.forget(filter);
+                    }
                 }
                 let packet = Unsubscribe {
                     packet_id: id,
@@ -130,6 +132,69 @@ impl Session {
             }
             Command::Disconnect | Command::RemoveOutgoing(_) | Command::Fail { .. } => Ok(()),
         }
+    }
+
+    /// Hands the command back, unless it is a publish whose packet would exceed
+    /// `max_packet_size`: that one fails at once (sent, it would only make the
+    /// broker drop the connection, and a QoS 1/2 one would do it again after
+    /// every reconnect).
+    pub(super) fn admit_packet_size(&mut self, command: Command) -> Option<Command> {
+        let Command::Publish {
+            token,
+            topic,
+            payload,
+            qos,
+            retain,
+        } = command
+        else {
+            return Some(command);
+        };
+        let publish = Publish {
+            dup: false,
+            qos,
+            retain,
+            topic,
+            // The size depends on whether there is an id, not on its value (allocated later).
+            packet_id: (qos != QoS::AtMostOnce).then_some(1),
+            payload,
+        };
+        let size = match publish_encoded_len(&publish, self.config.protocol) {
+            Ok(size) if size <= self.max_packet_size => {
+                return Some(Command::Publish {
+                    token,
+                    topic: publish.topic,
+                    payload: publish.payload,
+                    qos,
+                    retain,
+                })
+            }
+            Ok(size) => size,
+            // Past what a remaining length can say: the header would need at least 4 length bytes.
+            Err(EncodeError::PacketTooLarge { remaining_len }) => 1 + 4 + remaining_len,
+            Err(other) => {
+                self.fail_publish(
+                    token,
+                    CommandError::Invalid(format!("Invalid publish: {other}")),
+                );
+                return None;
+            }
+        };
+        self.fail_publish(
+            token,
+            CommandError::PacketTooLarge {
+                size,
+                max: self.max_packet_size,
+            },
+        );
+        None
+    }
+
+    fn fail_publish(&mut self, token: Token, error: CommandError) {
+        self.events.push_back(Event::Published {
+            token,
+            packet_id: None,
+            result: Err(error),
+        });
     }
 
     /// Counts a publish made while offline, or says why it cannot wait.
@@ -179,19 +244,6 @@ impl Session {
             self.transmit.push_back(packet);
         } else {
             self.offline_queue.push_back(Queued::Request(id));
-        }
-    }
-
-    pub(super) fn remember_subscriptions(&mut self, filters: &[SubscribeFilter]) {
-        for filter in filters {
-            match self
-                .resubscribe_topics
-                .iter_mut()
-                .find(|s| s.filter == filter.filter)
-            {
-                Some(existing) => existing.qos = filter.qos,
-                None => self.resubscribe_topics.push(filter.clone()),
-            }
         }
     }
 
@@ -264,12 +316,12 @@ impl Session {
             .subscribe_batch_size
             .filter(|size| *size > 0)
             .unwrap_or(self.resubscribe_topics.len());
-        let chunks: Vec<Vec<SubscribeFilter>> = self
-            .resubscribe_topics
-            .chunks(batch)
-            .map(<[SubscribeFilter]>::to_vec)
-            .collect();
-        for filters in chunks {
+        let mut remembered = self.resubscribe_topics.filters().into_iter();
+        loop {
+            let filters: Vec<SubscribeFilter> = remembered.by_ref().take(batch).collect();
+            if filters.is_empty() {
+                break;
+            }
             if let Err(command) = self.start_command(Command::Subscribe { token: 0, filters }) {
                 self.waiting_for_id.push_back(command);
             }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::codec::PacketId;
+use crate::codec::{PacketId, MAX_PACKET_SIZE, MAX_REMAINING_LEN};
 
 /// A reason to close the current network connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,6 +120,20 @@ pub enum CommandError {
     OfflineQueueFull { messages: usize, bytes: usize },
     /// The command itself was invalid (bad topic, QoS, ...).
     Invalid(String),
+    /// The publish's packet would be larger than the broker may receive (the
+    /// protocol's maximum; MQTT 5's `maximumPacketSize` will lower it). `size`
+    /// is the packet's length in bytes, header included.
+    PacketTooLarge { size: usize, max: usize },
+}
+
+impl CommandError {
+    /// The `code` the JS error carries, when the failure has one.
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            CommandError::PacketTooLarge { .. } => Some("ERR_MQTT_PACKET_TOO_LARGE"),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for CommandError {
@@ -133,6 +147,20 @@ impl fmt::Display for CommandError {
                 "Offline queue full ({messages} messages, {bytes} bytes queued): publish rejected"
             ),
             CommandError::Invalid(reason) => f.write_str(reason),
+            CommandError::PacketTooLarge { size, max } => {
+                write!(
+                    f,
+                    "Publish too large: its packet would be {size} bytes, over the maximum of {max} bytes"
+                )?;
+                if *max == MAX_PACKET_SIZE {
+                    write!(
+                        f,
+                        " that MQTT allows (a remaining length of at most {MAX_REMAINING_LEN}); nothing was sent"
+                    )
+                } else {
+                    f.write_str("; nothing was sent")
+                }
+            }
         }
     }
 }

@@ -13,8 +13,9 @@ mod error;
 mod held_acks;
 mod keepalive;
 mod packet_ids;
+mod resubscribe;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -22,10 +23,11 @@ use bytes::Bytes;
 pub use error::{connack_reason, CommandError, ProtocolViolation, SessionError};
 pub use keepalive::{Keepalive, KeepaliveAction};
 pub use packet_ids::PacketIdAllocator;
+use resubscribe::ResubscribeSet;
 
 use crate::codec::{
     ConnAck, Connect, LastWill, Packet, PacketId, ProtocolVersion, Publish, QoS, SharedStr, SubAck,
-    Subscribe, SubscribeFilter, Unsubscribe,
+    Subscribe, SubscribeFilter, Unsubscribe, MAX_PACKET_SIZE,
 };
 
 /// Matches a completion event to the JS callback that asked for it; 0 = nobody waits.
@@ -217,7 +219,7 @@ pub struct Session {
     held_acks: held_acks::HeldAcks,
     /// Accepted CONNACKs so far: names the connection a held message came on.
     connections: u32,
-    resubscribe_topics: Vec<SubscribeFilter>,
+    resubscribe_topics: ResubscribeSet,
     has_connected_before: bool,
     keepalive: Keepalive,
     disconnect_requested: bool,
@@ -227,6 +229,9 @@ pub struct Session {
     offline_bytes: usize,
     transmit: VecDeque<Packet>,
     events: VecDeque<Event>,
+    /// Largest packet we may send: the protocol's maximum (MQTT 5's CONNACK
+    /// `maximumPacketSize` will lower it). Publishes over it fail on arrival.
+    max_packet_size: usize,
 }
 
 impl Session {
@@ -243,7 +248,7 @@ impl Session {
             incoming_qos2: HashMap::new(),
             held_acks: held_acks::HeldAcks::default(),
             connections: 0,
-            resubscribe_topics: Vec::new(),
+            resubscribe_topics: ResubscribeSet::default(),
             has_connected_before: false,
             keepalive,
             disconnect_requested: false,
@@ -252,6 +257,7 @@ impl Session {
             offline_bytes: 0,
             transmit: VecDeque::new(),
             events: VecDeque::new(),
+            max_packet_size: MAX_PACKET_SIZE,
         }
     }
 
@@ -292,7 +298,7 @@ impl Session {
         self.held_acks.forget_qos1();
         // Like MQTT.js's `_flushVolatile`: subscribe/unsubscribe already sent
         // are not retried on the next connection; their callbacks fail.
-        let queued: Vec<PacketId> = self
+        let queued: HashSet<PacketId> = self
             .offline_queue
             .iter()
             .filter_map(|q| match q {
@@ -319,12 +325,14 @@ impl Session {
     pub fn shutdown(&mut self) {
         self.link = Link::Offline;
         self.transmit.clear();
+        // Taken first: failing a pending request then has no queue entry to look for.
+        let offline_queue = std::mem::take(&mut self.offline_queue);
         let mut ids: Vec<PacketId> = self.pending.keys().copied().collect();
         ids.sort_by_key(|id| self.order_of(*id));
         for id in ids {
             self.fail_pending(id, CommandError::ConnectionClosed);
         }
-        for queued in std::mem::take(&mut self.offline_queue) {
+        for queued in offline_queue {
             if let Queued::PublishQoS0 { token, .. } = queued {
                 self.events.push_back(Event::Published {
                     token,
@@ -361,6 +369,10 @@ impl Session {
             }
             _ => {}
         }
+        // Checked before anything else: an oversized publish is neither queued nor sent.
+        let Some(command) = self.admit_packet_size(command) else {
+            return;
+        };
         if !self.waiting_for_id.is_empty() {
             // Keep call order: nothing overtakes a command already waiting.
             self.waiting_for_id.push_back(command);

@@ -69,6 +69,8 @@ fn reconnect(session: &mut Session, t0: Instant, session_present: bool) -> Vec<P
     transmitted(session, t0)
 }
 
+mod scale;
+
 fn sent_publish(packets: &[Packet]) -> Vec<(Option<PacketId>, bool)> {
     packets
         .iter()

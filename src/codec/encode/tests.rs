@@ -3,6 +3,7 @@ use bytes::{Bytes, BytesMut};
 use super::*;
 use crate::codec::fixtures;
 use crate::codec::packet::{LastWill, SubscribeFilter};
+use crate::codec::{MAX_PACKET_SIZE, MAX_PAYLOAD_ANY_TOPIC};
 
 const V311: ProtocolVersion = ProtocolVersion::V311;
 
@@ -315,6 +316,42 @@ fn a_body_over_268435455_bytes_is_refused_and_one_at_the_limit_is_sized() {
             remaining_len: MAX_REMAINING_LEN + 1
         }
     );
+}
+
+#[test]
+fn publish_encoded_len_agrees_with_encoded_len_up_to_and_past_the_limit() {
+    let overhead = 2 + 1 + 2; // topic "t" with its length prefix, packet id
+    for payload_len in [
+        0,
+        127,
+        16_383,
+        MAX_REMAINING_LEN - overhead,
+        MAX_REMAINING_LEN - overhead + 1,
+    ] {
+        let publish = Publish {
+            payload: Bytes::from(vec![0u8; payload_len]),
+            ..publish(QoS::AtLeastOnce, Some(9))
+        };
+        assert_eq!(
+            publish_encoded_len(&publish, V311),
+            encoded_len(&Packet::Publish(publish.clone()), V311)
+        );
+    }
+}
+
+#[test]
+fn a_payload_of_max_payload_any_topic_fits_with_the_longest_topic_and_one_more_byte_does_not() {
+    let longest_topic = "t".repeat(u16::MAX as usize);
+    let with_payload = |len: usize| Publish {
+        topic: longest_topic.as_str().into(),
+        payload: Bytes::from(vec![0u8; len]),
+        ..publish(QoS::ExactlyOnce, Some(1))
+    };
+    assert_eq!(
+        publish_encoded_len(&with_payload(MAX_PAYLOAD_ANY_TOPIC), V311),
+        Ok(MAX_PACKET_SIZE)
+    );
+    assert!(publish_encoded_len(&with_payload(MAX_PAYLOAD_ANY_TOPIC + 1), V311).is_err());
 }
 
 #[test]
