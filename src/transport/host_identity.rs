@@ -129,7 +129,8 @@ fn name_matches(host_labels: &[String], pattern: &str) -> bool {
         return false;
     }
     // Non-ASCII, control characters and blanks never match (no IDNA normalisation is attempted).
-    let printable_ascii = |label: &String| label.chars().all(|c| ('\u{21}'..='\u{7f}').contains(&c));
+    let printable_ascii =
+        |label: &String| label.chars().all(|c| ('\u{21}'..='\u{7f}').contains(&c));
     if !pattern_labels.iter().all(printable_ascii) {
         return false;
     }

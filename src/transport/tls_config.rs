@@ -154,9 +154,13 @@ fn ca_root_store(ca: &[Vec<u8>]) -> Result<(X509Store, usize), TransportError> {
         } else {
             format!("ca[{index}]")
         };
-        let certs = parse_x509s(blob).map_err(|err| TransportError::invalid_option(&option, err))?;
+        let certs =
+            parse_x509s(blob).map_err(|err| TransportError::invalid_option(&option, err))?;
         if certs.is_empty() {
-            return Err(TransportError::invalid_option(&option, "no certificate found"));
+            return Err(TransportError::invalid_option(
+                &option,
+                "no certificate found",
+            ));
         }
         for cert in certs {
             store
@@ -172,7 +176,11 @@ fn ca_root_store(ca: &[Vec<u8>]) -> Result<(X509Store, usize), TransportError> {
 fn default_root_store(default_roots: &[Vec<u8>]) -> Result<(X509Store, usize), TransportError> {
     let mut store = new_store()?;
     let mut count = 0;
-    for cert in default_roots.iter().filter_map(|blob| parse_x509s(blob).ok()).flatten() {
+    for cert in default_roots
+        .iter()
+        .filter_map(|blob| parse_x509s(blob).ok())
+        .flatten()
+    {
         if store.add_cert(cert).is_ok() {
             count += 1;
         }
@@ -257,10 +265,9 @@ fn client_identity(
     let chain = parse_cert_chain(cert)?;
     let key = parse_private_key(key)?;
     check_key_matches_cert(&chain[0], &key)?;
-    let signing_key = provider
-        .key_provider
-        .load_private_key(key)
-        .map_err(|err| TransportError::invalid_option("key", format!("unusable private key ({err})")))?;
+    let signing_key = provider.key_provider.load_private_key(key).map_err(|err| {
+        TransportError::invalid_option("key", format!("unusable private key ({err})"))
+    })?;
     Ok(Some(Arc::new(ClientIdentity(Arc::new(CertifiedKey::new(
         chain,
         signing_key,
@@ -280,7 +287,10 @@ fn check_key_matches_cert(
             )
         })?;
     let private_key = PKey::private_key_from_der(key.secret_der()).map_err(|err| {
-        TransportError::invalid_option("key", format!("unreadable private key ({})", openssl_reason(&err)))
+        TransportError::invalid_option(
+            "key",
+            format!("unreadable private key ({})", openssl_reason(&err)),
+        )
     })?;
     if !cert_key.public_eq(&private_key) {
         return Err(TransportError::invalid_option(

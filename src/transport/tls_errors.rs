@@ -38,46 +38,97 @@ fn from_certificate_error(err: &CertificateError) -> TransportError {
     }
     match err {
         // A handshake signature that does not verify with the certificate's key (OpenSSL's words).
-        CertificateError::BadSignature => TransportError::new("ERR_SSL_BAD_SIGNATURE", "bad signature"),
+        CertificateError::BadSignature => {
+            TransportError::new("ERR_SSL_BAD_SIGNATURE", "bad signature")
+        }
         _ => TransportError::new("CERT_REJECTED", format!("certificate rejected: {err}")),
     }
 }
 
-/// Node's `err.code` for an OpenSSL certificate verification result: the `X509_V_ERR_` name
-/// without its prefix, for the codes Node names; `UNSPECIFIED` for the others, as Node does.
-pub(crate) fn node_verify_code(raw: c_int) -> &'static str {
+/// Node's `err.code` and `err.message` for an OpenSSL certificate verification result.
+///
+/// The code is the `X509_V_ERR_` name without its prefix, for the codes Node names, and
+/// `UNSPECIFIED` for the others, as Node does. The message is OpenSSL 3.0's wording (the OpenSSL
+/// of Node 20 and 22): newer OpenSSL releases, like the one built into this addon, reword a few
+/// ("certificate is not yet valid or the system clock is incorrect"), and code that matches on
+/// MQTT.js's messages must keep working. Codes Node does not name keep our OpenSSL's text.
+pub(crate) fn node_verify_error(raw: c_int, openssl_text: &str) -> (&'static str, String) {
     use openssl_sys as ffi;
-    match raw {
-        ffi::X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT => "UNABLE_TO_GET_ISSUER_CERT",
-        ffi::X509_V_ERR_UNABLE_TO_GET_CRL => "UNABLE_TO_GET_CRL",
-        ffi::X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE => "UNABLE_TO_DECRYPT_CERT_SIGNATURE",
-        ffi::X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE => "UNABLE_TO_DECRYPT_CRL_SIGNATURE",
-        ffi::X509_V_ERR_UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY => "UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY",
-        ffi::X509_V_ERR_CERT_SIGNATURE_FAILURE => "CERT_SIGNATURE_FAILURE",
-        ffi::X509_V_ERR_CRL_SIGNATURE_FAILURE => "CRL_SIGNATURE_FAILURE",
-        ffi::X509_V_ERR_CERT_NOT_YET_VALID => "CERT_NOT_YET_VALID",
-        ffi::X509_V_ERR_CERT_HAS_EXPIRED => "CERT_HAS_EXPIRED",
-        ffi::X509_V_ERR_CRL_NOT_YET_VALID => "CRL_NOT_YET_VALID",
-        ffi::X509_V_ERR_CRL_HAS_EXPIRED => "CRL_HAS_EXPIRED",
-        ffi::X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD => "ERROR_IN_CERT_NOT_BEFORE_FIELD",
-        ffi::X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD => "ERROR_IN_CERT_NOT_AFTER_FIELD",
-        ffi::X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD => "ERROR_IN_CRL_LAST_UPDATE_FIELD",
-        ffi::X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD => "ERROR_IN_CRL_NEXT_UPDATE_FIELD",
-        ffi::X509_V_ERR_OUT_OF_MEM => "OUT_OF_MEM",
-        ffi::X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT => "DEPTH_ZERO_SELF_SIGNED_CERT",
-        ffi::X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN => "SELF_SIGNED_CERT_IN_CHAIN",
-        ffi::X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY => "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-        ffi::X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE => "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-        ffi::X509_V_ERR_CERT_CHAIN_TOO_LONG => "CERT_CHAIN_TOO_LONG",
-        ffi::X509_V_ERR_CERT_REVOKED => "CERT_REVOKED",
-        ffi::X509_V_ERR_INVALID_CA => "INVALID_CA",
-        ffi::X509_V_ERR_PATH_LENGTH_EXCEEDED => "PATH_LENGTH_EXCEEDED",
-        ffi::X509_V_ERR_INVALID_PURPOSE => "INVALID_PURPOSE",
-        ffi::X509_V_ERR_CERT_UNTRUSTED => "CERT_UNTRUSTED",
-        ffi::X509_V_ERR_CERT_REJECTED => "CERT_REJECTED",
-        ffi::X509_V_ERR_HOSTNAME_MISMATCH => "HOSTNAME_MISMATCH",
-        _ => "UNSPECIFIED",
-    }
+    let (code, message) = match raw {
+        ffi::X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT => (
+            "UNABLE_TO_GET_ISSUER_CERT",
+            "unable to get issuer certificate",
+        ),
+        ffi::X509_V_ERR_UNABLE_TO_GET_CRL => ("UNABLE_TO_GET_CRL", "unable to get certificate CRL"),
+        ffi::X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE => (
+            "UNABLE_TO_DECRYPT_CERT_SIGNATURE",
+            "unable to decrypt certificate's signature",
+        ),
+        ffi::X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE => (
+            "UNABLE_TO_DECRYPT_CRL_SIGNATURE",
+            "unable to decrypt CRL's signature",
+        ),
+        ffi::X509_V_ERR_UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY => (
+            "UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY",
+            "unable to decode issuer public key",
+        ),
+        ffi::X509_V_ERR_CERT_SIGNATURE_FAILURE => {
+            ("CERT_SIGNATURE_FAILURE", "certificate signature failure")
+        }
+        ffi::X509_V_ERR_CRL_SIGNATURE_FAILURE => ("CRL_SIGNATURE_FAILURE", "CRL signature failure"),
+        ffi::X509_V_ERR_CERT_NOT_YET_VALID => {
+            ("CERT_NOT_YET_VALID", "certificate is not yet valid")
+        }
+        ffi::X509_V_ERR_CERT_HAS_EXPIRED => ("CERT_HAS_EXPIRED", "certificate has expired"),
+        ffi::X509_V_ERR_CRL_NOT_YET_VALID => ("CRL_NOT_YET_VALID", "CRL is not yet valid"),
+        ffi::X509_V_ERR_CRL_HAS_EXPIRED => ("CRL_HAS_EXPIRED", "CRL has expired"),
+        ffi::X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD => (
+            "ERROR_IN_CERT_NOT_BEFORE_FIELD",
+            "format error in certificate's notBefore field",
+        ),
+        ffi::X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD => (
+            "ERROR_IN_CERT_NOT_AFTER_FIELD",
+            "format error in certificate's notAfter field",
+        ),
+        ffi::X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD => (
+            "ERROR_IN_CRL_LAST_UPDATE_FIELD",
+            "format error in CRL's lastUpdate field",
+        ),
+        ffi::X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD => (
+            "ERROR_IN_CRL_NEXT_UPDATE_FIELD",
+            "format error in CRL's nextUpdate field",
+        ),
+        ffi::X509_V_ERR_OUT_OF_MEM => ("OUT_OF_MEM", "out of memory"),
+        ffi::X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT => {
+            ("DEPTH_ZERO_SELF_SIGNED_CERT", "self-signed certificate")
+        }
+        ffi::X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN => (
+            "SELF_SIGNED_CERT_IN_CHAIN",
+            "self-signed certificate in certificate chain",
+        ),
+        ffi::X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY => (
+            "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+            "unable to get local issuer certificate",
+        ),
+        ffi::X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE => (
+            "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+            "unable to verify the first certificate",
+        ),
+        ffi::X509_V_ERR_CERT_CHAIN_TOO_LONG => {
+            ("CERT_CHAIN_TOO_LONG", "certificate chain too long")
+        }
+        ffi::X509_V_ERR_CERT_REVOKED => ("CERT_REVOKED", "certificate revoked"),
+        ffi::X509_V_ERR_INVALID_CA => ("INVALID_CA", "invalid CA certificate"),
+        ffi::X509_V_ERR_PATH_LENGTH_EXCEEDED => {
+            ("PATH_LENGTH_EXCEEDED", "path length constraint exceeded")
+        }
+        ffi::X509_V_ERR_INVALID_PURPOSE => ("INVALID_PURPOSE", "unsupported certificate purpose"),
+        ffi::X509_V_ERR_CERT_UNTRUSTED => ("CERT_UNTRUSTED", "certificate not trusted"),
+        ffi::X509_V_ERR_CERT_REJECTED => ("CERT_REJECTED", "certificate rejected"),
+        ffi::X509_V_ERR_HOSTNAME_MISMATCH => ("HOSTNAME_MISMATCH", "hostname mismatch"),
+        _ => return ("UNSPECIFIED", openssl_text.to_string()),
+    };
+    (code, message.to_string())
 }
 
 /// OpenSSL names an alert reason after the protocol version that introduced the alert
@@ -160,14 +211,24 @@ mod tests {
     #[test]
     fn openssl_verify_results_use_node_codes() {
         use openssl_sys as ffi;
-        assert_eq!(node_verify_code(ffi::X509_V_ERR_CERT_HAS_EXPIRED), "CERT_HAS_EXPIRED");
-        assert_eq!(node_verify_code(ffi::X509_V_ERR_CERT_NOT_YET_VALID), "CERT_NOT_YET_VALID");
+        let code = |raw| node_verify_error(raw, "openssl text").0;
+        assert_eq!(code(ffi::X509_V_ERR_CERT_HAS_EXPIRED), "CERT_HAS_EXPIRED");
         assert_eq!(
-            node_verify_code(ffi::X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT),
-            "DEPTH_ZERO_SELF_SIGNED_CERT"
+            code(ffi::X509_V_ERR_CERT_NOT_YET_VALID),
+            "CERT_NOT_YET_VALID"
         );
-        // Codes Node has no name for.
-        assert_eq!(node_verify_code(ffi::X509_V_ERR_EE_KEY_TOO_SMALL), "UNSPECIFIED");
+        assert_eq!(
+            node_verify_error(ffi::X509_V_ERR_CERT_NOT_YET_VALID, "newer wording").1,
+            "certificate is not yet valid"
+        );
+        // Codes Node has no name for keep OpenSSL's text.
+        assert_eq!(
+            node_verify_error(
+                ffi::X509_V_ERR_EE_KEY_TOO_SMALL,
+                "EE certificate key too weak"
+            ),
+            ("UNSPECIFIED", "EE certificate key too weak".to_string())
+        );
     }
 
     #[test]

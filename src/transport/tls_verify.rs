@@ -31,7 +31,7 @@ use tokio_rustls::rustls::{
 };
 
 use super::host_identity::check_server_identity;
-use super::tls_errors::node_verify_code;
+use super::tls_errors::node_verify_error;
 
 /// A certificate verdict in Node's terms: the `err.code` and `err.message` Node's `tls` gives.
 /// It travels out of the handshake as `CertificateError::Other` (the connect error is the only
@@ -61,8 +61,10 @@ impl std::error::Error for CertRejection {}
 
 // Two libcrypto functions the `openssl` crate does not wrap. Both are stable public OpenSSL API.
 extern "C" {
-    fn X509_STORE_CTX_set_default(ctx: *mut openssl_sys::X509_STORE_CTX, name: *const c_char)
-        -> c_int;
+    fn X509_STORE_CTX_set_default(
+        ctx: *mut openssl_sys::X509_STORE_CTX,
+        name: *const c_char,
+    ) -> c_int;
     fn X509_STORE_CTX_set_verify_cb(
         ctx: *mut openssl_sys::X509_STORE_CTX,
         verify_cb: Option<unsafe extern "C" fn(c_int, *mut openssl_sys::X509_STORE_CTX) -> c_int>,
@@ -71,7 +73,10 @@ extern "C" {
 
 /// Node's verify callback: never stop at an error. OpenSSL then walks the whole chain and the
 /// context's error is the last one found, which is what Node reports (`SSL_get_verify_result`).
-unsafe extern "C" fn keep_going(_preverify_ok: c_int, _ctx: *mut openssl_sys::X509_STORE_CTX) -> c_int {
+unsafe extern "C" fn keep_going(
+    _preverify_ok: c_int,
+    _ctx: *mut openssl_sys::X509_STORE_CTX,
+) -> c_int {
     1
 }
 
@@ -85,7 +90,8 @@ pub(crate) struct OpensslServerVerifier {
 
 impl fmt::Debug for OpensslServerVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OpensslServerVerifier").finish_non_exhaustive()
+        f.debug_struct("OpensslServerVerifier")
+            .finish_non_exhaustive()
     }
 }
 
@@ -111,11 +117,8 @@ impl OpensslServerVerifier {
         if result == X509VerifyResult::OK {
             return Ok(());
         }
-        Err(CertRejection {
-            code: node_verify_code(result.as_raw()),
-            message: result.error_string().to_string(),
-        }
-        .into_tls_error())
+        let (code, message) = node_verify_error(result.as_raw(), result.error_string());
+        Err(CertRejection { code, message }.into_tls_error())
     }
 }
 
@@ -227,11 +230,15 @@ fn parse(der: &CertificateDer<'_>) -> Result<X509, TlsError> {
 }
 
 fn openssl_failure(err: openssl::error::ErrorStack) -> TlsError {
-    TlsError::General(format!("certificate verification failed inside OpenSSL: {err}"))
+    TlsError::General(format!(
+        "certificate verification failed inside OpenSSL: {err}"
+    ))
 }
 
 /// The certificate's SubjectPublicKeyInfo, as OpenSSL reads it (any X.509 version).
-fn public_key_info(cert: &CertificateDer<'_>) -> Result<SubjectPublicKeyInfoDer<'static>, TlsError> {
+fn public_key_info(
+    cert: &CertificateDer<'_>,
+) -> Result<SubjectPublicKeyInfoDer<'static>, TlsError> {
     let spki = parse(cert)?
         .public_key()
         .and_then(|key| key.public_key_to_der())
