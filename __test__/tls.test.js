@@ -3,7 +3,9 @@
 // server in the child) and mosquitto (TLS listener).
 const { cleanupAll, track } = require('./helpers/cleanup')
 const { startAedes, startMosquitto, brokerAvailable } = require('./helpers/brokers')
+const tls = require('node:tls')
 const { generateCerts } = require('./helpers/certs')
+const { generateMatrixCerts } = require('./helpers/tlsMatrixCerts')
 const { once, record, delay } = require('./helpers/events')
 const { mqtt } = require('./helpers/impl')
 const h = require('./helpers/harness')
@@ -164,5 +166,53 @@ describe('TLS default port', () => {
     const c = track(mqtt.connect(`mqtt://127.0.0.1:${broker.port}`, { ca: certs.ca.cert, cert: certs.client.cert, key: certs.client.key }))
     const [connack] = await once(c, 'connect')
     expect(connack.returnCode).toBe(0)
+  })
+})
+
+// The handshake signature is checked against the certificate's key, whatever the certificate's
+// X.509 version: a v1 certificate (classic `openssl x509 -req` recipe) must work over TLS 1.2
+// (signature schemes tried per key type) and TLS 1.3, with ECDSA and RSA keys, as it does in Node.
+describe('X.509 v1 server certificate over each TLS version', () => {
+  const matrix = generateMatrixCerts()
+
+  // A TLS server that answers any first record with a CONNACK, pinned to one TLS version.
+  async function pinnedServer (identity, version) {
+    const protocols = []
+    const server = tls.createServer({ key: identity.key, cert: identity.cert, minVersion: version, maxVersion: version }, (socket) => {
+      protocols.push(socket.getProtocol())
+      socket.on('error', () => {})
+      socket.once('data', () => socket.write(Buffer.from([0x20, 0x02, 0x00, 0x00])))
+    })
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+    track({ close: () => new Promise((resolve) => server.close(() => resolve())) })
+    server.unref()
+    return { port: server.address().port, protocols }
+  }
+
+  function nodeProtocol (port, ca) {
+    return new Promise((resolve) => {
+      const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca }, () => {
+        resolve(socket.getProtocol())
+        socket.destroy()
+      })
+      socket.on('error', (err) => resolve(err.code))
+    })
+  }
+
+  test.each([
+    ['ECDSA', 'TLSv1.2', 'classicV1'],
+    ['ECDSA', 'TLSv1.3', 'classicV1'],
+    ['RSA', 'TLSv1.2', 'classicV1Rsa'],
+    ['RSA', 'TLSv1.3', 'classicV1Rsa']
+  ])('%s key, %s: connects, as Node does', async (keyType, version, name) => {
+    const { port, protocols } = await pinnedServer(matrix[name], version)
+    const ca = certs.ca.cert
+    expect(await nodeProtocol(port, ca)).toBe(version)
+    const [c, connack] = await h.connected(`mqtts://localhost:${port}`, { ca })
+    expect(connack.returnCode).toBe(0)
+    // ours (and Node's, unless it closed before the server finished its side of a TLS 1.3 handshake)
+    expect(protocols.length).toBeGreaterThanOrEqual(1)
+    expect([...new Set(protocols)]).toEqual([version])
+    c.end(true)
   })
 })

@@ -10,6 +10,7 @@
 //   classicV1      the classic recipe (mosquitto's TLS manual page): `openssl x509 -req -CA`
 //                  without extensions, so X.509 version 1, CN=localhost and no subjectAltName
 //   classicV1Client  the same recipe for a client certificate (mTLS)
+//   classicV1Rsa   the same recipe with an RSA key, as the recipe's `openssl genrsa` makes
 //   selfSignedCa   a self-signed server certificate with CA:TRUE and the right names: the broker's
 //                  own certificate is also the `ca` users pass
 //   selfSignedBare a self-signed server certificate without any extension (v1), CN=localhost
@@ -85,8 +86,13 @@ function generateMatrixCerts () {
     '-extfile', leafExt(dir, 'future', { san: SERVER_SAN }), '-notext'], dir)
 
   // the classic recipe: no -extfile, so OpenSSL writes a version 1 certificate
-  for (const [name, cn] of [['classicv1', 'localhost'], ['classicv1client', 'mqtt-napi-v1-client']]) {
-    openssl(['req', '-new', ...KEY_ARGS, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`], dir)
+  const RSA_KEY_ARGS = ['-newkey', 'rsa:2048', '-nodes']
+  for (const [name, cn, keyArgs] of [
+    ['classicv1', 'localhost', KEY_ARGS],
+    ['classicv1client', 'mqtt-napi-v1-client', KEY_ARGS],
+    ['classicv1rsa', 'localhost', RSA_KEY_ARGS]
+  ]) {
+    openssl(['req', '-new', ...keyArgs, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`], dir)
     openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', base.ca.certPath, '-CAkey', base.ca.keyPath, '-CAcreateserial',
       '-out', `${name}.crt`, '-days', '825', '-sha256'], dir)
   }
@@ -118,6 +124,7 @@ function generateMatrixCerts () {
     otherClient: load(dir, 'otherclient'),
     classicV1: load(dir, 'classicv1'),
     classicV1Client: load(dir, 'classicv1client'),
+    classicV1Rsa: load(dir, 'classicv1rsa'),
     selfSignedCa: load(dir, 'selfsignedca'),
     selfSignedBare: load(dir, 'selfsignedbare'),
     wildcard: load(dir, 'wildcard'),

@@ -107,17 +107,25 @@ impl OpensslServerVerifier {
             untrusted.push(cert.clone()).map_err(openssl_failure)?;
         }
         let mut ctx = X509StoreContext::new().map_err(openssl_failure)?;
-        let result = ctx
+        let (completed, result) = ctx
             .init(&self.roots, leaf, &untrusted, |ctx| {
                 as_tls_client(ctx);
-                ctx.verify_cert()?;
-                Ok(ctx.error())
+                let completed = ctx.verify_cert()?;
+                Ok((completed, ctx.error()))
             })
             .map_err(openssl_failure)?;
-        if result == X509VerifyResult::OK {
+        if completed && result == X509VerifyResult::OK {
             return Ok(());
         }
-        let (code, message) = node_verify_error(result.as_raw(), result.error_string());
+        let (code, message) = if result == X509VerifyResult::OK {
+            // Never accept a verification OpenSSL did not complete, even with no error recorded.
+            (
+                "UNSPECIFIED",
+                "certificate verification did not complete".to_string(),
+            )
+        } else {
+            node_verify_error(result.as_raw(), result.error_string())
+        };
         Err(CertRejection { code, message }.into_tls_error())
     }
 }
