@@ -7,7 +7,7 @@ const tls = require('node:tls')
 const { generateCerts } = require('./helpers/certs')
 const { generateMatrixCerts } = require('./helpers/tlsMatrixCerts')
 const { once, record, delay } = require('./helpers/events')
-const { mqtt } = require('./helpers/impl')
+const { mqtt, isNapi } = require('./helpers/impl')
 const h = require('./helpers/harness')
 
 afterEach(cleanupAll)
@@ -214,5 +214,29 @@ describe('X.509 v1 server certificate over each TLS version', () => {
     expect(protocols.length).toBeGreaterThanOrEqual(1)
     expect([...new Set(protocols)]).toEqual([version])
     c.end(true)
+  })
+})
+
+// A bad `ca`/`cert`/`key` is refused by connect() with a message naming the option and the problem
+// in words (MQTT.js leaves these to Node's tls, which reports them differently: napi only).
+const napiOnly = isNapi ? describe : describe.skip
+napiOnly('unusable TLS material', () => {
+  const truncated = (pem, lines) => pem.toString().split('\n').slice(0, lines).join('\n') + '\n'
+  test.each([
+    ['ca', 'truncated PEM', () => ({ ca: truncated(certs.ca.cert, 3) }), /`ca`: invalid PEM: truncated, the "-----END CERTIFICATE-----" line is missing/],
+    ['cert', 'truncated PEM', () => ({ ca: certs.ca.cert, cert: truncated(certs.client.cert, 3), key: certs.client.key }), /`cert`: invalid PEM: truncated, the "-----END CERTIFICATE-----" line is missing/],
+    ['key', 'truncated PEM', () => ({ ca: certs.ca.cert, cert: certs.client.cert, key: truncated(certs.client.key, 2) }), /`key`: invalid PEM: truncated, the "-----END PRIVATE KEY-----" line is missing/],
+    ['ca', 'garbage', () => ({ ca: 'hello' }), /`ca`: neither PEM \(no "-----BEGIN" line\) nor a DER X\.509 certificate/],
+    ['key', 'another key than the certificate\'s', () => ({ ca: certs.ca.cert, cert: certs.client.cert, key: certs.server.key }), /`key`: does not match the certificate in `cert`/]
+  ])('%s: %s', (option, problem, opts, message) => {
+    let err
+    try {
+      track(mqtt.connect('mqtts://127.0.0.1:1', { reconnectPeriod: 0, ...opts() }))
+    } catch (e) {
+      err = e
+    }
+    expect(h.isError(err)).toBe(true)
+    expect(err.message).toMatch(message)
+    expect(err.message).not.toMatch(/\[\d+, \d+/) // no byte lists
   })
 })

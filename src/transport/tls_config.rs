@@ -195,16 +195,23 @@ fn new_store() -> Result<X509StoreBuilder, TransportError> {
 
 /// Every certificate in `blob`, read by OpenSSL, so any X.509 version Node accepts is accepted.
 fn parse_x509s(blob: &[u8]) -> Result<Vec<X509>, String> {
+    let pem = looks_like_pem(blob);
     parse_certificates(blob)?
         .iter()
         .enumerate()
         .map(|(index, der)| {
             X509::from_der(der).map_err(|err| {
-                format!(
-                    "certificate #{} is not a valid X.509 certificate ({})",
-                    index + 1,
-                    openssl_reason(&err)
-                )
+                let reason = openssl_reason(&err);
+                if pem {
+                    format!(
+                        "certificate #{} in the PEM is not a valid X.509 certificate ({reason})",
+                        index + 1
+                    )
+                } else {
+                    format!(
+                        "neither PEM (no \"-----BEGIN\" line) nor a DER X.509 certificate ({reason})"
+                    )
+                }
             })
         })
         .collect()
