@@ -7,6 +7,15 @@
 //   chain          leaf signed by an intermediate CA signed by the test CA;
 //                  chainPath = leaf + intermediate (what the server sends)
 //   otherClient    a client certificate signed by the unrelated CA (mTLS must refuse it)
+//   classicV1      the classic recipe (mosquitto's TLS manual page): `openssl x509 -req -CA`
+//                  without extensions, so X.509 version 1, CN=localhost and no subjectAltName
+//   classicV1Client  the same recipe for a client certificate (mTLS)
+//   classicV1Rsa   the same recipe with an RSA key, as the recipe's `openssl genrsa` makes
+//   selfSignedCa   a self-signed server certificate with CA:TRUE and the right names: the broker's
+//                  own certificate is also the `ca` users pass
+//   selfSignedBare a self-signed server certificate without any extension (v1), CN=localhost
+//   wildcard       signed by the test CA, SAN DNS:*.mqtt.test only
+//   dnsOnly        signed by the test CA, SAN DNS:localhost only (no IP SAN)
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
@@ -76,6 +85,31 @@ function generateMatrixCerts () {
     '-in', 'future.csr', '-out', 'future.crt', '-startdate', '20990101000000Z', '-enddate', '21000101000000Z',
     '-extfile', leafExt(dir, 'future', { san: SERVER_SAN }), '-notext'], dir)
 
+  // the classic recipe: no -extfile, so OpenSSL writes a version 1 certificate
+  const RSA_KEY_ARGS = ['-newkey', 'rsa:2048', '-nodes']
+  for (const [name, cn, keyArgs] of [
+    ['classicv1', 'localhost', KEY_ARGS],
+    ['classicv1client', 'mqtt-napi-v1-client', KEY_ARGS],
+    ['classicv1rsa', 'localhost', RSA_KEY_ARGS]
+  ]) {
+    openssl(['req', '-new', ...keyArgs, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`], dir)
+    openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', base.ca.certPath, '-CAkey', base.ca.keyPath, '-CAcreateserial',
+      '-out', `${name}.crt`, '-days', '825', '-sha256'], dir)
+  }
+
+  // self-signed with CA:TRUE, served by the broker and given to the client as `ca`
+  openssl(['req', '-x509', ...KEY_ARGS, '-keyout', 'selfsignedca.key', '-out', 'selfsignedca.crt', '-days', '825',
+    '-subj', '/CN=localhost', '-addext', `subjectAltName=${SERVER_SAN}`,
+    '-addext', 'basicConstraints=critical,CA:TRUE'], dir)
+
+  // self-signed without any extension: `openssl x509 -req -signkey` (version 1)
+  openssl(['req', '-new', ...KEY_ARGS, '-keyout', 'selfsignedbare.key', '-out', 'selfsignedbare.csr', '-subj', '/CN=localhost'], dir)
+  openssl(['x509', '-req', '-in', 'selfsignedbare.csr', '-signkey', 'selfsignedbare.key', '-out', 'selfsignedbare.crt',
+    '-days', '825', '-sha256'], dir)
+
+  sign(dir, 'wildcard', { caCert: base.ca.certPath, caKey: base.ca.keyPath, cn: 'wildcard', san: 'DNS:*.mqtt.test' })
+  sign(dir, 'dnsonly', { caCert: base.ca.certPath, caKey: base.ca.keyPath, cn: 'localhost', san: 'DNS:localhost' })
+
   makeReadable(dir)
 
   const chainLeaf = load(dir, 'chainleaf')
@@ -87,7 +121,14 @@ function generateMatrixCerts () {
     notYetValid: load(dir, 'future'),
     chain: { ...chainLeaf, certPath: path.join(dir, 'chain.crt'), cert: fs.readFileSync(path.join(dir, 'chain.crt')) },
     intermediate: load(dir, 'inter'),
-    otherClient: load(dir, 'otherclient')
+    otherClient: load(dir, 'otherclient'),
+    classicV1: load(dir, 'classicv1'),
+    classicV1Client: load(dir, 'classicv1client'),
+    classicV1Rsa: load(dir, 'classicv1rsa'),
+    selfSignedCa: load(dir, 'selfsignedca'),
+    selfSignedBare: load(dir, 'selfsignedbare'),
+    wildcard: load(dir, 'wildcard'),
+    dnsOnly: load(dir, 'dnsonly')
   }
   return cached
 }

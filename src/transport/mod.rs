@@ -2,9 +2,11 @@
 //! ring provider) or, on Unix, a local socket — and reports failures with the `code`/`message`
 //! Node's `net`/`tls` modules would give, so MQTT.js error handling carries over.
 //!
+//! The TLS protocol is rustls; certificates are judged by OpenSSL's X509 verification (the one
+//! Node runs) plus Node's `checkServerIdentity` rules, so verdicts and codes are Node's: X.509 v1
+//! certificates, a self-signed certificate given as its own `ca`, and the CN fallback all work.
+//!
 //! TLS differences from Node worth knowing:
-//! - rustls has no CN fallback: a server certificate with a CN but no subjectAltName is rejected
-//!   (`ERR_TLS_CERT_ALTNAME_INVALID`), where Node would accept it if the CN matched.
 //! - An IP-address host (or `servername`) is verified against the certificate's IP SANs, and no SNI
 //!   is sent for it.
 //! - With TLS 1.3 a server that requires a client certificate rejects a missing one only after the
@@ -12,8 +14,8 @@
 //!   on the first read: map read/write errors with [`TransportError::read`]/[`TransportError::write`].
 //! - Encrypted private keys are not supported (Node's `passphrase` option has no equivalent yet).
 
-mod der;
 mod error;
+mod host_identity;
 mod stream;
 mod tcp;
 mod tls;

@@ -1,11 +1,12 @@
 //! rustls errors -> the `err.code` / `err.message` pairs Node's `tls` module (OpenSSL) gives for the
 //! same situation, so code written against MQTT.js (`if (err.code === 'CERT_HAS_EXPIRED')`) keeps working.
 
-use tokio_rustls::rustls::pki_types::ServerName;
+use std::ffi::c_int;
+
 use tokio_rustls::rustls::{AlertDescription, CertificateError, Error as TlsError, InvalidMessage};
 
 use super::error::TransportError;
-use super::tls_verify::UntrustedChain;
+use super::tls_verify::CertRejection;
 
 pub(crate) fn from_rustls(err: &TlsError) -> TransportError {
     match err {
@@ -27,115 +28,107 @@ pub(crate) fn from_rustls(err: &TlsError) -> TransportError {
     }
 }
 
-/// OpenSSL's X509 verification error names, which Node uses verbatim as `err.code`.
+/// Our verifiers reject a certificate with a [`CertRejection`] that already holds Node's code and
+/// message; anything else rustls itself may say about a certificate gets a generic code.
 fn from_certificate_error(err: &CertificateError) -> TransportError {
-    use CertificateError as C;
-    let (code, message) = match err {
-        C::Expired | C::ExpiredContext { .. } => ("CERT_HAS_EXPIRED", "certificate has expired"),
-        C::NotValidYet | C::NotValidYetContext { .. } => {
-            ("CERT_NOT_YET_VALID", "certificate is not yet valid")
+    if let CertificateError::Other(other) = err {
+        if let Some(rejection) = other.0.downcast_ref::<CertRejection>() {
+            return TransportError::new(rejection.code, rejection.message.clone());
         }
-        C::NotValidForNameContext {
-            expected,
-            presented,
-        } => return altname_mismatch(expected, presented),
-        C::NotValidForName => (
-            "ERR_TLS_CERT_ALTNAME_INVALID",
-            "Hostname/IP does not match certificate's altnames",
-        ),
-        // Our verifier replaces UnknownIssuer with a classified UntrustedChain (see tls_verify.rs);
-        // a bare UnknownIssuer only appears if that classification was impossible.
-        C::UnknownIssuer => untrusted_chain_code(UntrustedChain::LeafIssuerMissing),
-        C::Other(other) => match other.0.downcast_ref::<UntrustedChain>() {
-            Some(chain) => untrusted_chain_code(*chain),
-            None => {
-                return TransportError::new("CERT_REJECTED", format!("certificate rejected: {err}"))
-            }
-        },
-        C::Revoked => ("CERT_REVOKED", "certificate revoked"),
-        C::UnknownRevocationStatus => ("UNABLE_TO_GET_CRL", "unable to get certificate CRL"),
-        C::ExpiredRevocationList | C::ExpiredRevocationListContext { .. } => {
-            ("CRL_HAS_EXPIRED", "CRL has expired")
+    }
+    match err {
+        // A handshake signature that does not verify with the certificate's key (OpenSSL's words).
+        CertificateError::BadSignature => {
+            TransportError::new("ERR_SSL_BAD_SIGNATURE", "bad signature")
         }
-        C::BadSignature => ("CERT_SIGNATURE_FAILURE", "certificate signature failure"),
-        C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
-            ("INVALID_PURPOSE", "unsupported certificate purpose")
-        }
-        _ => return TransportError::new("CERT_REJECTED", format!("certificate rejected: {err}")),
-    };
-    TransportError::new(code, message)
+        _ => TransportError::new("CERT_REJECTED", format!("certificate rejected: {err}")),
+    }
 }
 
-fn untrusted_chain_code(chain: UntrustedChain) -> (&'static str, &'static str) {
-    match chain {
-        UntrustedChain::DepthZeroSelfSigned => {
+/// Node's `err.code` and `err.message` for an OpenSSL certificate verification result.
+///
+/// The code is the `X509_V_ERR_` name without its prefix, for the codes Node names, and
+/// `UNSPECIFIED` for the others, as Node does. The message is OpenSSL 3.0's wording (the OpenSSL
+/// of Node 20 and 22): newer OpenSSL releases, like the one built into this addon, reword a few
+/// ("certificate is not yet valid or the system clock is incorrect"), and code that matches on
+/// MQTT.js's messages must keep working. Codes Node does not name keep our OpenSSL's text.
+pub(crate) fn node_verify_error(raw: c_int, openssl_text: &str) -> (&'static str, String) {
+    use openssl_sys as ffi;
+    let (code, message) = match raw {
+        ffi::X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT => (
+            "UNABLE_TO_GET_ISSUER_CERT",
+            "unable to get issuer certificate",
+        ),
+        ffi::X509_V_ERR_UNABLE_TO_GET_CRL => ("UNABLE_TO_GET_CRL", "unable to get certificate CRL"),
+        ffi::X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE => (
+            "UNABLE_TO_DECRYPT_CERT_SIGNATURE",
+            "unable to decrypt certificate's signature",
+        ),
+        ffi::X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE => (
+            "UNABLE_TO_DECRYPT_CRL_SIGNATURE",
+            "unable to decrypt CRL's signature",
+        ),
+        ffi::X509_V_ERR_UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY => (
+            "UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY",
+            "unable to decode issuer public key",
+        ),
+        ffi::X509_V_ERR_CERT_SIGNATURE_FAILURE => {
+            ("CERT_SIGNATURE_FAILURE", "certificate signature failure")
+        }
+        ffi::X509_V_ERR_CRL_SIGNATURE_FAILURE => ("CRL_SIGNATURE_FAILURE", "CRL signature failure"),
+        ffi::X509_V_ERR_CERT_NOT_YET_VALID => {
+            ("CERT_NOT_YET_VALID", "certificate is not yet valid")
+        }
+        ffi::X509_V_ERR_CERT_HAS_EXPIRED => ("CERT_HAS_EXPIRED", "certificate has expired"),
+        ffi::X509_V_ERR_CRL_NOT_YET_VALID => ("CRL_NOT_YET_VALID", "CRL is not yet valid"),
+        ffi::X509_V_ERR_CRL_HAS_EXPIRED => ("CRL_HAS_EXPIRED", "CRL has expired"),
+        ffi::X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD => (
+            "ERROR_IN_CERT_NOT_BEFORE_FIELD",
+            "format error in certificate's notBefore field",
+        ),
+        ffi::X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD => (
+            "ERROR_IN_CERT_NOT_AFTER_FIELD",
+            "format error in certificate's notAfter field",
+        ),
+        ffi::X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD => (
+            "ERROR_IN_CRL_LAST_UPDATE_FIELD",
+            "format error in CRL's lastUpdate field",
+        ),
+        ffi::X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD => (
+            "ERROR_IN_CRL_NEXT_UPDATE_FIELD",
+            "format error in CRL's nextUpdate field",
+        ),
+        ffi::X509_V_ERR_OUT_OF_MEM => ("OUT_OF_MEM", "out of memory"),
+        ffi::X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT => {
             ("DEPTH_ZERO_SELF_SIGNED_CERT", "self-signed certificate")
         }
-        UntrustedChain::SelfSignedInChain => (
+        ffi::X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN => (
             "SELF_SIGNED_CERT_IN_CHAIN",
             "self-signed certificate in certificate chain",
         ),
-        UntrustedChain::LeafIssuerMissing => (
-            "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-            "unable to verify the first certificate",
-        ),
-        UntrustedChain::ChainIssuerMissing => (
+        ffi::X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY => (
             "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
             "unable to get local issuer certificate",
         ),
-    }
-}
-
-/// Node's `tls.checkServerIdentity` wording. rustls reports presented names in its own debug form
-/// (`DnsName("a")`, `IpAddress(1.2.3.4)`), turned here into OpenSSL's (`DNS:a`, `IP Address:1.2.3.4`).
-fn altname_mismatch(expected: &ServerName<'_>, presented: &[String]) -> TransportError {
-    let host = expected.to_str();
-    let reason = match expected {
-        ServerName::IpAddress(_) => {
-            let ips: Vec<&str> = presented.iter().filter_map(|name| ip_name(name)).collect();
-            format!("IP: {host} is not in the cert's list: {}", ips.join(", "))
+        ffi::X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE => (
+            "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+            "unable to verify the first certificate",
+        ),
+        ffi::X509_V_ERR_CERT_CHAIN_TOO_LONG => {
+            ("CERT_CHAIN_TOO_LONG", "certificate chain too long")
         }
-        _ if presented.is_empty() => {
-            // Node would fall back to the subject CN here; rustls never does (see mod.rs).
-            "Cert does not contain a DNS name (no subjectAltName; the CN is not used)".to_string()
+        ffi::X509_V_ERR_CERT_REVOKED => ("CERT_REVOKED", "certificate revoked"),
+        ffi::X509_V_ERR_INVALID_CA => ("INVALID_CA", "invalid CA certificate"),
+        ffi::X509_V_ERR_PATH_LENGTH_EXCEEDED => {
+            ("PATH_LENGTH_EXCEEDED", "path length constraint exceeded")
         }
-        _ => {
-            let names: Vec<String> = presented
-                .iter()
-                .map(|name| openssl_alt_name(name))
-                .collect();
-            format!(
-                "Host: {host}. is not in the cert's altnames: {}",
-                names.join(", ")
-            )
-        }
+        ffi::X509_V_ERR_INVALID_PURPOSE => ("INVALID_PURPOSE", "unsupported certificate purpose"),
+        ffi::X509_V_ERR_CERT_UNTRUSTED => ("CERT_UNTRUSTED", "certificate not trusted"),
+        ffi::X509_V_ERR_CERT_REJECTED => ("CERT_REJECTED", "certificate rejected"),
+        ffi::X509_V_ERR_HOSTNAME_MISMATCH => ("HOSTNAME_MISMATCH", "hostname mismatch"),
+        _ => return ("UNSPECIFIED", openssl_text.to_string()),
     };
-    TransportError::new(
-        "ERR_TLS_CERT_ALTNAME_INVALID",
-        format!("Hostname/IP does not match certificate's altnames: {reason}"),
-    )
-}
-
-fn ip_name(presented: &str) -> Option<&str> {
-    presented.strip_prefix("IpAddress(")?.strip_suffix(')')
-}
-
-fn openssl_alt_name(presented: &str) -> String {
-    let quoted = |prefix: &str| {
-        presented
-            .strip_prefix(prefix)?
-            .strip_suffix("\")")
-            .map(str::to_string)
-    };
-    if let Some(dns) = quoted("DnsName(\"") {
-        format!("DNS:{dns}")
-    } else if let Some(ip) = ip_name(presented) {
-        format!("IP Address:{ip}")
-    } else if let Some(uri) = quoted("UniformResourceIdentifier(\"") {
-        format!("URI:{uri}")
-    } else {
-        presented.to_string()
-    }
+    (code, message.to_string())
 }
 
 /// OpenSSL names an alert reason after the protocol version that introduced the alert
@@ -198,12 +191,6 @@ fn alert_reason(alert: AlertDescription) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
-    use tokio_rustls::rustls::OtherError;
-
-    fn cert_error(err: CertificateError) -> TransportError {
-        from_rustls(&TlsError::InvalidCertificate(err))
-    }
 
     #[test]
     fn alerts_use_openssl_reason_names() {
@@ -222,61 +209,25 @@ mod tests {
     }
 
     #[test]
-    fn dns_name_mismatch_lists_altnames_like_node() {
-        let err = cert_error(CertificateError::NotValidForNameContext {
-            expected: ServerName::try_from("wrong.example").unwrap(),
-            presented: vec![
-                "DnsName(\"localhost\")".into(),
-                "IpAddress(127.0.0.1)".into(),
-            ],
-        });
-        assert_eq!(err.code(), Some("ERR_TLS_CERT_ALTNAME_INVALID"));
+    fn openssl_verify_results_use_node_codes() {
+        use openssl_sys as ffi;
+        let code = |raw| node_verify_error(raw, "openssl text").0;
+        assert_eq!(code(ffi::X509_V_ERR_CERT_HAS_EXPIRED), "CERT_HAS_EXPIRED");
         assert_eq!(
-            err.message(),
-            "Hostname/IP does not match certificate's altnames: \
-             Host: wrong.example. is not in the cert's altnames: DNS:localhost, IP Address:127.0.0.1"
-        );
-    }
-
-    #[test]
-    fn ip_mismatch_lists_only_ips() {
-        let err = cert_error(CertificateError::NotValidForNameContext {
-            expected: ServerName::try_from("127.0.0.2").unwrap(),
-            presented: vec![
-                "DnsName(\"localhost\")".into(),
-                "IpAddress(127.0.0.1)".into(),
-            ],
-        });
-        assert_eq!(
-            err.message(),
-            "Hostname/IP does not match certificate's altnames: \
-             IP: 127.0.0.2 is not in the cert's list: 127.0.0.1"
-        );
-    }
-
-    #[test]
-    fn untrusted_chain_classification_survives_the_other_wrapper() {
-        let wrapped =
-            CertificateError::Other(OtherError(Arc::new(UntrustedChain::SelfSignedInChain)));
-        assert_eq!(
-            cert_error(wrapped).code(),
-            Some("SELF_SIGNED_CERT_IN_CHAIN")
+            code(ffi::X509_V_ERR_CERT_NOT_YET_VALID),
+            "CERT_NOT_YET_VALID"
         );
         assert_eq!(
-            cert_error(CertificateError::UnknownIssuer).code(),
-            Some("UNABLE_TO_VERIFY_LEAF_SIGNATURE")
+            node_verify_error(ffi::X509_V_ERR_CERT_NOT_YET_VALID, "newer wording").1,
+            "certificate is not yet valid"
         );
-    }
-
-    #[test]
-    fn validity_errors() {
+        // Codes Node has no name for keep OpenSSL's text.
         assert_eq!(
-            cert_error(CertificateError::Expired).code(),
-            Some("CERT_HAS_EXPIRED")
-        );
-        assert_eq!(
-            cert_error(CertificateError::NotValidYet).code(),
-            Some("CERT_NOT_YET_VALID")
+            node_verify_error(
+                ffi::X509_V_ERR_EE_KEY_TOO_SMALL,
+                "EE certificate key too weak"
+            ),
+            ("UNSPECIFIED", "EE certificate key too weak".to_string())
         );
     }
 

@@ -29,6 +29,48 @@ fn garbage_ca_is_rejected_naming_ca() {
     }
 }
 
+/// The first `lines` lines of a PEM file, as a file cut short in a copy would be.
+fn truncated(pem: &[u8], lines: usize) -> Vec<u8> {
+    let text = String::from_utf8(pem.to_vec()).unwrap();
+    let mut cut: Vec<&str> = text.lines().take(lines).collect();
+    cut.push("");
+    cut.join("\n").into_bytes()
+}
+
+#[test]
+fn truncated_pem_is_described_in_words_naming_the_option() {
+    let cert = truncated(&pki().client.cert, 3);
+    let key = truncated(&pki().client.key, 2);
+    let cases = [
+        ("ca", trusting(&truncated(&pki().ca, 3))),
+        (
+            "cert",
+            TlsOptions {
+                cert: Some(cert),
+                key: Some(pki().client.key.clone()),
+                ..trusting(&pki().ca)
+            },
+        ),
+        (
+            "key",
+            TlsOptions {
+                cert: Some(pki().client.cert.clone()),
+                key: Some(key),
+                ..trusting(&pki().ca)
+            },
+        ),
+    ];
+    for (option, opts) in cases {
+        let err = config_error(&opts);
+        assert_names_option(&err, option);
+        let message = err.message();
+        assert!(message.contains("truncated"), "{message}");
+        assert!(message.contains("-----END "), "{message}");
+        // Not the parser's debug form, a list of byte values ("[45, 45, ...]").
+        assert!(!message.contains("[45, "), "{message}");
+    }
+}
+
 #[test]
 fn ca_with_a_bad_entry_names_the_entry() {
     let opts = TlsOptions {

@@ -94,10 +94,31 @@ async fn wrong_servername_is_altname_invalid() {
 }
 
 #[tokio::test]
-async fn certificate_without_subject_alt_name_is_rejected_no_cn_fallback() {
+async fn certificate_without_subject_alt_name_falls_back_to_the_cn_like_node() {
     let port = tls_echo_server(ServerSetup::new(&pki().cn_only)).await;
-    let err = connect_error(&trusting(&pki().ca), "localhost", port).await;
+    let mut stream = tls_connect(&trusting(&pki().ca), "localhost", port)
+        .await
+        .unwrap();
+    assert_round_trip(&mut stream).await;
+
+    let opts = TlsOptions {
+        servername: Some("other.example".into()),
+        ..trusting(&pki().ca)
+    };
+    let err = connect_error(&opts, "127.0.0.1", port).await;
     assert_eq!(err.code(), Some("ERR_TLS_CERT_ALTNAME_INVALID"));
+    assert_eq!(
+        err.message(),
+        "Hostname/IP does not match certificate's altnames: \
+         Host: other.example. is not cert's CN: localhost"
+    );
+    // An IP host never matches a CN.
+    let err = connect_error(&trusting(&pki().ca), "127.0.0.1", port).await;
+    assert_eq!(
+        err.message(),
+        "Hostname/IP does not match certificate's altnames: \
+         IP: 127.0.0.1 is not in the cert's list: "
+    );
 }
 
 #[tokio::test]
