@@ -11,6 +11,7 @@ const { generateMatrixCerts } = require('../helpers/tlsMatrixCerts')
 const { mqttPacket } = require('../helpers/rawBroker')
 const { record, delay, waitUntil } = require('../helpers/events')
 const h = require('../helpers/harness')
+const { isNapi } = require('../helpers/impl')
 
 afterEach(cleanupAll)
 
@@ -206,7 +207,8 @@ describe('no plaintext fallback', () => {
     await delay(100)
     expect(rec.count('connect')).toBe(0)
     const codes = new Set(rec.of('error').map((e) => e.args[0].code))
-    expect([...codes]).toEqual([node.code])
+    // MQTT.js's socket meets the bad record while writing and reports Node's generic EPROTO.
+    expect([...codes]).toEqual([isNapi ? node.code : 'EPROTO'])
     expect(firstBytes.length).toBeGreaterThanOrEqual(3 + 1) // our attempts plus Node's
     expect(firstBytes.filter((b) => b !== 0x16)).toEqual([]) // 0x16: TLS handshake record; 0x10 would be CONNECT
   })
