@@ -10,13 +10,14 @@
 #   - the drop-in: the same tarball installed under the name `mqtt`
 #     (`mqtt@file:`, as `mqtt@npm:mqtt-napi` from a registry) running an
 #     unmodified MQTT.js program, with require('mqtt') and import mqtt from 'mqtt'.
-# Builds the release addon first if it is missing. Linux x64 glibc only (the
-# platform package it packs); CI on other platforms uses the workflow's test job.
+# Builds the release addon first if it is missing. Argument: the platform
+# package to pack (default linux-x64-gnu; the workflow's Linux test jobs pass
+# linux-x64-musl, linux-arm64-gnu, linux-arm64-musl).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
-platform=linux-x64-gnu
+platform="${1:-linux-x64-gnu}"
 binary="lib/mqtt-napi.$platform.node"
 if [ ! -f "$binary" ] || [ ! -f lib/native.js ]; then
   echo "check-install: $binary missing, building it (npm run build)"
