@@ -8,6 +8,7 @@ const { cleanupAll, track } = require('./helpers/cleanup')
 const { startAedes, getFreePort } = require('./helpers/brokers')
 const { startRawBroker } = require('./helpers/rawBroker')
 const { withTimeout } = require('./helpers/events')
+const { generateCerts } = require('./helpers/certs')
 
 afterEach(cleanupAll)
 
@@ -76,6 +77,22 @@ test('pub -s -M publishes one message per stdin line, in order; -s alone one mes
   const whole = await cli(['pub', '-p', String(broker.port), '-t', 'cli/m', '-s'], { input: 'a\nb' }).exited()
   expect(whole).toMatchObject({ code: 0, stderr: '' })
   expect(await sub.exited()).toEqual({ code: 0, stdout: 'first\nsecond\nthird\na\nb\n', stderr: '' })
+})
+
+test('TLS: --ca trusts the broker (round trip), without it exit 1, --insecure skips the check', async () => {
+  const certs = generateCerts()
+  const broker = track(await startAedes({ tls: { key: certs.server.key, cert: certs.server.cert } }))
+  const tlsArgs = ['-h', 'localhost', '-p', String(broker.port), '-C', 'mqtts']
+  const sub = cli(['sub', ...tlsArgs, '--ca', certs.ca.certPath, '-t', 'cli/tls', '-n', '1'])
+  await broker.waitForEvent((e) => e.event === 'subscribe')
+  expect(await cli(['pub', ...tlsArgs, '--cafile', certs.ca.certPath, '-t', 'cli/tls', '-m', 'secret']).exited()).toMatchObject({ code: 0, stderr: '' })
+  expect(await sub.exited()).toEqual({ code: 0, stdout: 'secret\n', stderr: '' })
+
+  const untrusted = await cli(['pub', ...tlsArgs, '-t', 'cli/tls', '-m', 'x']).exited()
+  expect(untrusted.code).toBe(1)
+  expectOneLineError(untrusted.stderr, /^mqtt-napi: cannot connect to mqtts:\/\/localhost:\d+: .*(certificate|issuer|CERT)/i)
+
+  expect(await cli(['pub', ...tlsArgs, '--insecure', '-t', 'cli/tls', '-m', 'x']).exited()).toMatchObject({ code: 0, stderr: '' })
 })
 
 test('a broker that is not there: exit 1 and one line naming the address', async () => {
