@@ -83,7 +83,7 @@ Commands:
 Connection (both commands):
   -h, --host HOST          broker host (default localhost)
   -p, --port PORT          broker port (default 1883, 8883 for mqtts)
-  -C, -l, --protocol P     mqtt, mqtts, tcp, tls, ws, wss
+  -C, -l, --protocol P     mqtt, mqtts, tcp, tls, ssl
   -V, --protocol-version N 3 (MQTT 3.1) or 4 (MQTT 3.1.1, default)
   -i, --client-id ID       client id (default: a random one)
   -u, --username USER      username
@@ -126,9 +126,13 @@ Examples:
 
 function main (argv) {
   const [command, ...rest] = argv
-  if (command === undefined || command === 'help' || command === '--help' || command === '-H') {
+  if (command === undefined) {
+    process.stderr.write(HELP)
+    process.exitCode = EXIT_USAGE
+    return
+  }
+  if (command === 'help' || command === '--help' || command === '-H') {
     process.stdout.write(HELP)
-    if (command === undefined) process.exitCode = EXIT_USAGE
     return
   }
   if (command === 'version' || command === '--version') {
@@ -226,7 +230,13 @@ function describe (err) {
 function openClient (values, onConnect) {
   const options = connectOptions(values)
   const target = `${options.protocol || 'mqtt'}://${options.host}${options.port ? `:${options.port}` : ''}`
-  const client = mqtt.connect(options)
+  let client
+  try {
+    client = mqtt.connect(options)
+  } catch (err) {
+    // The library's own option checks (e.g. an unsupported protocol).
+    return reportUsage(err.message)
+  }
   let connected = false
   client.on('error', (err) => {
     if (connected) return process.stderr.write(`mqtt-napi: ${describe(err)}\n`)
@@ -267,6 +277,7 @@ function subscribe (values, positionals) {
       }
     })
   })
+  if (!client) return
   client.on('message', (topic, payload, packet) => {
     if (received >= count) return
     received++
@@ -332,13 +343,14 @@ function readAll (stream, done) {
   stream.on('end', () => done(Buffer.concat(chunks)))
 }
 
+function reportUsage (message) {
+  process.stderr.write(`mqtt-napi: ${message}\nRun '${path.basename(process.argv[1], '.js')} help' for the options.\n`)
+  process.exitCode = EXIT_USAGE
+}
+
 try {
   main(process.argv.slice(2))
 } catch (err) {
-  if (!(err instanceof UsageError)) {
-    fail(err.message)
-  } else {
-    process.stderr.write(`mqtt-napi: ${err.message}\nRun '${path.basename(process.argv[1], '.js')} help' for the options.\n`)
-    process.exitCode = EXIT_USAGE
-  }
+  if (err instanceof UsageError) reportUsage(err.message)
+  else fail(err.message)
 }
