@@ -6,7 +6,10 @@
 // one that says what was looked for and how to get it: the platform, the
 // prebuilt package npm should have installed, and how to build from source.
 
-const { name, version, optionalDependencies = {} } = require('../package.json')
+// napi.targets (Rust triples) is the one list of prebuilt binaries; each is
+// published as `<name>-<platform>` and is an optional dependency of the
+// package as published (written in at pack time).
+const { name, version, napi } = require('../package.json')
 
 // Node's names (process.arch) -> the Rust target triple's first part.
 const RUST_ARCH = { x64: 'x86_64', arm64: 'aarch64', ia32: 'i686', arm: 'armv7', riscv64: 'riscv64gc', s390x: 's390x', ppc64: 'powerpc64le' }
@@ -46,12 +49,12 @@ function realCauses (error) {
 function noBindingError (cause) {
   const { suffix, triple } = currentPlatform()
   const expected = `${name}-${suffix}`
-  const prebuilt = Object.prototype.hasOwnProperty.call(optionalDependencies, expected)
+  const prebuilt = napi.targets.includes(triple)
   const lines = [
     `${name}: no native engine could be loaded for this platform, ${suffix} (Rust target ${triple}).`,
     prebuilt
       ? `It ships as the optional dependency ${expected}@${version}, which is missing or unusable here: reinstall without --omit=optional / --no-optional, and do not copy node_modules or a lockfile made on another OS, CPU or C library.`
-      : `No prebuilt binary is published for ${suffix} (there is no package ${expected}); the prebuilt ones are: ${Object.keys(optionalDependencies).map((p) => p.slice(name.length + 1)).join(', ')}.`,
+      : `No prebuilt binary is published for ${suffix} (there is no package ${expected}); the prebuilt ones are for ${napi.targets.join(', ')}.`,
     `To build it from source: with a Rust toolchain (https://rustup.rs), run \`npm install && npm run build\` in a checkout of the ${name} source, then install that directory (\`npm install <path>\`) or point NAPI_RS_NATIVE_LIBRARY_PATH at the built lib/${name}.${suffix}.node.`
   ]
   const causes = realCauses(cause)

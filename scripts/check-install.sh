@@ -56,6 +56,14 @@ for tgz in "$main_tgz" "$platform_tgz"; do
 done
 tar -tzf "$platform_tgz" | grep -qx "package/mqtt-napi.$platform.node" || { echo "the platform tarball has no binary" >&2; exit 1; }
 if tar -tzf "$main_tgz" | grep -q '\.node$'; then echo "the main tarball must not carry a binary" >&2; exit 1; fi
+# The binary wiring prepack writes in: an optional dependency on every platform package, same version.
+tar -xzOf "$main_tgz" package/package.json | node -e "
+  const pkg = JSON.parse(require('fs').readFileSync(0, 'utf8'))
+  const deps = pkg.optionalDependencies || {}
+  if (Object.keys(deps).length !== pkg.napi.targets.length || Object.values(deps).some((v) => v !== pkg.version)) {
+    console.error('the main tarball lacks its optionalDependencies:', JSON.stringify(deps)); process.exit(1)
+  }
+  console.log('optionalDependencies:', Object.keys(deps).join(' '))"
 
 # --- no Rust on PATH --------------------------------------------------------
 clean_path=""

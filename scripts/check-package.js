@@ -2,21 +2,30 @@
 'use strict'
 
 // `prepack` guard: refuses to make a tarball of mqtt-napi that could not load
-// its engine once installed. Checks the binary wiring against one source of
-// truth, package.json's napi.targets: each target has its npm/<platform>
-// package at this version, the main package depends on exactly those
-// (optionalDependencies, same version), the generated loader is there (it is
-// built, not committed), and `files` ships the loader, the types and the CLI.
-// With --platform-packages it also requires each npm/<platform> folder that
-// has been filled (`napi artifacts`) to hold its .node.
+// its engine once installed, then writes the binary wiring into package.json
+// for the tarball. One source of truth, package.json's napi.targets: each
+// target has its npm/<platform> package at this version, the generated loader
+// is there (it is built, not committed), and `files` ships the loader, the
+// types and the CLI. The optionalDependencies on the eight platform packages
+// (same version) are written in here, as `napi prepublish` writes them, and
+// not kept in git: unpublished, they would put the lockfile out of step with
+// package.json and fail `npm ci`.
+//   (no flag)            check, then write optionalDependencies (prepack)
+//   --restore            remove them again (postpack; kept when publishing)
+//   --platform-packages  also require every npm/<platform>/ .node (prepublishOnly)
 
 const fs = require('fs')
 const path = require('path')
 const { parseTriple } = require('@napi-rs/cli')
 
 const root = path.resolve(__dirname, '..')
-const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
+const manifestFile = path.join(root, 'package.json')
+const pkg = JSON.parse(fs.readFileSync(manifestFile, 'utf8'))
 const problems = []
+
+function writeManifest (manifest) {
+  fs.writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`)
+}
 
 const expected = {}
 for (const triple of pkg.napi.targets) {
@@ -37,10 +46,16 @@ for (const triple of pkg.napi.targets) {
   }
 }
 
-const declared = pkg.optionalDependencies || {}
-for (const [name, version] of Object.entries(expected)) {
-  if (declared[name] !== version) problems.push(`optionalDependencies must have ${name}: "${version}", has ${JSON.stringify(declared[name])}`)
+if (process.argv.includes('--restore')) {
+  // Not after `npm publish`'s pack: npm re-reads package.json after packing
+  // and sends that to the registry, whose copy is what installs resolve.
+  if (process.env.npm_command !== 'publish' && JSON.stringify(pkg.optionalDependencies) === JSON.stringify(expected)) {
+    delete pkg.optionalDependencies
+    writeManifest(pkg)
+  }
+  process.exit(0)
 }
+const declared = pkg.optionalDependencies || {}
 for (const name of Object.keys(declared)) {
   if (!(name in expected)) problems.push(`optionalDependencies has ${name}, which is not a napi target`)
 }
@@ -56,3 +71,5 @@ if (problems.length > 0) {
   console.error(`${pkg.name}: not packing, the binary wiring is incomplete:\n  - ${problems.join('\n  - ')}`)
   process.exit(1)
 }
+pkg.optionalDependencies = expected
+writeManifest(pkg)
