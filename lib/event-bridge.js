@@ -5,7 +5,7 @@
 // module routes each batch to its client by key, and holds Node's event loop
 // open while any client has not yet delivered its last batch.
 
-const { EventBridge, NativeClient } = require('./native')
+const { EventBridge, NativeClient } = require('./native-loader')
 
 /** key -> function receiving that client's batches */
 const receivers = new Map()
