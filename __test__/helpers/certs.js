@@ -95,8 +95,11 @@ function generateCerts () {
 
   writeCaConfig(dir, '1000')
   makeLeaf(dir, 'expired', {
-    cn: 'localhost', san: 'IP:127.0.0.1,DNS:localhost', eku: 'serverAuth',
-    startdate: '20200101000000Z', enddate: '20200201000000Z'
+    cn: 'localhost',
+    san: 'IP:127.0.0.1,DNS:localhost',
+    eku: 'serverAuth',
+    startdate: '20200101000000Z',
+    enddate: '20200201000000Z'
   })
 
   makeReadable(dir)
