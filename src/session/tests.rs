@@ -163,6 +163,13 @@ fn a_second_connack_is_a_protocol_violation() {
         session.handle_packet(connack(false), t0),
         Err(SessionError::Protocol(ProtocolViolation::DuplicateConnAck))
     );
+    // MQTT.js reports it as ErrorWithReasonCode 130 (MQTT 5 "Protocol Error").
+    assert_eq!(ProtocolViolation::DuplicateConnAck.reason_code(), Some(130));
+    let unsolicited = ProtocolViolation::UnsolicitedAck {
+        cmd: "puback",
+        packet_id: 1,
+    };
+    assert_eq!(unsolicited.reason_code(), None);
 }
 
 #[test]
