@@ -96,11 +96,15 @@ function onPacketReceived (client, packet) {
 function onPublishDone (client, token, messageId, error) {
   const entry = client._pending.get(token)
   const qos = entry ? entry.qos : 0
+  const putError = qos > 0 ? client._mirror.takePutError(messageId) : null
   if (qos > 0) {
     noteMessageId(client, messageId)
     if (error === null || error === 'Message removed') client._mirror.onPublishDone(messageId)
   }
-  if (error !== null) {
+  if (putError !== null) {
+    // As MQTT.js: a failed outgoingStore.put is the publish's error.
+    client._complete(token, putError)
+  } else if (error !== null) {
     client._complete(token, new Error(error))
   } else if (qos === 2) {
     // MQTT.js reports the PUBREL it stored in place of the publish.
