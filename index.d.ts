@@ -544,6 +544,9 @@ export declare function connectAsync (opts: IClientOptions): Promise<MqttClient>
 export declare function connectAsync (brokerUrl: string, opts?: OrJson<IClientOptions>): Promise<MqttClient>
 export declare function connectAsync (brokerUrl: string, opts: OrJson<IClientOptions>, allowRetries: boolean): Promise<MqttClient>
 
+/** As in MQTT.js, equal to `MqttClient.VERSION`: here, the mqtt-napi package version. */
+export declare const MQTTJS_VERSION: string
+
 declare const mqtt: {
   connect: typeof connect
   connectAsync: typeof connectAsync
@@ -557,5 +560,6 @@ declare const mqtt: {
   UniqueMessageIdProvider: typeof UniqueMessageIdProvider
   validateTopic: typeof validateTopic
   validateTopics: typeof validateTopics
+  MQTTJS_VERSION: typeof MQTTJS_VERSION
 }
 export default mqtt

@@ -117,6 +117,46 @@ describe('options as JSON strings (napi extension)', () => {
   })
 })
 
+// MQTT.js takes these values and fails later (or never); the engine refuses
+// them at once, with a message that names what was given.
+describe('invalid values are named as given (napi)', () => {
+  function thrown (fn) {
+    try {
+      fn()
+    } catch (err) {
+      return err
+    }
+    return null
+  }
+
+  testNapi.each([
+    [{ keepalive: NaN }, 'Invalid option keepalive: expected an integer from 0 to 65535, got NaN'],
+    [{ keepalive: 'x' }, 'Invalid option keepalive: expected an integer from 0 to 65535, got "x" (a string)'],
+    [{ reconnectPeriod: NaN }, /^Invalid option reconnectPeriod: expected a number .* got NaN$/],
+    [{ port: 'x' }, 'Invalid option port: expected an integer from 1 to 65535, got "x" (a string)'],
+    [{ port: 70000 }, 'Invalid option port: expected an integer from 1 to 65535, got 70000'],
+    [{ protocolVersion: '4' }, /^Invalid option protocolVersion: "4" \(a string\) is not supported/],
+    [{ will: { topic: 'w', qos: '1' } }, 'Invalid option will.qos: expected 0, 1 or 2, got "1" (a string)']
+  ])('connect(%o) throws "%s"', (options, message) => {
+    const err = thrown(() => track(mqtt.connect({ host: '127.0.0.1', port: 1, reconnectPeriod: 0, ...options })))
+    expect(h.isError(err)).toBe(true)
+    expect(err.message).toEqual(typeof message === 'string' ? message : expect.stringMatching(message))
+  })
+
+  testNapi.each([
+    ['1', 'Invalid QoS: expected 0, 1 or 2, got "1" (a string)'],
+    [NaN, 'Invalid QoS: expected 0, 1 or 2, got NaN'],
+    [3, 'Invalid QoS: expected 0, 1 or 2, got 3']
+  ])('publish with qos %p: the callback error says "%s", nothing sent', async (qos, message) => {
+    const rb = await rawBroker()
+    const [c] = await h.connected(rb.url)
+    const [err] = await h.publish(c, 'q/bad', 'x', { qos })
+    expect(h.isError(err)).toBe(true)
+    expect(err.message).toBe(message)
+    expect(rb.received('publish')).toEqual([])
+  })
+})
+
 describe('defaults and callback shapes', () => {
   test('QoS 0 publish callback: called once, no error', async () => {
     const rb = await rawBroker()

@@ -18,9 +18,23 @@ const MAX_PACKET_ID = 65535
 function readError (r) {
   const message = r.string()
   const codeKind = r.u8()
-  if (codeKind === 2) return new ErrorWithReasonCode(message, r.u32())
-  const err = new Error(message)
-  if (codeKind === 1) err.code = r.string()
+  const err = codeKind === 2 ? new ErrorWithReasonCode(message, r.u32()) : new Error(message)
+  const code = codeKind === 1 ? r.string() : undefined
+  if (r.u8() === 1) {
+    // A failed system call: Node's fields, in the order `net` sets them.
+    const errno = r.i32()
+    if (errno !== 0) err.errno = errno
+    if (code !== undefined) err.code = code
+    err.syscall = r.string()
+    const address = r.string()
+    if (address !== '') err.address = address
+    const port = r.u16()
+    if (port !== 0) err.port = port
+    const hostname = r.string()
+    if (hostname !== '') err.hostname = hostname
+  } else if (code !== undefined) {
+    err.code = code
+  }
   return err
 }
 
@@ -85,11 +99,15 @@ function onPacketReceived (client, packet) {
 function onPublishDone (client, token, messageId, error) {
   const entry = client._pending.get(token)
   const qos = entry ? entry.qos : 0
+  const putError = qos > 0 ? client._mirror.takePutError(messageId) : null
   if (qos > 0) {
     noteMessageId(client, messageId)
     if (error === null || error.message === 'Message removed') client._mirror.onPublishDone(messageId)
   }
-  if (error !== null) {
+  if (putError !== null) {
+    // As MQTT.js: a failed outgoingStore.put is the publish's error.
+    client._complete(token, putError)
+  } else if (error !== null) {
     // A publish refused for what it is (its size: the error has a code) is an
     // `error` when nobody passed a callback, as an invalid topic is.
     if (entry && !entry.callback && error.code !== undefined) client.emit('error', error)

@@ -16,7 +16,7 @@ const { ErrorWithSubackPacket } = require('./errors')
 const { resolveConnectOptions, applyEndpoint, parseOptionsArg, defaultClientId } = require('./options')
 const { nativeOptions } = require('./native-options')
 const { refuse } = require('./option-support')
-const { validateTopics, topicNameError } = require('./validations')
+const { validateTopics, topicNameError, describeValue } = require('./validations')
 const { readTopicObject, subscriptionsToSend, chunk } = require('./subscriptions')
 const { connectPacketOf } = require('./packets')
 const { version } = require('../package.json')
@@ -209,10 +209,16 @@ class MqttClient extends EventEmitter {
     if (this._checkDisconnecting(callback)) return this
     const payload = payloadBytes(message)
     const { qos, retain } = opts
-    const invalid = qos === 0 || qos === 1 || qos === 2 ? topicNameError(topic) : `Invalid QoS ${qos}: must be 0, 1 or 2`
+    const invalid = qos === 0 || qos === 1 || qos === 2 ? topicNameError(topic) : `Invalid QoS: expected 0, 1 or 2, got ${describeValue(qos)}`
     if (invalid !== null) {
       const err = new Error(invalid)
       setImmediate(() => (callback ? callback(err) : this.emit('error', err)))
+      return this
+    }
+    if (qos === 0 && !this.connected && !this.queueQoSZero) {
+      // As MQTT.js: the callback gets this inside publish(). (The engine would
+      // refuse it too, a tick later.)
+      if (callback) callback(new Error('No connection to broker'))
       return this
     }
     if (this._held !== null) this._held.push(() => this._sendPublish(topic, message, payload, qos, !!retain, callback))

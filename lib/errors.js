@@ -5,7 +5,6 @@ class ErrorWithReasonCode extends Error {
   constructor (message, code) {
     super(message)
     this.code = code
-    this.name = 'ErrorWithReasonCode'
   }
 }
 
@@ -14,9 +13,14 @@ class ErrorWithSubackPacket extends Error {
   constructor (message, packet) {
     super(message)
     this.packet = packet
-    this.name = 'ErrorWithSubackPacket'
   }
 }
+
+// `name` lives on the prototype, as in MQTT.js: an instance's own properties
+// are only what MQTT.js's have (`code`, `packet`), so they compare and
+// serialise the same.
+ErrorWithReasonCode.prototype.name = 'ErrorWithReasonCode'
+ErrorWithSubackPacket.prototype.name = 'ErrorWithSubackPacket'
 
 /** MQTT 3.1.1 CONNACK return codes and MQTT 5 reason codes, worded as MQTT.js. */
 const ReasonCodes = {

@@ -108,6 +108,12 @@ class BatchReader {
     return value
   }
 
+  i32 () {
+    const value = this.buf.readInt32LE(this.pos)
+    this.pos += 4
+    return value
+  }
+
   f64 () {
     const value = this.buf.readDoubleLE(this.pos)
     this.pos += 8

@@ -57,7 +57,9 @@ module.exports = {
   DefaultMessageIdProvider,
   UniqueMessageIdProvider,
   validateTopic,
-  validateTopics
+  validateTopics,
+  // As in MQTT.js, the same string as `MqttClient.VERSION`: here, this package's version.
+  MQTTJS_VERSION: MqttClient.VERSION
 }
 // `import mqtt from 'mqtt-napi'` and `require('mqtt-napi').default` both give the module.
 module.exports.default = module.exports

@@ -13,7 +13,8 @@ export const {
   DefaultMessageIdProvider,
   UniqueMessageIdProvider,
   validateTopic,
-  validateTopics
+  validateTopics,
+  MQTTJS_VERSION
 } = mqtt
 
 export default mqtt

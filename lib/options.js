@@ -7,6 +7,7 @@
 const net = require('net')
 const { parseBrokerUrl, applyAuth } = require('./url-options')
 const { checkSupport, refuse } = require('./option-support')
+const { describeValue } = require('./validations')
 
 /** MQTT.js's defaults, applied to the options object by the client (see applyDefaultValues). */
 const DEFAULTS = {
@@ -70,7 +71,7 @@ function toBuffer (value, name) {
 function checkNumber (options, name, { min = 0, max = Number.MAX_SAFE_INTEGER, integer = true } = {}) {
   const value = options[name]
   if (typeof value !== 'number' || Number.isNaN(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
-    throw new TypeError(`Invalid option ${name}: expected ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(value)}`)
+    throw new TypeError(`Invalid option ${name}: expected ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${describeValue(value)}`)
   }
 }
 
@@ -103,6 +104,9 @@ function connectArguments (brokerUrl, opts) {
     if (typeof brokerUrl !== 'string') throw new TypeError(`Invalid broker URL: expected a string, got ${typeof brokerUrl}`)
     options = { ...parseBrokerUrl(brokerUrl), ...options }
     if (!options.protocol) throw new Error('Missing protocol')
+    // As MQTT.js, with a URL the protocol loses a trailing colon, the caller's
+    // too (`protocol: 'mqtts:'`, as `new URL().protocol` spells it).
+    options.protocol = String(options.protocol).replace(/:$/, '')
   }
   const protocol = options.protocol == null ? undefined : String(options.protocol)
   options.unixSocket = options.unixSocket || (protocol === undefined ? undefined : protocol.includes('+unix'))
@@ -215,14 +219,18 @@ function validate (options) {
     if (options.protocolVersion === 5) {
       throw new Error('Invalid option protocolVersion: MQTT 5 is not supported yet (use 3 or 4)')
     }
-    throw new Error(`Invalid option protocolVersion: ${JSON.stringify(options.protocolVersion)} is not supported (3 = MQTT 3.1, 4 = MQTT 3.1.1)`)
+    throw new Error(`Invalid option protocolVersion: ${describeValue(options.protocolVersion)} is not supported (3 = MQTT 3.1, 4 = MQTT 3.1.1)`)
   }
   checkNumber(options, 'keepalive', { max: 65535 })
   checkNumber(options, 'reconnectPeriod', { integer: false })
   checkNumber(options, 'connectTimeout', { integer: false })
   if (options.port !== undefined && options.port !== null && options.port !== '') {
-    options.port = Number(options.port)
-    checkNumber(options, 'port', { min: 1, max: 65535 })
+    // A numeric string is accepted; an error names what was given ('x', not NaN).
+    const given = options.port
+    options.port = Number(given)
+    if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) {
+      throw new TypeError(`Invalid option port: expected an integer from 1 to 65535, got ${describeValue(given)}`)
+    }
   }
   if (typeof options.clean !== 'boolean') {
     throw new TypeError(`Invalid option clean: expected a boolean, got ${typeof options.clean}`)
@@ -250,7 +258,7 @@ function validateWill (will) {
   }
   if (will.payload !== undefined && will.payload !== null) toBuffer(will.payload, 'will.payload')
   if (will.qos !== undefined && ![0, 1, 2].includes(will.qos)) {
-    throw new TypeError(`Invalid option will.qos: expected 0, 1 or 2, got ${JSON.stringify(will.qos)}`)
+    throw new TypeError(`Invalid option will.qos: expected 0, 1 or 2, got ${describeValue(will.qos)}`)
   }
 }
 

@@ -31,6 +31,8 @@ class StoreMirror {
     this._closed = false
     // Inbound QoS 2 ids put into the user's incoming store on this connection.
     this._incomingIds = this._userIncoming === null ? null : new Set()
+    // messageId -> the error a failed outgoingStore.put reported (for the publish callback).
+    this._putErrors = null
   }
 
   /** The store `client.outgoingStore` shows: the user's, or an empty default one. */
@@ -60,7 +62,12 @@ class StoreMirror {
     if (this._userOutgoing !== null && (packet.cmd === 'publish' ? packet.qos > 0 : packet.cmd === 'pubrel')) {
       // A copy: the packet's payload is a view into an event batch.
       const stored = packet.cmd === 'publish' ? { ...packet, payload: Buffer.from(packet.payload) } : { ...packet }
-      this._userOutgoing.put(stored, noop)
+      const messageId = packet.messageId
+      this._userOutgoing.put(stored, (err) => {
+        if (!err) return
+        if (this._putErrors === null) this._putErrors = new Map()
+        this._putErrors.set(messageId, err)
+      })
     }
     if (this._userIncoming !== null && packet.cmd === 'pubcomp') {
       this._incomingIds.delete(packet.messageId)
@@ -73,6 +80,18 @@ class StoreMirror {
       this._incomingIds.add(packet.messageId)
       this._userIncoming.put({ ...packet, payload: Buffer.from(packet.payload) }, noop)
     }
+  }
+
+  /**
+   * The error `outgoingStore.put` gave for this message id, if it failed
+   * (taken: asked once, when the publish completes). MQTT.js hands it to the
+   * publish callback; the engine has sent the message by then.
+   */
+  takePutError (messageId) {
+    if (this._putErrors === null || !this._putErrors.has(messageId)) return null
+    const err = this._putErrors.get(messageId)
+    this._putErrors.delete(messageId)
+    return err
   }
 
   /** A QoS 1/2 publish finished (acknowledged, or withdrawn by removeOutgoingMessage). */

@@ -51,4 +51,26 @@ function checkTopicName (topic) {
   return null
 }
 
-module.exports = { validateTopic, validateTopics, topicNameError }
+/**
+ * A value as an error message should name it: what the caller gave, with its
+ * type where the text alone would mislead (`NaN`, not `null` as
+ * JSON.stringify writes it; `"1" (a string)`, not `1`).
+ */
+function describeValue (value) {
+  switch (typeof value) {
+    case 'number': return String(value)
+    case 'string': return `${JSON.stringify(value)} (a string)`
+    case 'bigint': return `${value}n (a bigint)`
+    case 'undefined': return 'undefined'
+    case 'function': return 'a function'
+    case 'symbol': return 'a symbol'
+    case 'boolean': return `${value} (a boolean)`
+    default:
+      if (value === null) return 'null'
+      if (Array.isArray(value)) return 'an array'
+      if (Buffer.isBuffer(value)) return 'a Buffer'
+      return 'an object'
+  }
+}
+
+module.exports = { validateTopic, validateTopics, topicNameError, describeValue }

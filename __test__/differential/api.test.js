@@ -41,7 +41,7 @@ defineScenarios([
       // jest cannot import() ESM without a flag: ask a child Node process.
       const specifier = t.impl === 'mqtt' ? pathToFileURL(require.resolve('mqtt')).href : pathToFileURL(path.resolve(__dirname, '..', '..', 'lib', 'index.mjs')).href
       const names = ['connect', 'connectAsync', 'MqttClient', 'Client', 'ErrorWithReasonCode', 'ErrorWithSubackPacket',
-        'ReasonCodes', 'Store', 'DefaultMessageIdProvider', 'UniqueMessageIdProvider', 'validateTopic', 'validateTopics']
+        'ReasonCodes', 'Store', 'DefaultMessageIdProvider', 'UniqueMessageIdProvider', 'validateTopic', 'validateTopics', 'MQTTJS_VERSION']
       const script = `import mqtt, * as esm from ${JSON.stringify(specifier)}
         const names = ${JSON.stringify(names)}
         console.log(JSON.stringify({ named: Object.fromEntries(names.map((n) => [n, typeof esm[n]])), defaultConnect: typeof mqtt.connect }))`
@@ -75,6 +75,26 @@ defineScenarios([
       const b = new t.mqtt.ErrorWithSubackPacket('Subscribe error', packet)
       t.note('reason code error', { message: a.message, code: a.code, name: a.name, isError: a instanceof Error, isOwn: a instanceof t.mqtt.ErrorWithReasonCode })
       t.note('suback error', { message: b.message, packet: b.packet, name: b.name, isError: b instanceof Error, isOwn: b instanceof t.mqtt.ErrorWithSubackPacket })
+    }
+  },
+  {
+    ...NO_BROKER,
+    name: 'ErrorWithReasonCode and ErrorWithSubackPacket: own properties are only message, stack and code / packet',
+    run (t) {
+      const a = new t.mqtt.ErrorWithReasonCode('refused', 5)
+      const b = new t.mqtt.ErrorWithSubackPacket('Subscribe error', { cmd: 'suback', granted: [128], messageId: 3 })
+      t.note('own properties', [Object.getOwnPropertyNames(a).sort(), Object.getOwnPropertyNames(b).sort()])
+      t.note('enumerable', [Object.keys(a), Object.keys(b)])
+    }
+  },
+  {
+    ...NO_BROKER,
+    name: 'MQTTJS_VERSION: a version string, the same as MqttClient.VERSION',
+    run (t) {
+      const mod = require(ENTRY[t.impl])
+      t.note('kinds', [typeof mod.MQTTJS_VERSION, typeof mod.MqttClient.VERSION])
+      t.note('same', mod.MQTTJS_VERSION === mod.MqttClient.VERSION)
+      t.note('semver', /^\d+\.\d+\.\d+/.test(mod.MQTTJS_VERSION))
     }
   },
   {

@@ -178,6 +178,49 @@ defineScenarios([
     }
   },
   {
+    name: 'connection refused by the OS: the error carries Node\'s errno, code, syscall, address and port',
+    broker: false,
+    async run (t) {
+      const c = t.connect(`mqtt://127.0.0.1:${deadPort}`, { reconnectPeriod: 0 })
+      const [err] = (await t.waitFor('c.error')).args
+      await t.waitFor('c.close')
+      t.note('fields', { ...err, port: err.port === deadPort ? '<port>' : err.port })
+      t.note('field order', Object.keys(err))
+    }
+  },
+  {
+    name: 'unknown host: the error carries Node\'s errno, code, syscall and hostname',
+    broker: false,
+    async run (t) {
+      const c = t.connect('mqtt://no-such-host.invalid:1883', { reconnectPeriod: 0 })
+      const [err] = (await t.waitFor('c.error')).args
+      await t.waitFor('c.close')
+      t.note('fields', { message: err.message, ...err })
+      t.note('field order', Object.keys(err))
+    }
+  },
+  {
+    name: 'connect(url, { protocol: \'mqtts:\' }): the trailing colon is dropped, as with the URL\'s own',
+    broker: false,
+    async run (t) {
+      const c = t.connect(`mqtt://127.0.0.1:${deadPort}`, { protocol: 'mqtts:', reconnectPeriod: 0, rejectUnauthorized: false })
+      t.note('protocol', [c.options.protocol, c.options.defaultProtocol])
+      await t.waitFor('c.close')
+    }
+  },
+  {
+    name: 'connect({ host: \'mqtt://localhost:8993\' }): the host is looked up as given, not parsed as a URL',
+    broker: false,
+    async run (t) {
+      const c = t.connect({ host: 'mqtt://localhost:8993', reconnectPeriod: 0 })
+      const [err] = (await t.waitFor('c.error')).args
+      await t.waitFor('c.close')
+      const { protocol, host, hostname, port } = c.options
+      t.note('options', { protocol, host, hostname, port })
+      t.note('error', { message: err.message, ...err })
+    }
+  },
+  {
     name: 'connectAsync resolves with the connected client',
     async run (t) {
       const c = t.watch(await t.mqtt.connectAsync(t.url, { clientId: 'diff-async' }), 'c')

@@ -53,6 +53,34 @@ defineScenarios([
     }
   },
   {
+    name: 'outgoingStore.put failing: the publish callback gets the store\'s error',
+    async run (t) {
+      const store = new t.mqtt.Store()
+      store.put = (packet, cb) => {
+        cb(new Error('store full'))
+        return store
+      }
+      // Made before the connection is up: MQTT.js reports a failed put to the
+      // callback there (while connected, its QoS 1/2 path drops that error).
+      const c = t.connect(t.url, { ...OPTS, outgoingStore: store })
+      c.publish('st/fail', 'x', { qos: 1 }, t.cb('q1'))
+      await t.waitFor('cb.q1')
+      await t.waitFor('c.connect')
+      // Forced: MQTT.js still counts the failed message as in flight.
+      await t.end(c, true)
+    },
+    diverges: {
+      because: 'MQTT.js stores an offline publish instead of queueing it, so a failed put means it is never sent; the engine queues it and puts it in the store when it is sent, so the message goes out and its callback gets the store\'s error when it completes',
+      expect (mqttjs, napi) {
+        const callback = (t) => t.events.find(([key]) => key === 'cb.q1')
+        expect(callback(napi)).toEqual(callback(mqttjs))
+        expect(callback(napi)).toEqual(['cb.q1', { $error: 'Error', message: 'store full' }])
+        const publishes = (t) => t.wire.filter((p) => p.cmd === 'publish').length
+        expect([publishes(mqttjs), publishes(napi)]).toEqual([0, 1])
+      }
+    }
+  },
+  {
     name: 'incomingStore: an inbound QoS 2 message is held until PUBREL',
     broker: { pubrel: false },
     async run (t) {

@@ -145,6 +145,16 @@ defineScenarios([
     }
   },
   {
+    name: 'queueQoSZero false: the "No connection to broker" callback runs inside publish()',
+    async run (t) {
+      const c = t.connect(t.url, { ...OPTS, queueQoSZero: false })
+      c.publish('p/noqueue', 'x', t.cb('q0'))
+      t.note('publish returned')
+      await t.waitFor('c.connect')
+      await t.end(c)
+    }
+  },
+  {
     name: 'publish after end(): callback error "client disconnecting", nothing sent',
     async run (t) {
       const c = await t.connected(t.url, { clientId: 'diff-pub-end' })

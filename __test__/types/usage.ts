@@ -13,7 +13,8 @@ import mqtt, {
   DefaultMessageIdProvider,
   UniqueMessageIdProvider,
   validateTopic,
-  validateTopics
+  validateTopics,
+  MQTTJS_VERSION
 } from 'mqtt'
 import type {
   IClientOptions,
@@ -162,6 +163,7 @@ client.end(true, () => {})
 
 const valid: boolean = validateTopic('a/+/b')
 const invalid: string | null = validateTopics(['a', 'b#'])
+const version: string = MQTTJS_VERSION
 const suback = new ErrorWithSubackPacket('Subscribe error', { cmd: 'suback', granted: [128] })
 const reason = new ErrorWithReasonCode('refused', 5)
 const ids = new DefaultMessageIdProvider()

@@ -288,6 +288,18 @@ fn put_error(out: &mut Vec<u8>, error: &ClientError) {
             put_u32(out, *code);
         }
     }
+    // Node's fields of a failed system call; absent ones as 0 / empty (never valid values).
+    match &error.syscall {
+        None => out.push(0),
+        Some(info) => {
+            out.push(1);
+            put_u32(out, info.errno.unwrap_or(0) as u32);
+            put_bytes(out, info.syscall.as_bytes());
+            put_bytes(out, info.address.as_deref().unwrap_or("").as_bytes());
+            put_u16(out, info.port.unwrap_or(0));
+            put_bytes(out, info.hostname.as_deref().unwrap_or("").as_bytes());
+        }
+    }
 }
 
 fn put_u16(out: &mut Vec<u8>, value: u16) {
@@ -425,7 +437,36 @@ mod tests {
         encode_events(&[ClientEvent::Error(error)], &mut batch);
         let out = batch.records;
         assert_eq!(out[0], kind::ERROR);
-        assert_eq!(&out[out.len() - 5..], &[2, 5, 0, 0, 0]);
+        // The code, then "no system call fields".
+        assert_eq!(&out[out.len() - 6..], &[2, 5, 0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn a_system_call_error_carries_node_fields() {
+        let mut batch = EncodedBatch::default();
+        let mut error = ClientError::with_code(
+            "connect ECONNREFUSED 1.2.3.4:80",
+            ErrorCode::Text("E".into()),
+        );
+        error.syscall = Some(Box::new(crate::transport::SyscallInfo {
+            errno: Some(-111),
+            syscall: "connect",
+            address: Some("1.2.3.4".into()),
+            port: Some(80),
+            hostname: None,
+        }));
+        encode_events(&[ClientEvent::Error(error)], &mut batch);
+        let out = batch.records;
+        let fields_at = 1 + 4 + 31 + 1 + 4 + 1;
+        let mut expected = vec![1];
+        expected.extend_from_slice(&(-111i32).to_le_bytes());
+        expected.extend_from_slice(&[7, 0, 0, 0]);
+        expected.extend_from_slice(b"connect");
+        expected.extend_from_slice(&[7, 0, 0, 0]);
+        expected.extend_from_slice(b"1.2.3.4");
+        expected.extend_from_slice(&[80, 0]);
+        expected.extend_from_slice(&[0, 0, 0, 0]);
+        assert_eq!(&out[fields_at..], &expected[..]);
     }
 
     #[test]

@@ -2,13 +2,16 @@
 
 use crate::codec::{Packet, PacketId, Publish};
 use crate::session::{Command, Event};
+use crate::transport::SyscallInfo;
 
 /// An error as JS will see it: `err.message` and, where Node or MQTT.js set
-/// one, `err.code`.
+/// one, `err.code`; for a failed system call, Node's `errno`, `syscall`, ...
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientError {
     pub message: String,
     pub code: Option<ErrorCode>,
+    /// Boxed: most errors have none (see `TransportError`).
+    pub syscall: Option<Box<SyscallInfo>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +27,7 @@ impl ClientError {
         ClientError {
             message: message.into(),
             code: None,
+            syscall: None,
         }
     }
 
@@ -31,6 +35,7 @@ impl ClientError {
         ClientError {
             message: message.into(),
             code: Some(code),
+            syscall: None,
         }
     }
 }

@@ -25,7 +25,10 @@ const MAX_READ: usize = 64 * 1024;
 /// A packet's rest is reserved in one step up to this size (beyond it, in
 /// steps no larger than what has arrived).
 const RESERVE_AHEAD: usize = 1024 * 1024;
-/// Stop taking commands from JS while this much is waiting for the socket.
+/// Stop taking commands from JS, and encoding what the session has queued,
+/// while this much is waiting for the socket. (Encoding a whole offline queue
+/// at once grew the write buffer to its size, 64 MiB for 50,000 1 KiB
+/// messages, and a `BytesMut` keeps its capacity for the connection's life.)
 const WRITE_HIGH_WATER: usize = 4 * 1024 * 1024;
 /// Stop reading the socket while JS has this much still to receive.
 const MAX_PENDING_EVENTS: usize = 8192;
@@ -293,7 +296,9 @@ impl LinkIo {
         let (mut reader, mut writer) = tokio::io::split(stream);
         let sender = link.outbox.sender();
         loop {
-            if let Err(error) = self.encode_transmits(link.session, link.outbox, *link.controls) {
+            if let Err(error) =
+                self.encode_transmits(link.session, link.outbox, *link.controls, WRITE_HIGH_WATER)
+            {
                 return LinkOutcome::SessionError(error);
             }
             link.outbox.take_session_events(link.session);
@@ -405,7 +410,10 @@ impl LinkIo {
         outbox: &mut Outbox,
         controls: Controls,
     ) {
-        if self.encode_transmits(session, outbox, controls).is_ok() {
+        if self
+            .encode_transmits(session, outbox, controls, usize::MAX)
+            .is_ok()
+        {
             self.write_out(writer).await;
         }
     }
@@ -426,14 +434,20 @@ impl LinkIo {
         self.write_queue.clear();
     }
 
+    /// Encodes what the session has to send until `limit` bytes wait for the
+    /// socket; the rest stays queued in the session until they have gone out.
     fn encode_transmits(
         &mut self,
         session: &mut Session,
         outbox: &mut Outbox,
         controls: Controls,
+        limit: usize,
     ) -> Result<(), ClientError> {
         let now = now();
-        while let Some(packet) = session.poll_transmit(now) {
+        while self.write_queue.len() < limit {
+            let Some(packet) = session.poll_transmit(now) else {
+                break;
+            };
             self.write_queue
                 .encode(&packet, self.version)
                 .map_err(|e| ClientError::new(format!("cannot encode {}: {e}", packet.cmd())))?;
@@ -489,7 +503,7 @@ impl LinkIo {
                         // MQTT.js order: packetreceive, what it caused (message,
                         // callbacks), then the packetsend of the answer.
                         outbox.take_session_events(session);
-                        self.encode_transmits(session, outbox, controls)
+                        self.encode_transmits(session, outbox, controls, WRITE_HIGH_WATER)
                             .map_err(LinkOutcome::SessionError)?;
                     }
                 }
@@ -571,10 +585,13 @@ fn session_outcome(error: SessionError) -> LinkOutcome {
             error.to_string(),
             ErrorCode::Number(u32::from(code)),
         )),
-        SessionError::Protocol(_) => LinkOutcome::SessionError(ClientError::with_code(
-            error.to_string(),
-            ErrorCode::Text("ERR_MQTT_PROTOCOL".into()),
-        )),
+        SessionError::Protocol(ref violation) => {
+            let code = match violation.reason_code() {
+                Some(reason) => ErrorCode::Number(u32::from(reason)),
+                None => ErrorCode::Text("ERR_MQTT_PROTOCOL".into()),
+            };
+            LinkOutcome::SessionError(ClientError::with_code(error.to_string(), code))
+        }
         other => LinkOutcome::SessionError(ClientError::new(other.to_string())),
     }
 }
@@ -584,5 +601,6 @@ fn transport_error(error: transport::TransportError) -> ClientError {
     ClientError {
         message: error.message(),
         code,
+        syscall: error.syscall_info().cloned().map(Box::new),
     }
 }

@@ -18,6 +18,10 @@ use crate::codec::{self, EncodeError, Packet, ProtocolVersion};
 pub const DETACH_PAYLOAD_BYTES: usize = 16 * 1024;
 /// Slices handed to one vectored write.
 const MAX_SLICES: usize = 64;
+/// Room the encode buffer keeps once everything has been written. A backlog
+/// grows it to a few MiB (a `BytesMut` never shrinks by itself); that goes back
+/// when the backlog is gone, and a small one is kept for the steady state.
+const RETAINED_TAIL_CAPACITY: usize = 256 * 1024;
 
 #[derive(Default)]
 pub struct WriteQueue {
@@ -84,6 +88,11 @@ impl WriteQueue {
         while written > 0 {
             let Some(front) = self.segments.front_mut() else {
                 self.tail.advance(written);
+                // Empty, and its allocation could hold more than we keep (`capacity()`
+                // only counts the room after what was written: `try_reclaim` sees it all).
+                if self.tail.is_empty() && self.tail.try_reclaim(RETAINED_TAIL_CAPACITY + 1) {
+                    self.tail = BytesMut::new();
+                }
                 return;
             };
             let step = written.min(front.len());
@@ -187,6 +196,24 @@ mod tests {
             queue.encode(packet, V4).unwrap();
         }
         assert_eq!(drain(&mut queue, usize::MAX / 2), expected_wire(&packets));
+    }
+
+    #[test]
+    fn a_backlog_written_out_gives_its_buffer_back() {
+        let packets: Vec<Packet> = (1..=1000).map(|id| publish(1024, id)).collect();
+        let mut queue = WriteQueue::default();
+        for packet in &packets {
+            queue.encode(packet, V4).unwrap();
+        }
+        assert!(queue.tail.capacity() > RETAINED_TAIL_CAPACITY);
+        assert_eq!(drain(&mut queue, 65_536), expected_wire(&packets));
+        assert!(
+            !queue.tail.try_reclaim(RETAINED_TAIL_CAPACITY + 1),
+            "the burst-sized buffer is gone"
+        );
+        // and it still works afterwards
+        queue.encode(&Packet::PingReq, V4).unwrap();
+        assert_eq!(drain(&mut queue, 1), expected_wire(&[Packet::PingReq]));
     }
 
     #[test]

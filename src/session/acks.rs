@@ -176,6 +176,10 @@ impl Session {
     pub(super) fn after_ack(&mut self) {
         self.admit_waiting_commands();
         self.maybe_finish_disconnect();
+        // A drained in-flight table gives back the room a burst grew it to.
+        if self.pending.is_empty() && self.pending.capacity() > super::RETAINED_QUEUE_CAPACITY {
+            self.pending = std::collections::HashMap::new();
+        }
     }
 
     pub(super) fn release_id(&mut self, id: PacketId) {

@@ -42,6 +42,17 @@ pub enum ProtocolViolation {
     },
 }
 
+impl ProtocolViolation {
+    /// The reason code MQTT.js reports this violation with (its `ErrorWithReasonCode`), where it
+    /// gives one: 130, MQTT 5's "Protocol Error", for a duplicate CONNACK.
+    pub fn reason_code(&self) -> Option<u8> {
+        match self {
+            ProtocolViolation::DuplicateConnAck => Some(130),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for ProtocolViolation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

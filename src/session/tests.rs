@@ -166,6 +166,13 @@ fn a_second_connack_is_a_protocol_violation() {
         session.handle_packet(connack(false), t0),
         Err(SessionError::Protocol(ProtocolViolation::DuplicateConnAck))
     );
+    // MQTT.js reports it as ErrorWithReasonCode 130 (MQTT 5 "Protocol Error").
+    assert_eq!(ProtocolViolation::DuplicateConnAck.reason_code(), Some(130));
+    let unsolicited = ProtocolViolation::UnsolicitedAck {
+        cmd: "puback",
+        packet_id: 1,
+    };
+    assert_eq!(unsolicited.reason_code(), None);
 }
 
 #[test]
@@ -1007,4 +1014,42 @@ fn an_ack_for_an_id_never_held_sends_nothing() {
     session.acknowledge(42, 0);
     assert!(transmitted(&mut session, t0).is_empty());
     assert!(events(&mut session).is_empty());
+}
+
+#[test]
+fn queues_drained_after_an_offline_burst_give_their_room_back() {
+    let t0 = Instant::now();
+    let mut session = Session::new(config(), t0);
+    let burst = 10 * super::RETAINED_QUEUE_CAPACITY as u64;
+    for token in 1..=burst {
+        let qos = if token % 2 == 0 {
+            QoS::AtLeastOnce
+        } else {
+            QoS::AtMostOnce
+        };
+        session.handle_command(publish("burst", qos, token), t0);
+    }
+    assert!(session.offline_queue.capacity() > super::RETAINED_QUEUE_CAPACITY);
+    session.on_transport_open(t0, t0);
+    session.handle_packet(connack(false), t0).unwrap();
+    let sent = transmitted(&mut session, t0);
+    assert_eq!(sent.len() as u64, 1 + burst, "CONNECT and every publish");
+    for packet in &sent {
+        if let Packet::Publish(Publish {
+            packet_id: Some(id),
+            ..
+        }) = packet
+        {
+            session.handle_packet(Packet::PubAck(*id), t0).unwrap();
+        }
+    }
+    assert_eq!(
+        events(&mut session).len() as u64,
+        1 + burst,
+        "connect and every completion"
+    );
+    assert!(session.offline_queue.capacity() <= super::RETAINED_QUEUE_CAPACITY);
+    assert!(session.transmit.capacity() <= super::RETAINED_QUEUE_CAPACITY);
+    assert!(session.events.capacity() <= super::RETAINED_QUEUE_CAPACITY);
+    assert!(session.pending.capacity() <= super::RETAINED_QUEUE_CAPACITY);
 }

@@ -17,7 +17,38 @@ use super::tls_errors;
 pub struct TransportError {
     code: Option<Cow<'static, str>>,
     message: String,
+    // Boxed: most errors have none, and every `Result` carrying this error pays for its size.
+    syscall: Option<Box<SyscallInfo>>,
     source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+/// The fields Node's `net` module puts on the error of a failed system call, beside `code`:
+/// `{ errno: -111, code: 'ECONNREFUSED', syscall: 'connect', address: '127.0.0.1', port: 1883 }`,
+/// `{ errno: -3008, code: 'ENOTFOUND', syscall: 'getaddrinfo', hostname: 'nope.invalid' }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyscallInfo {
+    /// Node's `err.errno`: the negative libuv error number (see `uv_errno`).
+    pub errno: Option<i32>,
+    /// `connect`, `getaddrinfo`, `read`, `write`.
+    pub syscall: &'static str,
+    /// A connect's target: an IP address (IPv6 without brackets) or a Unix socket path.
+    pub address: Option<String>,
+    /// A TCP connect's target port.
+    pub port: Option<u16>,
+    /// A lookup's host name.
+    pub hostname: Option<String>,
+}
+
+impl SyscallInfo {
+    fn new(syscall: &'static str, code: Option<&str>) -> Self {
+        SyscallInfo {
+            errno: code.and_then(uv_errno),
+            syscall,
+            address: None,
+            port: None,
+            hostname: None,
+        }
+    }
 }
 
 impl TransportError {
@@ -31,12 +62,26 @@ impl TransportError {
         self.message.clone()
     }
 
+    /// Node's `errno`/`syscall`/`address`/`port`/`hostname`, when a system call failed.
+    pub fn syscall_info(&self) -> Option<&SyscallInfo> {
+        self.syscall.as_deref()
+    }
+
     pub(crate) fn new(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         Self {
             code: Some(code.into()),
             message: message.into(),
+            syscall: None,
             source: None,
         }
+    }
+
+    /// Marks this error as the failure of `syscall`, with Node's errno for its code.
+    fn of_syscall(mut self, syscall: &'static str, fill: impl FnOnce(&mut SyscallInfo)) -> Self {
+        let mut info = SyscallInfo::new(syscall, self.code());
+        fill(&mut info);
+        self.syscall = Some(Box::new(info));
+        self
     }
 
     fn with_source(mut self, source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
@@ -62,24 +107,36 @@ impl TransportError {
         } else {
             "ENOTFOUND"
         };
-        Self::new(code, format!("getaddrinfo {code} {host}")).with_source(err)
+        Self::new(code, format!("getaddrinfo {code} {host}"))
+            .with_source(err)
+            .of_syscall("getaddrinfo", |info| info.hostname = Some(host.to_string()))
     }
 
     /// The name resolved to no address at all.
     pub(crate) fn no_address(host: &str) -> Self {
         Self::new("ENOTFOUND", format!("getaddrinfo ENOTFOUND {host}"))
+            .of_syscall("getaddrinfo", |info| info.hostname = Some(host.to_string()))
     }
 
     /// A TCP connect to one resolved address failed: "connect ECONNREFUSED 127.0.0.1:1883".
     pub(crate) fn connect(addr: SocketAddr, err: io::Error) -> Self {
         // Node prints IPv6 addresses without brackets ("connect ECONNREFUSED ::1:1883").
-        Self::connect_failed(format!("{}:{}", addr.ip(), addr.port()), err)
+        let address = addr.ip().to_string();
+        Self::connect_failed(format!("{address}:{}", addr.port()), err).of_syscall(
+            "connect",
+            |info| {
+                info.address = Some(address);
+                info.port = Some(addr.port());
+            },
+        )
     }
 
     /// A Unix socket connect failed: "connect ENOENT /run/mqtt.sock".
     #[cfg(unix)]
     pub(crate) fn connect_path(path: &std::path::Path, err: io::Error) -> Self {
-        Self::connect_failed(path.display().to_string(), err)
+        let address = path.display().to_string();
+        Self::connect_failed(address.clone(), err)
+            .of_syscall("connect", |info| info.address = Some(address))
     }
 
     fn connect_failed(target: String, err: io::Error) -> Self {
@@ -115,7 +172,7 @@ impl TransportError {
         Self::from_stream_io("write", err)
     }
 
-    fn from_stream_io(syscall: &str, err: io::Error) -> Self {
+    fn from_stream_io(syscall: &'static str, err: io::Error) -> Self {
         if let Some(tls) = rustls_error(&err) {
             return tls_errors::from_rustls(tls).with_source(err);
         }
@@ -123,16 +180,44 @@ impl TransportError {
             Some(code) => format!("{syscall} {code}"),
             None => format!("{syscall}: {err}"),
         };
-        Self::from_io_with_message(err, message)
+        Self::from_io_with_message(err, message).of_syscall(syscall, |_| {})
     }
 
     fn from_io_with_message(err: io::Error, message: String) -> Self {
         Self {
             code: io_code(err.kind()),
             message,
+            syscall: None,
             source: Some(Box::new(err)),
         }
     }
+}
+
+/// Node's `err.errno` for an error code: libuv's number, which on Unix is the negated POSIX errno,
+/// and for failed lookups one of libuv's own `UV_EAI_*` numbers.
+fn uv_errno(code: &str) -> Option<i32> {
+    // libuv's UV_EAI_NONAME / UV_EAI_AGAIN (uv-errno.h): Node reports EAI_NONAME as ENOTFOUND.
+    const UV_EAI_NONAME: i32 = -3008;
+    const UV_EAI_AGAIN: i32 = -3001;
+    let posix = match code {
+        "ENOTFOUND" => return Some(UV_EAI_NONAME),
+        "EAI_AGAIN" => return Some(UV_EAI_AGAIN),
+        "ECONNREFUSED" => libc::ECONNREFUSED,
+        "ECONNRESET" => libc::ECONNRESET,
+        "ECONNABORTED" => libc::ECONNABORTED,
+        "ETIMEDOUT" => libc::ETIMEDOUT,
+        "EHOSTUNREACH" => libc::EHOSTUNREACH,
+        "ENETUNREACH" => libc::ENETUNREACH,
+        "ENETDOWN" => libc::ENETDOWN,
+        "EADDRNOTAVAIL" => libc::EADDRNOTAVAIL,
+        "EADDRINUSE" => libc::EADDRINUSE,
+        "EPIPE" => libc::EPIPE,
+        "ENOTCONN" => libc::ENOTCONN,
+        "EACCES" => libc::EACCES,
+        "ENOENT" => libc::ENOENT,
+        _ => return None,
+    };
+    Some(-posix)
 }
 
 /// tokio-rustls wraps every rustls failure in an `io::Error`; dig it back out.
@@ -196,6 +281,45 @@ mod tests {
         let err = TransportError::connect(addr, io::ErrorKind::ConnectionRefused.into());
         assert_eq!(err.code(), Some("ECONNREFUSED"));
         assert_eq!(err.message(), "connect ECONNREFUSED 127.0.0.1:1883");
+    }
+
+    #[test]
+    fn refused_connect_carries_node_syscall_fields() {
+        let addr: SocketAddr = "127.0.0.1:1883".parse().unwrap();
+        let err = TransportError::connect(addr, io::ErrorKind::ConnectionRefused.into());
+        assert_eq!(
+            err.syscall_info(),
+            Some(&SyscallInfo {
+                errno: Some(-libc::ECONNREFUSED),
+                syscall: "connect",
+                address: Some("127.0.0.1".into()),
+                port: Some(1883),
+                hostname: None,
+            })
+        );
+    }
+
+    #[test]
+    fn failed_lookup_carries_node_getaddrinfo_fields() {
+        let err = TransportError::no_address("nope.invalid");
+        let info = err.syscall_info().unwrap();
+        assert_eq!(info.errno, Some(-3008));
+        assert_eq!(info.syscall, "getaddrinfo");
+        assert_eq!(info.hostname.as_deref(), Some("nope.invalid"));
+        assert_eq!((info.address.as_deref(), info.port), (None, None));
+    }
+
+    #[test]
+    fn stream_errors_name_their_syscall() {
+        let err = TransportError::read(io::ErrorKind::ConnectionReset.into());
+        let info = err.syscall_info().unwrap();
+        assert_eq!(
+            (info.syscall, info.errno),
+            ("read", Some(-libc::ECONNRESET))
+        );
+        let err = TransportError::write(io::ErrorKind::BrokenPipe.into());
+        let info = err.syscall_info().unwrap();
+        assert_eq!((info.syscall, info.errno), ("write", Some(-libc::EPIPE)));
     }
 
     #[test]

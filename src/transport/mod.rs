@@ -28,7 +28,7 @@ mod tests;
 
 use std::sync::Arc;
 
-pub use error::TransportError;
+pub use error::{SyscallInfo, TransportError};
 pub use stream::Stream;
 pub use tls_config::{TlsConnectorConfig, TlsOptions};
 
