@@ -181,7 +181,7 @@ defineScenarios([
     name: 'connection refused by the OS: the error carries Node\'s errno, code, syscall, address and port',
     broker: false,
     async run (t) {
-      const c = t.connect(`mqtt://127.0.0.1:${deadPort}`, { reconnectPeriod: 0 })
+      t.connect(`mqtt://127.0.0.1:${deadPort}`, { reconnectPeriod: 0 })
       const [err] = (await t.waitFor('c.error')).args
       await t.waitFor('c.close')
       t.note('fields', { ...err, port: err.port === deadPort ? '<port>' : err.port })
@@ -192,7 +192,7 @@ defineScenarios([
     name: 'unknown host: the error carries Node\'s errno, code, syscall and hostname',
     broker: false,
     async run (t) {
-      const c = t.connect('mqtt://no-such-host.invalid:1883', { reconnectPeriod: 0 })
+      t.connect('mqtt://no-such-host.invalid:1883', { reconnectPeriod: 0 })
       const [err] = (await t.waitFor('c.error')).args
       await t.waitFor('c.close')
       t.note('fields', { message: err.message, ...err })
