@@ -225,6 +225,48 @@ defineScenarios([
     }
   },
   {
+    name: 'socksProxy is refused with a clear error',
+    broker: false,
+    run (t) {
+      try {
+        const c = t.connect('mqtt://127.0.0.1:1', { reconnectPeriod: 0, socksProxy: 'socks5://127.0.0.1:1' })
+        t.note('threw', false)
+        c.end(true)
+      } catch (err) {
+        t.note('threw', err)
+      }
+    },
+    diverges: {
+      because: 'SOCKS proxies are not implemented: connect() throws instead of connecting through the proxy',
+      expect (mqttjs, napi) {
+        expect(mqttjs.events.find(([key]) => key === 'note.threw')[1]).toBe(false)
+        expect(napi.events.find(([key]) => key === 'note.threw')[1]).toMatchObject({ code: 'ERR_MQTT_NAPI_UNSUPPORTED_OPTION', message: expect.stringMatching(/socksProxy/) })
+      }
+    }
+  },
+  {
+    name: 'a PUBREL persisted in the outgoingStore by an earlier run',
+    async run (t) {
+      const { log, warnings } = warningLog()
+      const store = new t.mqtt.Store({ clean: false })
+      store.put({ cmd: 'pubrel', messageId: 42 })
+      const c = t.connect(t.url, { ...OPTS, clientId: 'diff-pubrel', clean: false, outgoingStore: store, log })
+      await t.waitFor('c.connect')
+      await t.sleep(100)
+      t.note('warnings', warnings)
+      await t.end(c)
+    },
+    diverges: {
+      because: 'the engine owns in-flight state and allocates ids: a PUBREL for an exchange it never started cannot be resumed, so it is dropped with a warning; MQTT.js sends it',
+      expect (mqttjs, napi) {
+        expect(mqttjs.wire.map((p) => p.cmd)).toEqual(['connect', 'pubrel', 'disconnect'])
+        expect(napi.wire.map((p) => p.cmd)).toEqual(['connect', 'disconnect'])
+        const warned = napi.events.find(([key]) => key === 'note.warnings')[1]
+        expect(warned).toEqual([expect.stringMatching(/PUBREL/)])
+      }
+    }
+  },
+  {
     name: 'an outgoingStore without the Store methods is refused',
     broker: false,
     run (t) {
