@@ -107,6 +107,8 @@ class MqttClient extends EventEmitter {
     this._manualAcks = false
     // After CONNACK, `connect` waits for the replay of what was queued (see client-events.js).
     this._connectGate = null
+    // A CONNACK's `connect`, held while the packetsend records right after it are emitted.
+    this._connectDue = null
     // Calls made while a user store is replayed wait here, so replayed messages go first.
     this._held = null
     // Subscribe callbacks whose SUBACK has arrived but which run a few microtasks

@@ -11,8 +11,8 @@ use super::mailbox::TryRecvError;
 use super::read_pacer::ReadPacer;
 use super::write_queue::WriteQueue;
 use super::{
-    ClientCommand, ClientConfig, ClientError, ClientEvent, CommandReceiver, Controls, ErrorCode,
-    EventSender,
+    ClientCommand, ClientConfig, ClientError, ClientEvent, CommandReceiver, ConnectIdentity,
+    Controls, ErrorCode, EventSender,
 };
 use crate::codec::{self, Packet};
 use crate::session::{Command, Session, SessionError};
@@ -137,6 +137,12 @@ fn handle_offline_command(
     match command {
         ClientCommand::End { .. } => OfflineCommand::End,
         ClientCommand::Reconnect => OfflineCommand::Reconnect,
+        ClientCommand::ReconnectEmitted(identity) => {
+            // Only awaited before an attempt (`wait_for_reconnect_emitted`);
+            // elsewhere it is late news, but its fields still hold for the next CONNECT.
+            apply_identity(session, identity);
+            OfflineCommand::Handled
+        }
         ClientCommand::Session(command) => {
             session.handle_command(command, now());
             outbox.take_session_events(session);
@@ -174,6 +180,51 @@ pub enum WaitOutcome {
     Reconnect,
     /// The client was ended meanwhile.
     Ended,
+}
+
+fn apply_identity(session: &mut Session, identity: Option<ConnectIdentity>) {
+    if let Some(identity) = identity {
+        session.set_connect_identity(identity.client_id, identity.username, identity.password);
+    }
+}
+
+/// After a `reconnect` event was queued: waits until JS has emitted it before
+/// the next attempt opens its socket, as MQTT.js emits `reconnect` before it
+/// creates the stream (apps refresh credentials there). A JS loop that is busy
+/// delays the attempt, as it delays MQTT.js's; `end()`, the client being
+/// dropped, or the event channel closing end the wait.
+pub async fn wait_for_reconnect_emitted(
+    session: &mut Session,
+    commands: &mut CommandReceiver,
+    outbox: &mut Outbox,
+    controls: &mut Controls,
+) -> WaitOutcome {
+    let sender = outbox.sender();
+    loop {
+        tokio::select! {
+            command = commands.recv() => {
+                match command {
+                    Some(ClientCommand::ReconnectEmitted(identity)) => {
+                        apply_identity(session, identity);
+                        return WaitOutcome::Reconnect;
+                    }
+                    // The attempt this waits for is the reconnect asked for.
+                    Some(ClientCommand::Reconnect) => {}
+                    other => match handle_offline_command(other, session, outbox, controls) {
+                        OfflineCommand::End => return WaitOutcome::Ended,
+                        OfflineCommand::Reconnect | OfflineCommand::Handled => {}
+                    },
+                }
+            }
+            room = sender.room(), if outbox.has_pending() => {
+                match room {
+                    Ok(()) => outbox.hand_over(),
+                    // Nobody is left to emit the event.
+                    Err(_) => return WaitOutcome::Ended,
+                }
+            }
+        }
+    }
 }
 
 /// Waits `delay` before the next attempt, queueing what JS sends meanwhile.
@@ -552,6 +603,7 @@ fn handle_commands(first: Option<ClientCommand>, link: &mut Link<'_>) -> Option<
             ClientCommand::End { force: false } => {
                 link.session.handle_command(Command::Disconnect, now)
             }
+            ClientCommand::ReconnectEmitted(identity) => apply_identity(link.session, identity),
             ClientCommand::Reconnect => {
                 return Some(LinkOutcome::ReconnectRequested {
                     transport_was_open: true,

@@ -17,7 +17,7 @@ use std::task::Poll;
 
 use tokio::time::Instant;
 
-pub use events::{ClientCommand, ClientError, ClientEvent, Controls, ErrorCode};
+pub use events::{ClientCommand, ClientError, ClientEvent, ConnectIdentity, Controls, ErrorCode};
 pub use mailbox::Closed;
 pub use reconnect::{Backoff, ReconnectPolicy};
 
@@ -110,6 +110,16 @@ async fn drive(config: ClientConfig, mut commands: CommandReceiver, events: Even
     loop {
         if attempt > 0 {
             outbox.push(ClientEvent::Reconnect);
+            let emitted = link::wait_for_reconnect_emitted(
+                &mut session,
+                &mut commands,
+                &mut outbox,
+                &mut controls,
+            )
+            .await;
+            if let WaitOutcome::Ended = emitted {
+                break;
+            }
         }
         let endpoint = &config.endpoints[attempt % config.endpoints.len()];
         attempt += 1;

@@ -1,6 +1,7 @@
 //! TLS connect: TCP, then the rustls handshake.
 
 use tokio_rustls::client::TlsStream;
+use tokio_rustls::rustls::pki_types::ServerName;
 use tokio_rustls::TlsConnector;
 
 use super::error::TransportError;
@@ -15,8 +16,19 @@ pub(crate) async fn connect_tls(
     tls: &TlsConnectorConfig,
 ) -> Result<TlsStream<tokio::net::TcpStream>, TransportError> {
     let tcp = connect_tcp(host, port).await?;
+    // A host that is no DNS name but resolved all the same: verify the certificate
+    // against the address connected to (no SNI is sent for an address).
+    let server_name = match &tls.server_name {
+        Some(name) => name.clone(),
+        None => ServerName::IpAddress(
+            tcp.peer_addr()
+                .map_err(TransportError::handshake)?
+                .ip()
+                .into(),
+        ),
+    };
     TlsConnector::from(tls.client.clone())
-        .connect(tls.server_name.clone(), tcp)
+        .connect(server_name, tcp)
         .await
         .map_err(TransportError::handshake)
 }

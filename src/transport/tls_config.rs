@@ -58,13 +58,19 @@ impl Default for TlsOptions {
 #[derive(Debug)]
 pub struct TlsConnectorConfig {
     pub(crate) client: Arc<ClientConfig>,
-    pub(crate) server_name: ServerName<'static>,
+    /// `None`: the host cannot be a DNS name or IP address (e.g. `mqtt://localhost:8993`
+    /// given as `host`). As in Node, that is no reason to refuse the options: looking the
+    /// host up fails first (`ENOTFOUND`); should it resolve, no certificate can match it.
+    pub(crate) server_name: Option<ServerName<'static>>,
 }
 
 impl TlsConnectorConfig {
     /// Validates `opts` and builds the rustls configuration for connecting to `host`.
     pub fn new(opts: &TlsOptions, host: &str) -> Result<Self, TransportError> {
-        let server_name = server_name(opts.servername.as_deref(), host)?;
+        let server_name = match opts.servername.as_deref().filter(|name| !name.is_empty()) {
+            Some(name) => Some(server_name("servername", name)?),
+            None => server_name("host", host).ok(),
+        };
         let provider = Arc::new(ring::default_provider());
         let verifier = server_verifier(opts, &provider)?;
         let client_identity = client_identity(opts, &provider)?;
@@ -84,22 +90,15 @@ impl TlsConnectorConfig {
         })
     }
 
-    /// The name sent as SNI and checked against the certificate.
-    pub fn server_name(&self) -> &ServerName<'static> {
-        &self.server_name
+    /// The name sent as SNI and checked against the certificate, if the host is one.
+    pub fn server_name(&self) -> Option<&ServerName<'static>> {
+        self.server_name.as_ref()
     }
 }
 
 /// `servername` if given, else the host. An IP address becomes an IP server name: no SNI is sent
 /// (RFC 6066 forbids it) and the certificate must list the address as an IP subjectAltName.
-fn server_name(
-    servername: Option<&str>,
-    host: &str,
-) -> Result<ServerName<'static>, TransportError> {
-    let (option, name) = match servername.filter(|name| !name.is_empty()) {
-        Some(name) => ("servername", name),
-        None => ("host", host),
-    };
+fn server_name(option: &str, name: &str) -> Result<ServerName<'static>, TransportError> {
     ServerName::try_from(unbracket(name).to_string()).map_err(|_| {
         TransportError::invalid_option(
             option,
