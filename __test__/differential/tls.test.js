@@ -108,5 +108,19 @@ defineScenarios([
       await t.end(c)
     }, certs.wrongName),
     diverges: ONE_TLS_ERROR
+  },
+  {
+    name: 'connect({ protocol: \'mqtts\', host: \'mqtt://localhost:8993\' }): the host is looked up as given (ENOTFOUND), no throw',
+    broker: false,
+    async run (t) {
+      const c = t.connect({ protocol: 'mqtts', host: 'mqtt://localhost:8993', reconnectPeriod: 0 })
+      const [err] = (await t.waitFor('c.error')).args
+      await t.waitFor('c.close')
+      const { protocol, host, hostname, port, servername } = c.options
+      t.note('options', { protocol, host, hostname, port, servername })
+      t.note('error', { message: err.message, ...err })
+      await t.end(c)
+    },
+    diverges: ONE_TLS_ERROR
   }
 ])

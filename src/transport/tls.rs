@@ -6,7 +6,7 @@ use tokio_rustls::TlsConnector;
 
 use super::error::TransportError;
 use super::tcp::connect_tcp;
-use super::tls_config::TlsConnectorConfig;
+use super::tls_config::{TlsConnectorConfig, TlsServerName};
 
 /// Cancel-safe: dropping the future (e.g. on the caller's connect timeout) drops the half-open
 /// socket and the handshake state; nothing is left running.
@@ -16,16 +16,23 @@ pub(crate) async fn connect_tls(
     tls: &TlsConnectorConfig,
 ) -> Result<TlsStream<tokio::net::TcpStream>, TransportError> {
     let tcp = connect_tcp(host, port).await?;
-    // A host that is no DNS name but resolved all the same: verify the certificate
-    // against the address connected to (no SNI is sent for an address).
     let server_name = match &tls.server_name {
-        Some(name) => name.clone(),
-        None => ServerName::IpAddress(
-            tcp.peer_addr()
-                .map_err(TransportError::handshake)?
-                .ip()
-                .into(),
-        ),
+        TlsServerName::Valid(name) => name.clone(),
+        TlsServerName::Invalid {
+            name,
+            reject_unauthorized: true,
+        } => {
+            return Err(TransportError::new(
+                "ERR_TLS_CERT_ALTNAME_INVALID",
+                format!(
+                    "Hostname/IP does not match certificate's altnames: Host: {name}. is not a valid host name"
+                ),
+            ))
+        }
+        // Nothing is verified: the address connected to stands in (no SNI is sent for one).
+        TlsServerName::Invalid { .. } => {
+            ServerName::IpAddress(tcp.peer_addr().map_err(TransportError::handshake)?.ip().into())
+        }
     };
     TlsConnector::from(tls.client.clone())
         .connect(server_name, tcp)

@@ -54,22 +54,41 @@ impl Default for TlsOptions {
     }
 }
 
+/// The name the certificate is checked against (and sent as SNI).
+#[derive(Debug, Clone)]
+pub(crate) enum TlsServerName {
+    Valid(ServerName<'static>),
+    /// Neither a DNS name nor an IP address (e.g. `mqtt://localhost:8993` given as `host`, which
+    /// also becomes the default `servername`). Node does not refuse it up front: looking the host
+    /// up fails first (`ENOTFOUND`); should it connect, no certificate can match it, so it is
+    /// refused as a name mismatch, unless verification is off.
+    Invalid {
+        name: String,
+        reject_unauthorized: bool,
+    },
+}
+
 /// A ready-to-use TLS client configuration for one host. Cheap to share between reconnects.
 #[derive(Debug)]
 pub struct TlsConnectorConfig {
     pub(crate) client: Arc<ClientConfig>,
-    /// `None`: the host cannot be a DNS name or IP address (e.g. `mqtt://localhost:8993`
-    /// given as `host`). As in Node, that is no reason to refuse the options: looking the
-    /// host up fails first (`ENOTFOUND`); should it resolve, no certificate can match it.
-    pub(crate) server_name: Option<ServerName<'static>>,
+    pub(crate) server_name: TlsServerName,
 }
 
 impl TlsConnectorConfig {
     /// Validates `opts` and builds the rustls configuration for connecting to `host`.
     pub fn new(opts: &TlsOptions, host: &str) -> Result<Self, TransportError> {
-        let server_name = match opts.servername.as_deref().filter(|name| !name.is_empty()) {
-            Some(name) => Some(server_name("servername", name)?),
-            None => server_name("host", host).ok(),
+        let name = opts
+            .servername
+            .as_deref()
+            .filter(|name| !name.is_empty())
+            .unwrap_or(host);
+        let server_name = match ServerName::try_from(unbracket(name).to_string()) {
+            Ok(valid) => TlsServerName::Valid(valid),
+            Err(_) => TlsServerName::Invalid {
+                name: name.to_string(),
+                reject_unauthorized: opts.reject_unauthorized,
+            },
         };
         let provider = Arc::new(ring::default_provider());
         let verifier = server_verifier(opts, &provider)?;
@@ -90,21 +109,13 @@ impl TlsConnectorConfig {
         })
     }
 
-    /// The name sent as SNI and checked against the certificate, if the host is one.
+    /// The name sent as SNI and checked against the certificate, if it is a valid one.
     pub fn server_name(&self) -> Option<&ServerName<'static>> {
-        self.server_name.as_ref()
+        match &self.server_name {
+            TlsServerName::Valid(name) => Some(name),
+            TlsServerName::Invalid { .. } => None,
+        }
     }
-}
-
-/// `servername` if given, else the host. An IP address becomes an IP server name: no SNI is sent
-/// (RFC 6066 forbids it) and the certificate must list the address as an IP subjectAltName.
-fn server_name(option: &str, name: &str) -> Result<ServerName<'static>, TransportError> {
-    ServerName::try_from(unbracket(name).to_string()).map_err(|_| {
-        TransportError::invalid_option(
-            option,
-            format!("{name:?} is not a valid DNS name or IP address"),
-        )
-    })
 }
 
 /// "[::1]" (URL form of an IPv6 literal) -> "::1".
