@@ -161,6 +161,7 @@ function onUnsubscribeDone (client, token, messageId, error) {
 /** A new connection attempt: the next server, as MQTT.js rotates `servers`. */
 function onReconnect (client) {
   client._hideConnectPacket = false
+  client._reconnectsEmitted = (client._reconnectsEmitted + 1) >>> 0
   client._serverAttempt++
   try {
     if (client._reconnectAnnounced) {
@@ -184,16 +185,17 @@ function onReconnect (client) {
 function letEngineConnect (client) {
   const native = client._native
   if (native === null || client._terminated) return
+  const count = client._reconnectsEmitted
   let identity
   try {
     const { clientId, username, password } = client.options
     identity = [toBuffer(clientId, 'clientId'), binary(username, 'username'), binary(password, 'password')]
   } catch (err) {
     // The attempt goes ahead with the fields as they were; the app hears what was wrong.
-    native.reconnectEmitted()
+    native.reconnectEmitted(count)
     throw err
   }
-  native.reconnectEmitted(...identity)
+  native.reconnectEmitted(count, ...identity)
 }
 
 function onOffline (client) {

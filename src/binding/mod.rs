@@ -214,10 +214,12 @@ impl NativeClient {
 
     /// JS has emitted `reconnect`: the engine opens the next socket now, and
     /// its CONNECT carries these fields (the listeners may have changed them);
-    /// without a client id, the fields stay as they were.
+    /// without a client id, the fields stay as they were. `count`: how many
+    /// `reconnect` records JS has applied so far.
     #[napi(catch_unwind)]
     pub fn reconnect_emitted(
         &self,
+        count: u32,
         client_id: Option<Buffer>,
         username: Option<Buffer>,
         password: Option<Buffer>,
@@ -229,7 +231,13 @@ impl NativeClient {
         });
         let _ = self
             .commands
-            .send(ClientCommand::ReconnectEmitted(identity));
+            .send(ClientCommand::ReconnectEmitted { count, identity });
+    }
+
+    /// JS holds later events (true) until an overridden `handleMessage` calls back, or not.
+    #[napi(catch_unwind)]
+    pub fn set_events_held(&self, held: bool) {
+        let _ = self.commands.send(ClientCommand::SetEventsHeld(held));
     }
 
     /// Turns `packetsend`/`packetreceive` reporting on or off.

@@ -69,7 +69,15 @@ pub enum ClientCommand {
     /// JS has emitted `reconnect`: the next attempt may open its socket, with
     /// the connect fields as the listeners left them (MQTT.js re-reads
     /// `client.options` for each CONNECT); `None` keeps the current ones.
-    ReconnectEmitted(Option<ConnectIdentity>),
+    ReconnectEmitted {
+        /// How many `reconnect` records JS has applied so far (wrapping).
+        count: u32,
+        identity: Option<ConnectIdentity>,
+    },
+    /// JS holds later events (an overridden `handleMessage` has not called back):
+    /// attempts do not wait for their `reconnect` to be emitted meanwhile, as
+    /// MQTT.js reconnects while a `handleMessage` is pending.
+    SetEventsHeld(bool),
     /// Report every packet sent and received (someone listens in JS).
     SetPacketEvents(bool),
     /// Pause or resume reading from the broker (JS inbound backpressure).
@@ -109,4 +117,7 @@ pub struct ConnectIdentity {
 pub struct Controls {
     pub packet_events: bool,
     pub reading_paused: bool,
+    /// `reconnect` events JS has emitted (wrapping), from `ReconnectEmitted`.
+    pub reconnects_emitted: u32,
+    pub events_held: bool,
 }

@@ -137,10 +137,12 @@ fn handle_offline_command(
     match command {
         ClientCommand::End { .. } => OfflineCommand::End,
         ClientCommand::Reconnect => OfflineCommand::Reconnect,
-        ClientCommand::ReconnectEmitted(identity) => {
-            // Only awaited before an attempt (`wait_for_reconnect_emitted`);
-            // elsewhere it is late news, but its fields still hold for the next CONNECT.
-            apply_identity(session, identity);
+        ClientCommand::ReconnectEmitted { count, identity } => {
+            reconnect_emitted(session, controls, count, identity);
+            OfflineCommand::Handled
+        }
+        ClientCommand::SetEventsHeld(held) => {
+            controls.events_held = held;
             OfflineCommand::Handled
         }
         ClientCommand::Session(command) => {
@@ -182,7 +184,15 @@ pub enum WaitOutcome {
     Ended,
 }
 
-fn apply_identity(session: &mut Session, identity: Option<ConnectIdentity>) {
+/// JS has emitted a `reconnect`; the connect fields it sends hold for the next CONNECT
+/// (a late answer, after its attempt went ahead, still holds for the one after).
+fn reconnect_emitted(
+    session: &mut Session,
+    controls: &mut Controls,
+    count: u32,
+    identity: Option<ConnectIdentity>,
+) {
+    controls.reconnects_emitted = count;
     if let Some(identity) = identity {
         session.set_connect_identity(identity.client_id, identity.username, identity.password);
     }
@@ -192,8 +202,10 @@ fn apply_identity(session: &mut Session, identity: Option<ConnectIdentity>) {
 /// the next attempt opens its socket, as MQTT.js emits `reconnect` before it
 /// creates the stream (apps refresh credentials there). A JS loop that is busy
 /// delays the attempt, as it delays MQTT.js's; `end()`, the client being
-/// dropped, or the event channel closing end the wait.
+/// dropped, or the event channel closing end the wait. `announced` counts the
+/// `reconnect` events queued so far (wrapping).
 pub async fn wait_for_reconnect_emitted(
+    announced: u32,
     session: &mut Session,
     commands: &mut CommandReceiver,
     outbox: &mut Outbox,
@@ -201,13 +213,12 @@ pub async fn wait_for_reconnect_emitted(
 ) -> WaitOutcome {
     let sender = outbox.sender();
     loop {
+        if controls.reconnects_emitted == announced || controls.events_held {
+            return WaitOutcome::Reconnect;
+        }
         tokio::select! {
             command = commands.recv() => {
                 match command {
-                    Some(ClientCommand::ReconnectEmitted(identity)) => {
-                        apply_identity(session, identity);
-                        return WaitOutcome::Reconnect;
-                    }
                     // The attempt this waits for is the reconnect asked for.
                     Some(ClientCommand::Reconnect) => {}
                     other => match handle_offline_command(other, session, outbox, controls) {
@@ -603,7 +614,10 @@ fn handle_commands(first: Option<ClientCommand>, link: &mut Link<'_>) -> Option<
             ClientCommand::End { force: false } => {
                 link.session.handle_command(Command::Disconnect, now)
             }
-            ClientCommand::ReconnectEmitted(identity) => apply_identity(link.session, identity),
+            ClientCommand::ReconnectEmitted { count, identity } => {
+                reconnect_emitted(link.session, link.controls, count, identity)
+            }
+            ClientCommand::SetEventsHeld(held) => link.controls.events_held = held,
             ClientCommand::Reconnect => {
                 return Some(LinkOutcome::ReconnectRequested {
                     transport_was_open: true,

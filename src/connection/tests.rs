@@ -99,6 +99,7 @@ struct Client {
     seen: Vec<ClientEvent>,
     /// What it answers a `reconnect` event with, as the JS shim does; `None`: it does not answer.
     identity: Option<ConnectIdentity>,
+    reconnects_seen: u32,
 }
 
 impl Client {
@@ -116,6 +117,7 @@ impl Client {
             events,
             seen: Vec::new(),
             identity: Some(identity),
+            reconnects_seen: 0,
         }
     }
 
@@ -145,12 +147,16 @@ impl Client {
                 .expect("event arrives")
                 .expect("task alive");
             // Stands in for the JS shim, which answers each `reconnect` it emits.
-            if let Some(identity) = self.identity.clone() {
-                if batch.contains(&ClientEvent::Reconnect) {
-                    let _ = self
-                        .commands
-                        .send(ClientCommand::ReconnectEmitted(Some(identity)));
-                }
+            let reconnects = batch
+                .iter()
+                .filter(|e| matches!(e, ClientEvent::Reconnect))
+                .count() as u32;
+            self.reconnects_seen += reconnects;
+            if let Some(identity) = self.identity.clone().filter(|_| reconnects > 0) {
+                let _ = self.commands.send(ClientCommand::ReconnectEmitted {
+                    count: self.reconnects_seen,
+                    identity: Some(identity),
+                });
             }
             self.seen.extend(batch);
         }
@@ -396,7 +402,10 @@ async fn the_next_socket_opens_only_once_js_has_emitted_reconnect_with_its_crede
     };
     client
         .commands
-        .send(ClientCommand::ReconnectEmitted(Some(identity)))
+        .send(ClientCommand::ReconnectEmitted {
+            count: 1,
+            identity: Some(identity),
+        })
         .unwrap();
     let mut broker = Peer::accept(&listener).await;
     match broker.recv().await {
@@ -417,4 +426,24 @@ async fn end_while_waiting_for_js_to_emit_reconnect_ends_the_client() {
     client.until(|e| matches!(e, ClientEvent::Reconnect)).await;
     client.end(false);
     client.until(|e| matches!(e, ClientEvent::Terminated)).await;
+}
+
+#[tokio::test]
+async fn while_js_holds_its_events_the_next_attempt_does_not_wait_for_reconnect() {
+    // An overridden handleMessage that has not called back holds every later event;
+    // MQTT.js reconnects meanwhile all the same.
+    let (listener, mut client, broker) = connected_client(60, 10).await;
+    client.identity = None;
+    client
+        .commands
+        .send(ClientCommand::SetEventsHeld(true))
+        .unwrap();
+    drop(broker);
+    let mut broker = Peer::accept(&listener).await;
+    broker.handshake(0).await;
+    let events = client.until(is_connected).await;
+    assert_eq!(
+        names(&events),
+        vec!["offline", "close", "reconnect", "connect"]
+    );
 }
