@@ -52,7 +52,7 @@ function noteTlsOptions (t, c, front) {
 
 /** MQTT.js reports a failed TLS handshake twice (its TLS handler and its stream handler). */
 const ONE_TLS_ERROR = {
-  because: 'MQTT.js emits the same TLS verification error twice; the engine reports it once',
+  because: 'MQTT.js emits the same TLS connection error (verification, lookup) twice; the engine reports it once',
   napiExpected (mqttjs) {
     const first = mqttjs.events.findIndex(([key]) => key === 'c.error')
     const second = mqttjs.events.findIndex(([key], i) => i > first && key === 'c.error')
