@@ -179,13 +179,14 @@ testNapi('end(true) during a reconnect attempt: no connect event afterwards', as
     let ended = false
     let connectsAfterEnd = 0
     client.on('connect', () => { if (ended) connectsAfterEnd++ })
-    client.once('reconnect', () => {
-      // Hold the loop while the attempt connects and its CONNACK arrives.
+    // The attempt starts once \`reconnect\` has been emitted (MQTT.js order): right after it,
+    // hold the loop while the attempt connects and its CONNACK arrives.
+    client.once('reconnect', () => setImmediate(() => {
       const until = Date.now() + 300
       while (Date.now() < until);
       ended = true
       client.end(true, () => setTimeout(() => console.log(JSON.stringify({ connectsAfterEnd })), 300))
-    })
+    }))
   `, { URL: broker.url }, 15000)
   const first = await broker.waitForConnection(0)
   await broker.waitForPacket('connect')

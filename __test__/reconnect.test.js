@@ -108,6 +108,38 @@ describe('reconnect (aedes-specific)', () => {
   })
 })
 
+describe('reconnect: the reconnect listener runs before the next CONNECT', () => {
+  test('a password refreshed in the reconnect listener is the one the next CONNECT carries (aedes authenticate)', async () => {
+    // A token that has expired is refused; the app refreshes it when the client reconnects.
+    const broker = track(await startAedes({ auth: { username: 'app', password: 'fresh-token' } }))
+    const c = h.connect(broker.url, {
+      clientId: h.clientId(), username: 'app', password: 'expired-token', reconnectPeriod: 100, reconnectOnConnackError: true
+    })
+    const rec = record(c, EVENTS)
+    c.once('reconnect', () => { c.options.password = 'fresh-token' })
+    await rec.waitFor('connect')
+    expect(rec.names()).toEqual(['error', 'offline', 'close', 'reconnect', 'connect'])
+    expect(rec.of('error')[0].args[0].code).toBe(4)
+    const attempts = broker.events.filter((e) => e.event === 'auth').map((e) => Buffer.from(e.password, 'base64').toString())
+    expect(attempts).toEqual(['expired-token', 'fresh-token'])
+  })
+
+  test('a handleMessage that has not called back does not stop reconnect() from connecting again', async () => {
+    // Later events (its `reconnect` record too) wait for the callback; MQTT.js reconnects meanwhile.
+    const rb = track(await startRawBroker())
+    const [c] = await h.connected(rb.url, { reconnectPeriod: 50 })
+    let handed = null
+    c.handleMessage = (packet, callback) => { handed = callback }
+    rb.connections[0].send({ cmd: 'publish', topic: 'held', payload: Buffer.from('x'), qos: 0, retain: false, dup: false })
+    await waitUntil(() => handed !== null, { label: 'handleMessage called' })
+    const rec = record(c, ['connect'])
+    c.reconnect()
+    await rb.waitForPacket((p) => p.cmd === 'connect' && p.conn === 1)
+    handed()
+    await rec.waitFor('connect')
+  })
+})
+
 describe('reconnect (raw broker)', () => {
   test('broker not up yet: ECONNREFUSED error, retries, connects once it is up', async () => {
     const port = await getFreePort()

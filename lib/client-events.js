@@ -7,7 +7,8 @@
 
 const { KIND, ACK_HELD } = require('./event-batch')
 const { ErrorWithReasonCode, ErrorWithSubackPacket, ReasonCodes } = require('./errors')
-const { applyEndpoint } = require('./options')
+const { applyEndpoint, toBuffer } = require('./options')
+const { binary } = require('./native-options')
 const {
   connackPacket, disconnectPacket, subackPacket, unsubackPacket,
   readPublish, readSentPacket, readReceivedPacket
@@ -74,7 +75,10 @@ function onConnack (client, packet) {
   // MQTT.js sends what waited for the connection (queued QoS 0, unacknowledged
   // QoS 1/2) before it emits `connect`, and emits it once those have completed.
   const replayed = client._pending.publishTokens()
-  if (replayed.size === 0) client.emit('connect', packet)
+  // MQTT.js resubscribes (and sends what was queued) from its own first `connect`
+  // listener, so their `packetsend` events come before the app's `connect`: the
+  // packet-sent records that follow this one in the batch are emitted first.
+  if (replayed.size === 0) client._connectDue = packet
   else client._connectGate = { packet, replayed }
 }
 
@@ -157,6 +161,7 @@ function onUnsubscribeDone (client, token, messageId, error) {
 /** A new connection attempt: the next server, as MQTT.js rotates `servers`. */
 function onReconnect (client) {
   client._hideConnectPacket = false
+  client._reconnectsEmitted = (client._reconnectsEmitted + 1) >>> 0
   client._serverAttempt++
   try {
     if (client._reconnectAnnounced) {
@@ -168,7 +173,29 @@ function onReconnect (client) {
   } finally {
     // MQTT.js writes the next server into the options after `reconnect`, as it opens the stream.
     applyEndpoint(client.options, client._serverAttempt)
+    letEngineConnect(client)
   }
+}
+
+/**
+ * The engine opens the next socket only once `reconnect` has been emitted (MQTT.js's
+ * order), and its CONNECT takes the client id and credentials from `client.options`
+ * as the listeners left them, as MQTT.js builds each CONNECT from its options.
+ */
+function letEngineConnect (client) {
+  const native = client._native
+  if (native === null || client._terminated) return
+  const count = client._reconnectsEmitted
+  let identity
+  try {
+    const { clientId, username, password } = client.options
+    identity = [toBuffer(clientId, 'clientId'), binary(username, 'username'), binary(password, 'password')]
+  } catch (err) {
+    // The attempt goes ahead with the fields as they were; the app hears what was wrong.
+    native.reconnectEmitted(count)
+    throw err
+  }
+  native.reconnectEmitted(count, ...identity)
 }
 
 function onOffline (client) {
@@ -263,8 +290,19 @@ const HANDLERS = {
   [KIND.TERMINATED]: onTerminated
 }
 
+function emitDueConnect (client) {
+  const packet = client._connectDue
+  client._connectDue = null
+  client.emit('connect', packet)
+}
+
 /** Reads and applies the next record of `reader`. */
 function dispatchRecord (client, reader) {
+  if (client._connectDue !== null && reader.buf[reader.pos] !== KIND.PACKET_SEND) {
+    // The record stays unread: the caller dispatches it next, even if a listener threw.
+    emitDueConnect(client)
+    return
+  }
   const kind = reader.u8()
   const handler = HANDLERS[kind]
   if (handler === undefined) {
@@ -272,6 +310,7 @@ function dispatchRecord (client, reader) {
     throw new Error(`mqtt-napi: unknown event kind ${kind} (engine and shim out of sync)`)
   }
   handler(client, reader)
+  if (client._connectDue !== null && reader.done) emitDueConnect(client)
 }
 
 module.exports = { dispatchRecord }

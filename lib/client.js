@@ -107,6 +107,10 @@ class MqttClient extends EventEmitter {
     this._manualAcks = false
     // After CONNACK, `connect` waits for the replay of what was queued (see client-events.js).
     this._connectGate = null
+    // A CONNACK's `connect`, held while the packetsend records right after it are emitted.
+    this._connectDue = null
+    // `reconnect` records applied, for the engine, which opens the next socket only after (u32).
+    this._reconnectsEmitted = 0
     // Calls made while a user store is replayed wait here, so replayed messages go first.
     this._held = null
     // Subscribe callbacks whose SUBACK has arrived but which run a few microtasks
@@ -152,6 +156,7 @@ class MqttClient extends EventEmitter {
     applyEndpoint(this.options, this._serverAttempt)
     const native = nativeOptions(this.options, () => tls.rootCertificates)
     this._manualAcks = native.manualAcks = this._overridesHandleMessage()
+    this._reconnectsEmitted = 0
     this._native = startNativeClient(native, (records, payloads) => this._inbound.push(records, payloads))
     this._packetEventsOn = false
     // MQTT.js emits the first CONNECT's packetsend inside connect(), before any
@@ -530,6 +535,11 @@ class MqttClient extends EventEmitter {
   /** Pauses or resumes the engine's socket reads (inbound backpressure, see inbound-queue.js). */
   _setReading (on) {
     if (this._native !== null && !this._terminated) this._native.setReading(on)
+  }
+
+  /** Later events wait (for a handleMessage callback): reconnect attempts must not wait for them. */
+  _setEventsHeld (held) {
+    if (this._native !== null && !this._terminated) this._native.setEventsHeld(held)
   }
 
   _overridesHandleMessage () {

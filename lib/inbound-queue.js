@@ -73,10 +73,12 @@ class InboundQueue {
   pause () {
     this._waiting = true
     this._pauseReading()
+    this._client._setEventsHeld(true)
   }
 
   resume () {
     this._waiting = false
+    this._client._setEventsHeld(false)
     if (!this._yielded) this.drain()
   }
 

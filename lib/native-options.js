@@ -100,4 +100,4 @@ function nativeOptions (options, defaultRoots) {
   }
 }
 
-module.exports = { nativeOptions }
+module.exports = { nativeOptions, binary }

@@ -211,6 +211,33 @@ defineScenarios([
     }
   },
   {
+    name: 'reconnect is emitted before the next socket opens; its listener can refresh the credentials',
+    async run (t) {
+      const c = await t.connected(t.url, { clientId: 'diff-refresh', username: 'u', password: 'stale', reconnectPeriod: 50 })
+      c.on('reconnect', () => {
+        t.note('broker connections inside reconnect', t.broker.connections.length)
+        c.options.username = 'u2'
+        c.options.password = 'fresh'
+        c.options.clientId = 'diff-refresh-2'
+      })
+      t.broker.connections[0].destroy()
+      await t.waitFor('c.connect', 2)
+      await t.end(c)
+    }
+  },
+  {
+    name: 'after a reconnect, the resubscribe SUBSCRIBE is sent (packetsend) before connect',
+    async run (t) {
+      const c = t.connectWith({ packets: true }, t.url, { clientId: 'diff-resub-order', reconnectPeriod: 50, subscribeBatchSize: 1 })
+      await t.waitFor('c.connect')
+      await c.subscribeAsync(['ro/a', 'ro/b'])
+      t.broker.connections[0].destroy()
+      await t.waitFor('c.connect', 2)
+      await t.waitFor((e) => e.key === 'c.packetreceive' && e.args[0].cmd === 'suback', 4)
+      await t.end(c)
+    }
+  },
+  {
     name: 'resubscribing after a reconnect with subscribeBatchSize',
     async run (t) {
       const c = await t.connected(t.url, { clientId: 'diff-resub-batch', reconnectPeriod: 50, subscribeBatchSize: 2 })

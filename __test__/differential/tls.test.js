@@ -52,7 +52,7 @@ function noteTlsOptions (t, c, front) {
 
 /** MQTT.js reports a failed TLS handshake twice (its TLS handler and its stream handler). */
 const ONE_TLS_ERROR = {
-  because: 'MQTT.js emits the same TLS verification error twice; the engine reports it once',
+  because: 'MQTT.js emits the same TLS connection error (verification, lookup) twice; the engine reports it once',
   napiExpected (mqttjs) {
     const first = mqttjs.events.findIndex(([key]) => key === 'c.error')
     const second = mqttjs.events.findIndex(([key], i) => i > first && key === 'c.error')
@@ -107,6 +107,20 @@ defineScenarios([
       await t.waitFor('c.close')
       await t.end(c)
     }, certs.wrongName),
+    diverges: ONE_TLS_ERROR
+  },
+  {
+    name: 'connect({ protocol: \'mqtts\', host: \'mqtt://localhost:8993\' }): the host is looked up as given (ENOTFOUND), no throw',
+    broker: false,
+    async run (t) {
+      const c = t.connect({ protocol: 'mqtts', host: 'mqtt://localhost:8993', reconnectPeriod: 0 })
+      const [err] = (await t.waitFor('c.error')).args
+      await t.waitFor('c.close')
+      const { protocol, host, hostname, port, servername } = c.options
+      t.note('options', { protocol, host, hostname, port, servername })
+      t.note('error', { message: err.message, ...err })
+      await t.end(c)
+    },
     diverges: ONE_TLS_ERROR
   }
 ])

@@ -212,6 +212,34 @@ impl NativeClient {
         let _ = self.commands.send(ClientCommand::Reconnect);
     }
 
+    /// JS has emitted `reconnect`: the engine opens the next socket now, and
+    /// its CONNECT carries these fields (the listeners may have changed them);
+    /// without a client id, the fields stay as they were. `count`: how many
+    /// `reconnect` records JS has applied so far.
+    #[napi(catch_unwind)]
+    pub fn reconnect_emitted(
+        &self,
+        count: u32,
+        client_id: Option<Buffer>,
+        username: Option<Buffer>,
+        password: Option<Buffer>,
+    ) {
+        let identity = client_id.map(|client_id| connection::ConnectIdentity {
+            client_id: Bytes::copy_from_slice(&client_id),
+            username: username.map(|b| Bytes::copy_from_slice(&b)),
+            password: password.map(|b| Bytes::copy_from_slice(&b)),
+        });
+        let _ = self
+            .commands
+            .send(ClientCommand::ReconnectEmitted { count, identity });
+    }
+
+    /// JS holds later events (true) until an overridden `handleMessage` calls back, or not.
+    #[napi(catch_unwind)]
+    pub fn set_events_held(&self, held: bool) {
+        let _ = self.commands.send(ClientCommand::SetEventsHeld(held));
+    }
+
     /// Turns `packetsend`/`packetreceive` reporting on or off.
     #[napi(catch_unwind)]
     pub fn set_packet_events(&self, enabled: bool) {

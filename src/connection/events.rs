@@ -1,5 +1,7 @@
 //! What the connection task tells the JS side, and what it takes from it.
 
+use bytes::Bytes;
+
 use crate::codec::{Packet, PacketId, Publish};
 use crate::session::{Command, Event};
 use crate::transport::SyscallInfo;
@@ -64,6 +66,18 @@ pub enum ClientCommand {
     },
     /// `client.reconnect()`: drop the current connection (if any) and connect again now.
     Reconnect,
+    /// JS has emitted `reconnect`: the next attempt may open its socket, with
+    /// the connect fields as the listeners left them (MQTT.js re-reads
+    /// `client.options` for each CONNECT); `None` keeps the current ones.
+    ReconnectEmitted {
+        /// How many `reconnect` records JS has applied so far (wrapping).
+        count: u32,
+        identity: Option<ConnectIdentity>,
+    },
+    /// JS holds later events (an overridden `handleMessage` has not called back):
+    /// attempts do not wait for their `reconnect` to be emitted meanwhile, as
+    /// MQTT.js reconnects while a `handleMessage` is pending.
+    SetEventsHeld(bool),
     /// Report every packet sent and received (someone listens in JS).
     SetPacketEvents(bool),
     /// Pause or resume reading from the broker (JS inbound backpressure).
@@ -90,9 +104,20 @@ impl ClientEvent {
     }
 }
 
+/// The CONNECT fields a `reconnect` listener may change.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnectIdentity {
+    pub client_id: Bytes,
+    pub username: Option<Bytes>,
+    pub password: Option<Bytes>,
+}
+
 /// Switches JS can flip while the client runs.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Controls {
     pub packet_events: bool,
     pub reading_paused: bool,
+    /// `reconnect` events JS has emitted (wrapping), from `ReconnectEmitted`.
+    pub reconnects_emitted: u32,
+    pub events_held: bool,
 }

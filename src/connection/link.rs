@@ -11,8 +11,8 @@ use super::mailbox::TryRecvError;
 use super::read_pacer::ReadPacer;
 use super::write_queue::WriteQueue;
 use super::{
-    ClientCommand, ClientConfig, ClientError, ClientEvent, CommandReceiver, Controls, ErrorCode,
-    EventSender,
+    ClientCommand, ClientConfig, ClientError, ClientEvent, CommandReceiver, ConnectIdentity,
+    Controls, ErrorCode, EventSender,
 };
 use crate::codec::{self, Packet};
 use crate::session::{Command, Session, SessionError};
@@ -137,6 +137,14 @@ fn handle_offline_command(
     match command {
         ClientCommand::End { .. } => OfflineCommand::End,
         ClientCommand::Reconnect => OfflineCommand::Reconnect,
+        ClientCommand::ReconnectEmitted { count, identity } => {
+            reconnect_emitted(session, controls, count, identity);
+            OfflineCommand::Handled
+        }
+        ClientCommand::SetEventsHeld(held) => {
+            controls.events_held = held;
+            OfflineCommand::Handled
+        }
         ClientCommand::Session(command) => {
             session.handle_command(command, now());
             outbox.take_session_events(session);
@@ -174,6 +182,60 @@ pub enum WaitOutcome {
     Reconnect,
     /// The client was ended meanwhile.
     Ended,
+}
+
+/// JS has emitted a `reconnect`; the connect fields it sends hold for the next CONNECT
+/// (a late answer, after its attempt went ahead, still holds for the one after).
+fn reconnect_emitted(
+    session: &mut Session,
+    controls: &mut Controls,
+    count: u32,
+    identity: Option<ConnectIdentity>,
+) {
+    controls.reconnects_emitted = count;
+    if let Some(identity) = identity {
+        session.set_connect_identity(identity.client_id, identity.username, identity.password);
+    }
+}
+
+/// After a `reconnect` event was queued: waits until JS has emitted it before
+/// the next attempt opens its socket, as MQTT.js emits `reconnect` before it
+/// creates the stream (apps refresh credentials there). A JS loop that is busy
+/// delays the attempt, as it delays MQTT.js's; `end()`, the client being
+/// dropped, or the event channel closing end the wait. `announced` counts the
+/// `reconnect` events queued so far (wrapping).
+pub async fn wait_for_reconnect_emitted(
+    announced: u32,
+    session: &mut Session,
+    commands: &mut CommandReceiver,
+    outbox: &mut Outbox,
+    controls: &mut Controls,
+) -> WaitOutcome {
+    let sender = outbox.sender();
+    loop {
+        if controls.reconnects_emitted == announced || controls.events_held {
+            return WaitOutcome::Reconnect;
+        }
+        tokio::select! {
+            command = commands.recv() => {
+                match command {
+                    // The attempt this waits for is the reconnect asked for.
+                    Some(ClientCommand::Reconnect) => {}
+                    other => match handle_offline_command(other, session, outbox, controls) {
+                        OfflineCommand::End => return WaitOutcome::Ended,
+                        OfflineCommand::Reconnect | OfflineCommand::Handled => {}
+                    },
+                }
+            }
+            room = sender.room(), if outbox.has_pending() => {
+                match room {
+                    Ok(()) => outbox.hand_over(),
+                    // Nobody is left to emit the event.
+                    Err(_) => return WaitOutcome::Ended,
+                }
+            }
+        }
+    }
 }
 
 /// Waits `delay` before the next attempt, queueing what JS sends meanwhile.
@@ -552,6 +614,10 @@ fn handle_commands(first: Option<ClientCommand>, link: &mut Link<'_>) -> Option<
             ClientCommand::End { force: false } => {
                 link.session.handle_command(Command::Disconnect, now)
             }
+            ClientCommand::ReconnectEmitted { count, identity } => {
+                reconnect_emitted(link.session, link.controls, count, identity)
+            }
+            ClientCommand::SetEventsHeld(held) => link.controls.events_held = held,
             ClientCommand::Reconnect => {
                 return Some(LinkOutcome::ReconnectRequested {
                     transport_was_open: true,

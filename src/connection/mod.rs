@@ -17,7 +17,7 @@ use std::task::Poll;
 
 use tokio::time::Instant;
 
-pub use events::{ClientCommand, ClientError, ClientEvent, Controls, ErrorCode};
+pub use events::{ClientCommand, ClientError, ClientEvent, ConnectIdentity, Controls, ErrorCode};
 pub use mailbox::Closed;
 pub use reconnect::{Backoff, ReconnectPolicy};
 
@@ -106,10 +106,23 @@ async fn drive(config: ClientConfig, mut commands: CommandReceiver, events: Even
     let mut reconnecting = false;
     let mut failures_since_connected = 0u32;
     let mut attempt = 0usize;
+    let mut reconnects_announced = 0u32;
 
     loop {
         if attempt > 0 {
             outbox.push(ClientEvent::Reconnect);
+            reconnects_announced = reconnects_announced.wrapping_add(1);
+            let emitted = link::wait_for_reconnect_emitted(
+                reconnects_announced,
+                &mut session,
+                &mut commands,
+                &mut outbox,
+                &mut controls,
+            )
+            .await;
+            if let WaitOutcome::Ended = emitted {
+                break;
+            }
         }
         let endpoint = &config.endpoints[attempt % config.endpoints.len()];
         attempt += 1;

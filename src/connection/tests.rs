@@ -97,17 +97,27 @@ struct Client {
     commands: CommandSender,
     events: EventReceiver,
     seen: Vec<ClientEvent>,
+    /// What it answers a `reconnect` event with, as the JS shim does; `None`: it does not answer.
+    identity: Option<ConnectIdentity>,
+    reconnects_seen: u32,
 }
 
 impl Client {
     fn start(config: ClientConfig) -> Client {
         let (commands, command_rx) = command_mailbox();
         let (event_tx, events) = event_mailbox();
+        let identity = ConnectIdentity {
+            client_id: config.session.client_id.clone(),
+            username: config.session.username.clone(),
+            password: config.session.password.clone(),
+        };
         tokio::spawn(run(config, command_rx, event_tx));
         Client {
             commands,
             events,
             seen: Vec::new(),
+            identity: Some(identity),
+            reconnects_seen: 0,
         }
     }
 
@@ -136,6 +146,18 @@ impl Client {
                 .await
                 .expect("event arrives")
                 .expect("task alive");
+            // Stands in for the JS shim, which answers each `reconnect` it emits.
+            let reconnects = batch
+                .iter()
+                .filter(|e| matches!(e, ClientEvent::Reconnect))
+                .count() as u32;
+            self.reconnects_seen += reconnects;
+            if let Some(identity) = self.identity.clone().filter(|_| reconnects > 0) {
+                let _ = self.commands.send(ClientCommand::ReconnectEmitted {
+                    count: self.reconnects_seen,
+                    identity: Some(identity),
+                });
+            }
             self.seen.extend(batch);
         }
         std::mem::take(&mut self.seen)
@@ -224,9 +246,11 @@ async fn a_dropped_connection_goes_offline_then_reconnects() {
     let (listener, mut client, broker) = connected_client(60, 50).await;
     drop(broker);
 
+    // The next socket opens once JS has emitted `reconnect` (`until` answers it).
+    let mut events = client.until(|e| matches!(e, ClientEvent::Reconnect)).await;
     let mut broker = Peer::accept(&listener).await;
     broker.handshake(0).await;
-    let events = client.until(is_connected).await;
+    events.extend(client.until(is_connected).await);
     assert_eq!(
         names(&events),
         vec!["offline", "close", "reconnect", "connect"]
@@ -343,9 +367,10 @@ async fn reconnect_says_disconnect_first_so_the_broker_drops_the_will() {
     client.commands.send(ClientCommand::Reconnect).unwrap();
     assert_eq!(broker.recv().await, Some(Packet::Disconnect));
     assert_eq!(broker.recv().await, None);
+    let mut events = client.until(|e| matches!(e, ClientEvent::Reconnect)).await;
     let mut broker = Peer::accept(&listener).await;
     broker.handshake(0).await;
-    let events = client.until(is_connected).await;
+    events.extend(client.until(is_connected).await);
     assert_eq!(names(&events), vec!["close", "reconnect", "connect"]);
 }
 
@@ -358,4 +383,67 @@ async fn a_forced_end_still_sends_what_was_asked_for_before_it() {
     assert!(matches!(broker.recv().await, Some(Packet::Subscribe(_))));
     assert_eq!(broker.recv().await, None);
     client.until(|e| matches!(e, ClientEvent::Terminated)).await;
+}
+
+#[tokio::test]
+async fn the_next_socket_opens_only_once_js_has_emitted_reconnect_with_its_credentials() {
+    let (listener, mut client, broker) = connected_client(60, 10).await;
+    client.identity = None;
+    drop(broker);
+    client.until(|e| matches!(e, ClientEvent::Reconnect)).await;
+    // JS has not answered: no new connection, however long the wait.
+    let early = tokio::time::timeout(Duration::from_millis(300), listener.accept()).await;
+    assert!(early.is_err(), "connected before JS emitted reconnect");
+
+    let identity = ConnectIdentity {
+        client_id: Bytes::from_static(b"renamed"),
+        username: Some(Bytes::from_static(b"user")),
+        password: Some(Bytes::from_static(b"fresh-token")),
+    };
+    client
+        .commands
+        .send(ClientCommand::ReconnectEmitted {
+            count: 1,
+            identity: Some(identity),
+        })
+        .unwrap();
+    let mut broker = Peer::accept(&listener).await;
+    match broker.recv().await {
+        Some(Packet::Connect(connect)) => {
+            assert_eq!(connect.client_id, Bytes::from_static(b"renamed"));
+            assert_eq!(connect.username, Some(Bytes::from_static(b"user")));
+            assert_eq!(connect.password, Some(Bytes::from_static(b"fresh-token")));
+        }
+        other => panic!("expected CONNECT, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn end_while_waiting_for_js_to_emit_reconnect_ends_the_client() {
+    let (_listener, mut client, broker) = connected_client(60, 10).await;
+    client.identity = None;
+    drop(broker);
+    client.until(|e| matches!(e, ClientEvent::Reconnect)).await;
+    client.end(false);
+    client.until(|e| matches!(e, ClientEvent::Terminated)).await;
+}
+
+#[tokio::test]
+async fn while_js_holds_its_events_the_next_attempt_does_not_wait_for_reconnect() {
+    // An overridden handleMessage that has not called back holds every later event;
+    // MQTT.js reconnects meanwhile all the same.
+    let (listener, mut client, broker) = connected_client(60, 10).await;
+    client.identity = None;
+    client
+        .commands
+        .send(ClientCommand::SetEventsHeld(true))
+        .unwrap();
+    drop(broker);
+    let mut broker = Peer::accept(&listener).await;
+    broker.handshake(0).await;
+    let events = client.until(is_connected).await;
+    assert_eq!(
+        names(&events),
+        vec!["offline", "close", "reconnect", "connect"]
+    );
 }

@@ -482,6 +482,19 @@ impl Session {
         }
     }
 
+    /// Takes the client id and credentials the next CONNECT carries (JS
+    /// changed `client.options` in a `reconnect` listener).
+    pub fn set_connect_identity(
+        &mut self,
+        client_id: Bytes,
+        username: Option<Bytes>,
+        password: Option<Bytes>,
+    ) {
+        self.config.client_id = client_id;
+        self.config.username = username;
+        self.config.password = password;
+    }
+
     // ---- internals ---------------------------------------------------------
 
     fn connect_packet(&self) -> Connect {

@@ -1,11 +1,12 @@
 //! TLS connect: TCP, then the rustls handshake.
 
 use tokio_rustls::client::TlsStream;
+use tokio_rustls::rustls::pki_types::ServerName;
 use tokio_rustls::TlsConnector;
 
 use super::error::TransportError;
 use super::tcp::connect_tcp;
-use super::tls_config::TlsConnectorConfig;
+use super::tls_config::{TlsConnectorConfig, TlsServerName};
 
 /// Cancel-safe: dropping the future (e.g. on the caller's connect timeout) drops the half-open
 /// socket and the handshake state; nothing is left running.
@@ -15,8 +16,26 @@ pub(crate) async fn connect_tls(
     tls: &TlsConnectorConfig,
 ) -> Result<TlsStream<tokio::net::TcpStream>, TransportError> {
     let tcp = connect_tcp(host, port).await?;
+    let server_name = match &tls.server_name {
+        TlsServerName::Valid(name) => name.clone(),
+        TlsServerName::Invalid {
+            name,
+            reject_unauthorized: true,
+        } => {
+            return Err(TransportError::new(
+                "ERR_TLS_CERT_ALTNAME_INVALID",
+                format!(
+                    "Hostname/IP does not match certificate's altnames: Host: {name}. is not a valid host name"
+                ),
+            ))
+        }
+        // Nothing is verified: the address connected to stands in (no SNI is sent for one).
+        TlsServerName::Invalid { .. } => {
+            ServerName::IpAddress(tcp.peer_addr().map_err(TransportError::handshake)?.ip().into())
+        }
+    };
     TlsConnector::from(tls.client.clone())
-        .connect(tls.server_name.clone(), tcp)
+        .connect(server_name, tcp)
         .await
         .map_err(TransportError::handshake)
 }

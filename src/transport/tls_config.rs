@@ -54,17 +54,42 @@ impl Default for TlsOptions {
     }
 }
 
+/// The name the certificate is checked against (and sent as SNI).
+#[derive(Debug, Clone)]
+pub(crate) enum TlsServerName {
+    Valid(ServerName<'static>),
+    /// Neither a DNS name nor an IP address (e.g. `mqtt://localhost:8993` given as `host`, which
+    /// also becomes the default `servername`). Node does not refuse it up front: looking the host
+    /// up fails first (`ENOTFOUND`); should it connect, no certificate can match it, so it is
+    /// refused as a name mismatch, unless verification is off.
+    Invalid {
+        name: String,
+        reject_unauthorized: bool,
+    },
+}
+
 /// A ready-to-use TLS client configuration for one host. Cheap to share between reconnects.
 #[derive(Debug)]
 pub struct TlsConnectorConfig {
     pub(crate) client: Arc<ClientConfig>,
-    pub(crate) server_name: ServerName<'static>,
+    pub(crate) server_name: TlsServerName,
 }
 
 impl TlsConnectorConfig {
     /// Validates `opts` and builds the rustls configuration for connecting to `host`.
     pub fn new(opts: &TlsOptions, host: &str) -> Result<Self, TransportError> {
-        let server_name = server_name(opts.servername.as_deref(), host)?;
+        let name = opts
+            .servername
+            .as_deref()
+            .filter(|name| !name.is_empty())
+            .unwrap_or(host);
+        let server_name = match ServerName::try_from(unbracket(name).to_string()) {
+            Ok(valid) => TlsServerName::Valid(valid),
+            Err(_) => TlsServerName::Invalid {
+                name: name.to_string(),
+                reject_unauthorized: opts.reject_unauthorized,
+            },
+        };
         let provider = Arc::new(ring::default_provider());
         let verifier = server_verifier(opts, &provider)?;
         let client_identity = client_identity(opts, &provider)?;
@@ -84,28 +109,13 @@ impl TlsConnectorConfig {
         })
     }
 
-    /// The name sent as SNI and checked against the certificate.
-    pub fn server_name(&self) -> &ServerName<'static> {
-        &self.server_name
+    /// The name sent as SNI and checked against the certificate, if it is a valid one.
+    pub fn server_name(&self) -> Option<&ServerName<'static>> {
+        match &self.server_name {
+            TlsServerName::Valid(name) => Some(name),
+            TlsServerName::Invalid { .. } => None,
+        }
     }
-}
-
-/// `servername` if given, else the host. An IP address becomes an IP server name: no SNI is sent
-/// (RFC 6066 forbids it) and the certificate must list the address as an IP subjectAltName.
-fn server_name(
-    servername: Option<&str>,
-    host: &str,
-) -> Result<ServerName<'static>, TransportError> {
-    let (option, name) = match servername.filter(|name| !name.is_empty()) {
-        Some(name) => ("servername", name),
-        None => ("host", host),
-    };
-    ServerName::try_from(unbracket(name).to_string()).map_err(|_| {
-        TransportError::invalid_option(
-            option,
-            format!("{name:?} is not a valid DNS name or IP address"),
-        )
-    })
 }
 
 /// "[::1]" (URL form of an IPv6 literal) -> "::1".

@@ -150,3 +150,22 @@ async fn reject_unauthorized_false_accepts_any_certificate_but_still_encrypts() 
         assert_round_trip(&mut stream).await;
     }
 }
+
+#[tokio::test]
+async fn a_servername_that_is_no_host_name_matches_no_certificate() {
+    // Even one listing the address connected to (127.0.0.1) as an IP SAN, as in Node.
+    let port = tls_echo_server(ServerSetup::new(&pki().server)).await;
+    let opts = TlsOptions {
+        servername: Some("mqtt://localhost:1".into()),
+        ..trusting(&pki().ca)
+    };
+    let err = connect_error(&opts, "127.0.0.1", port).await;
+    assert_eq!(err.code(), Some("ERR_TLS_CERT_ALTNAME_INVALID"));
+
+    let unverified = TlsOptions {
+        reject_unauthorized: false,
+        ..opts
+    };
+    let mut stream = tls_connect(&unverified, "127.0.0.1", port).await.unwrap();
+    assert_round_trip(&mut stream).await;
+}
