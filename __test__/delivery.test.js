@@ -7,37 +7,14 @@
 // The client runs in a child process where timing or uncaught exceptions are
 // measured: timers are then those of a process doing nothing else, and Jest's
 // own handlers stay out of the way. The brokers run in this process.
-const { spawn } = require('node:child_process')
-const path = require('node:path')
 const mqttPacket = require('mqtt-packet')
 const { cleanupAll, track } = require('./helpers/cleanup')
 const { startRawBroker } = require('./helpers/rawBroker')
 const { withTimeout, delay, once, waitUntil } = require('./helpers/events')
-const { mqtt, isNapi, testNapi } = require('./helpers/impl')
+const { mqtt, testNapi } = require('./helpers/impl')
+const { runNodeForResult } = require('./helpers/childNode')
 
 afterEach(cleanupAll)
-
-const IMPL_PATH = isNapi ? path.resolve(__dirname, '..') : require.resolve('mqtt')
-
-/** Runs `code` in a fresh node; resolves with what it printed as JSON on its last line. */
-async function runChild (code, env, timeout) {
-  const child = spawn(process.execPath, ['-e', code], {
-    env: { ...process.env, IMPL_PATH, ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let output = ''
-  child.stdout.on('data', (d) => { output += d })
-  child.stderr.on('data', (d) => { output += d })
-  const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)))
-  track({ close: async () => { if (child.exitCode === null && child.signalCode === null) { child.kill('SIGKILL'); await exited } } })
-  const exitCode = await withTimeout(exited, timeout, 'the child process to exit')
-  const lines = output.trim().split('\n')
-  try {
-    return { code: exitCode, result: JSON.parse(lines[lines.length - 1]), output }
-  } catch (err) {
-    throw new Error(`child printed no result (exit code ${exitCode}): ${output}`)
-  }
-}
 
 /**
  * A broker that answers a subscription to `flood` with an endless stream of
@@ -65,7 +42,7 @@ async function startFloodBroker () {
 // 64 KiB, ~3,000 of these messages) in one synchronous loop (worst gap 11.9 s).
 testNapi('a 1 ms message handler under a QoS 0 flood: timers and another client stay on time, end(true) is prompt, no message after it', async () => {
   const broker = track(await startFloodBroker())
-  const { result } = await runChild(`
+  const { result } = await runNodeForResult(`
     const { performance } = require('node:perf_hooks')
     const mqtt = require(process.env.IMPL_PATH)
     const client = mqtt.connect(process.env.URL, { reconnectPeriod: 0 })
@@ -127,7 +104,7 @@ testNapi('a 1 ms message handler under a QoS 0 flood: timers and another client 
 // MQTT.js stops delivering messages after the first listener that throws.
 testNapi('every exception thrown by a listener or callback surfaces on its own, in order; the client keeps working', async () => {
   const broker = track(await startRawBroker({ echo: true }))
-  const { result } = await runChild(`
+  const { result } = await runNodeForResult(`
     const mqtt = require(process.env.IMPL_PATH)
     const thrown = []
     process.on('uncaughtException', (err) => thrown.push(err.message))
@@ -173,7 +150,7 @@ testNapi('every exception thrown by a listener or callback surfaces on its own, 
 // MQTT.js emits `connect` here, and its process then never exits.
 testNapi('end(true) during a reconnect attempt: no connect event afterwards', async () => {
   const broker = track(await startRawBroker())
-  const run = runChild(`
+  const run = runNodeForResult(`
     const mqtt = require(process.env.IMPL_PATH)
     const client = mqtt.connect(process.env.URL, { reconnectPeriod: 100 })
     let ended = false

@@ -1,32 +1,14 @@
 'use strict'
 // Process liveness: a script that connects, publishes and ends must exit by itself;
 // an open (or reconnecting) client keeps the process alive.
-const { spawn } = require('node:child_process')
-const path = require('node:path')
 const { cleanupAll, track } = require('./helpers/cleanup')
 const { startAedes, getFreePort } = require('./helpers/brokers')
 const { startRawBroker } = require('./helpers/rawBroker')
-const { withTimeout, delay } = require('./helpers/events')
+const { delay } = require('./helpers/events')
+const { runNode } = require('./helpers/childNode')
 const { isNapi } = require('./helpers/impl')
 
 afterEach(cleanupAll)
-
-const IMPL_PATH = isNapi ? path.resolve(__dirname, '..') : require.resolve('mqtt')
-
-// run `code` in a fresh node; resolves { code, signal, output, ms } or rejects after `timeout`
-function runNode (code, env = {}, timeout = 8000) {
-  const child = spawn(process.execPath, ['-e', code], {
-    env: { ...process.env, IMPL_PATH, ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let output = ''
-  child.stdout.on('data', (d) => { output += d })
-  child.stderr.on('data', (d) => { output += d })
-  const t0 = Date.now()
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, output, ms: Date.now() - t0 })))
-  track({ close: async () => { if (child.exitCode === null && child.signalCode === null) { child.kill('SIGKILL'); await exited } } })
-  return { child, exited: () => withTimeout(exited, timeout, `child process to exit; output so far: ${output}`), output: () => output }
-}
 
 test('connect, publish QoS 1, end: the process exits by itself with code 0', async () => {
   const broker = track(await startAedes())
