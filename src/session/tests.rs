@@ -870,15 +870,23 @@ fn an_ack_from_an_earlier_connection_never_acknowledges_the_redelivery() {
     );
 }
 
+/// A manual-ack session that has received QoS 2 message 9 and its PUBREL, delivered it once, and
+/// waits for the application's ack (PUBCOMP held).
+fn released_qos2_held(t0: Instant) -> Session {
+    let mut session = connected(manual_acks(), t0);
+    session
+        .handle_packet(Packet::Publish(inbound(QoS::ExactlyOnce, 9, false)), t0)
+        .unwrap();
+    session.handle_packet(Packet::PubRel(9), t0).unwrap();
+    assert_eq!(transmitted(&mut session, t0), vec![Packet::PubRec(9)]);
+    assert_eq!(events(&mut session).len(), 1, "delivered once");
+    session
+}
+
 #[test]
 fn a_released_qos2_message_is_completed_on_the_next_connection_when_the_session_is_kept() {
     let t0 = Instant::now();
-    let mut session = connected(manual_acks(), t0);
-    let message = inbound(QoS::ExactlyOnce, 9, false);
-    session.handle_packet(Packet::Publish(message), t0).unwrap();
-    session.handle_packet(Packet::PubRel(9), t0).unwrap();
-    transmitted(&mut session, t0);
-    assert_eq!(events(&mut session).len(), 1);
+    let mut session = released_qos2_held(t0);
     assert!(reconnect(&mut session, t0 + SECOND, true).is_empty());
     // The broker resends its PUBREL: still being handled, so no PUBCOMP and no second delivery.
     session
@@ -898,13 +906,7 @@ fn a_released_qos2_message_is_completed_on_the_next_connection_when_the_session_
 #[test]
 fn a_qos2_ack_made_offline_is_completed_when_the_broker_resends_pubrel() {
     let t0 = Instant::now();
-    let mut session = connected(manual_acks(), t0);
-    session
-        .handle_packet(Packet::Publish(inbound(QoS::ExactlyOnce, 9, false)), t0)
-        .unwrap();
-    session.handle_packet(Packet::PubRel(9), t0).unwrap();
-    transmitted(&mut session, t0);
-    events(&mut session);
+    let mut session = released_qos2_held(t0);
     session.on_transport_closed(t0 + SECOND);
     session.acknowledge(9, 1);
     assert!(transmitted(&mut session, t0 + SECOND).is_empty());
@@ -921,13 +923,7 @@ fn a_qos2_ack_made_offline_is_completed_when_the_broker_resends_pubrel() {
 #[test]
 fn a_new_session_drops_held_acks_so_a_late_one_cannot_complete_a_new_message() {
     let t0 = Instant::now();
-    let mut session = connected(manual_acks(), t0);
-    session
-        .handle_packet(Packet::Publish(inbound(QoS::ExactlyOnce, 9, false)), t0)
-        .unwrap();
-    session.handle_packet(Packet::PubRel(9), t0).unwrap();
-    transmitted(&mut session, t0);
-    events(&mut session);
+    let mut session = released_qos2_held(t0);
     // The broker lost the session and reuses id 9 for another message.
     assert!(reconnect(&mut session, t0 + SECOND, false).is_empty());
     let other = inbound(QoS::ExactlyOnce, 9, false);
