@@ -349,7 +349,7 @@ class MqttClient extends EventEmitter {
     // Token 0 tells the engine that nobody waits for this one's completion (a
     // publish that may be refused for its size is always waited for: see onPublishDone).
     const token = (callback && !callsBackNow) || qos > 0 || mayBeTooLarge
-      ? this._pending.register({ kind: 'publish', callback, topic, message, qos, retain })
+      ? (qos === 0 ? this._pending.registerQoS0Publish(callback) : this._pending.register({ kind: 'publish', callback, topic, message, qos, retain }))
       : 0
     if (this._terminated) {
       setImmediate(() => this._complete(token, new Error('Connection closed')))
