@@ -1,12 +1,5 @@
-//! mqtt-napi: an MQTT client engine for Node.js.
-//!
-//! Layers, each importing only the ones before it:
-//! `codec` (wire format) <- `session` (protocol state machine) <-
-//! `connection` (the tokio task) -> `transport` (TCP/TLS), and `binding`,
-//! the only module that touches N-API.
+//! mqtt-napi: the Node.js addon. N-API bindings (`binding`) over the protocol engine
+//! (`engine/`, crate `mqtt-napi-engine`), which holds the codec, session, connection task and
+//! transports and has no N-API dependency.
 
 pub mod binding;
-pub mod codec;
-pub mod connection;
-pub mod session;
-pub mod transport;

@@ -19,11 +19,11 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use mqtt_napi::codec::{
+use mqtt_napi_engine::codec::{
     self, validate_topic_name, ConnAck, Connect, LastWill, Packet, PacketId, ProtocolVersion,
     Publish, QoS, SubAck, Subscribe, SubscribeFilter, Unsubscribe,
 };
-use mqtt_napi::session::{Command, Event, OfflineLimits, Session, SessionConfig, Token};
+use mqtt_napi_engine::session::{Command, Event, OfflineLimits, Session, SessionConfig, Token};
 
 /// The protocol maximum: 1 byte of type, 4 of remaining length, 268,435,455 of body.
 pub const PROTOCOL_MAX_PACKET: usize = 268_435_460;

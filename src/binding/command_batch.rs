@@ -9,8 +9,8 @@ use bytes::Bytes;
 
 use super::batch_buffers;
 
-use crate::codec::{validate_topic_name, QoS, SharedStr};
-use crate::session::{Command, CommandError};
+use engine::codec::{validate_topic_name, QoS, SharedStr};
+use engine::session::{Command, CommandError};
 
 pub const OP_PUBLISH: u8 = 1;
 

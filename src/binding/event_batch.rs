@@ -6,9 +6,9 @@
 
 use bytes::Bytes;
 
-use crate::codec::{Packet, Publish};
-use crate::connection::{ClientError, ClientEvent, ErrorCode};
-use crate::session::{CommandError, Event};
+use engine::codec::{Packet, Publish};
+use engine::connection::{ClientError, ClientEvent, ErrorCode};
+use engine::session::{CommandError, Event};
 
 /// Record kinds; keep in sync with `lib/event-batch.js`.
 pub mod kind {
@@ -328,7 +328,7 @@ pub fn message_size_hint(topic_len: usize, payload_len: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::{ConnAck, QoS};
+    use engine::codec::{ConnAck, QoS};
 
     #[test]
     fn a_message_record_carries_flags_id_topic_and_payload() {
@@ -448,7 +448,7 @@ mod tests {
             "connect ECONNREFUSED 1.2.3.4:80",
             ErrorCode::Text("E".into()),
         );
-        error.syscall = Some(Box::new(crate::transport::SyscallInfo {
+        error.syscall = Some(Box::new(engine::transport::SyscallInfo {
             errno: Some(-111),
             syscall: "connect",
             address: Some("1.2.3.4".into()),

@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use super::coalescer::Coalescer;
 use super::event_batch::{self, EncodedBatch, ATTACH_PAYLOAD_BYTES};
 use super::external_buffers::ExternalBuffers;
-use crate::connection::{ClientEvent, EventReceiver};
+use engine::connection::{ClientEvent, EventReceiver};
 
 /// What one call carries: the client's key, the encoded batch, and whether
 /// it is the client's last.

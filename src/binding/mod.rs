@@ -16,9 +16,9 @@ use napi::bindgen_prelude::{Buffer, Function};
 use napi::Env;
 use napi_derive::napi;
 
-use crate::codec::{validate_topic_filter, SubscribeFilter};
-use crate::connection::{self, ClientCommand};
-use crate::session::Command;
+use engine::codec::{validate_topic_filter, SubscribeFilter};
+use engine::connection::{self, ClientCommand};
+use engine::session::Command;
 use external_buffers::ExternalBuffers;
 use options::{invalid, qos_from};
 pub use options::{NativeOptions, NativeWill};
@@ -27,7 +27,7 @@ pub use options::{NativeOptions, NativeWill};
 /// packet (whatever its topic), so the shim may call it back as soon as the
 /// engine has it, as MQTT.js does; a larger one waits for the engine's size check.
 #[napi]
-pub const MAX_PAYLOAD_ANY_TOPIC: u32 = crate::codec::MAX_PAYLOAD_ANY_TOPIC as u32;
+pub const MAX_PAYLOAD_ANY_TOPIC: u32 = engine::codec::MAX_PAYLOAD_ANY_TOPIC as u32;
 
 /// Engine threads: the work per client is small, and the machines this runs
 /// on often have two cores, one of which Node's own thread needs.

@@ -9,13 +9,13 @@ use bytes::Bytes;
 use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 
-use crate::codec::{validate_topic_name, LastWill, ProtocolVersion, QoS};
-use crate::connection::{Backoff, ClientConfig, ReconnectPolicy};
-use crate::session::{OfflineLimits, SessionConfig};
-use crate::transport::{Endpoint, TlsConnectorConfig, TlsOptions};
+use engine::codec::{validate_topic_name, LastWill, ProtocolVersion, QoS};
+use engine::connection::{Backoff, ClientConfig, ReconnectPolicy};
+use engine::session::{OfflineLimits, SessionConfig};
+use engine::transport::{Endpoint, TlsConnectorConfig, TlsOptions};
 
 /// Largest packet MQTT can express (fixed header + 268,435,455 bytes).
-pub const MAX_PACKET_SIZE: u32 = crate::codec::MAX_PACKET_SIZE as u32;
+pub const MAX_PACKET_SIZE: u32 = engine::codec::MAX_PACKET_SIZE as u32;
 
 #[napi(object)]
 pub struct NativeWill {
