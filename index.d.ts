@@ -281,8 +281,13 @@ export interface IClientOptions extends ISecureClientOptions {
   defaultProtocol?: MqttProtocol
   query?: Record<string, string>
   auth?: string
-  /** Not supported: a SOCKS proxy (or MQTTJS_SOCKS_PROXY) makes connect() throw. */
+  /**
+   * SOCKS proxy for mqtt:// and mqtts:// (default: the MQTTJS_SOCKS_PROXY environment variable):
+   * `socks5://`, `socks5h://` (the proxy resolves the broker host), `socks4://`, `socks4a://`.
+   * `user:password@` (SOCKS5) or `userid@` (SOCKS4) in the URL is sent to the proxy.
+   */
   socksProxy?: string
+  /** Milliseconds for the connection to the proxy and its handshake (default 30000). */
   socksTimeout?: number
   customHandleAcks?: AckHandler
   port?: number

@@ -4,6 +4,7 @@
 // built from the resolved MQTT.js-style options.
 
 const { DEFAULT_PORTS, transportOf, toBuffer, checkNumber } = require('./options')
+const { socksProxyOf } = require('./socks-proxy')
 
 function binary (value, name) {
   return value === undefined || value === null ? undefined : toBuffer(value, name)
@@ -96,6 +97,7 @@ function nativeOptions (options, defaultRoots) {
     // Only an explicit servername: by default each server is verified against its own host.
     servername: tls && options.servername && !servers ? String(options.servername) : undefined,
     alpnProtocols: tls && Array.isArray(options.ALPNProtocols) ? options.ALPNProtocols.map(String) : undefined,
+    socksProxy: unixSocket ? undefined : socksProxyOf(options),
     ...engineExtensions(options)
   }
 }

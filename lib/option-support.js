@@ -44,9 +44,6 @@ function isStore (value) {
  * differs. `options` are the resolved client options.
  */
 function checkSupport (options) {
-  if (options.socksProxy) {
-    throw refuse('socksProxy', 'SOCKS proxies are not supported (is MQTTJS_SOCKS_PROXY set in the environment?)')
-  }
   if (options.protocol === 'mqtts') {
     for (const [name, reason] of Object.entries(TLS_REFUSED)) {
       if (options[name] !== undefined && options[name] !== null) throw refuse(name, reason)

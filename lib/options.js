@@ -8,6 +8,7 @@ const net = require('net')
 const { parseBrokerUrl, applyAuth } = require('./url-options')
 const { checkSupport, refuse } = require('./option-support')
 const { describeValue } = require('./validations')
+const { socksProxyOf } = require('./socks-proxy')
 
 /** MQTT.js's defaults, applied to the options object by the client (see applyDefaultValues). */
 const DEFAULTS = {
@@ -186,6 +187,8 @@ function resolveConnectOptions (brokerUrl, opts) {
   applyDefaults(options)
   validate(options)
   checkSupport(options)
+  // A bad proxy URL fails here, from connect(), not on every reconnect attempt.
+  socksProxyOf(options)
   return options
 }
 

@@ -225,22 +225,24 @@ defineScenarios([
     }
   },
   {
-    name: 'socksProxy is refused with a clear error',
+    name: 'a socksProxy URL that cannot be a SOCKS proxy',
     broker: false,
-    run (t) {
+    async run (t) {
       try {
-        const c = t.connect('mqtt://127.0.0.1:1', { reconnectPeriod: 0, socksProxy: 'socks5://127.0.0.1:1' })
+        const c = t.connect('mqtt://127.0.0.1:1', { reconnectPeriod: 0, socksProxy: 'http://127.0.0.1:1' })
         t.note('threw', false)
+        await t.waitFor('c.error')
         c.end(true)
       } catch (err) {
         t.note('threw', err)
       }
     },
     diverges: {
-      because: 'SOCKS proxies are not implemented: connect() throws instead of connecting through the proxy',
+      because: 'a bad proxy URL is a bad option: connect() throws a TypeError naming socksProxy, where MQTT.js emits `error` (code SOCKS) on every connection attempt',
       expect (mqttjs, napi) {
         expect(mqttjs.events.find(([key]) => key === 'note.threw')[1]).toBe(false)
-        expect(napi.events.find(([key]) => key === 'note.threw')[1]).toMatchObject({ code: 'ERR_MQTT_NAPI_UNSUPPORTED_OPTION', message: expect.stringMatching(/socksProxy/) })
+        expect(mqttjs.events.find(([key]) => key === 'c.error')[1]).toMatchObject({ code: 'SOCKS', message: 'bad SOCKS URL' })
+        expect(napi.events.find(([key]) => key === 'note.threw')[1]).toMatchObject({ message: 'Invalid option socksProxy: unsupported scheme "http:" (expected socks4://, socks4a://, socks5:// or socks5h://)' })
       }
     }
   },

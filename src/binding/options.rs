@@ -12,7 +12,9 @@ use napi_derive::napi;
 use engine::codec::{validate_topic_name, LastWill, ProtocolVersion, QoS};
 use engine::connection::{Backoff, ClientConfig, ReconnectPolicy};
 use engine::session::{OfflineLimits, SessionConfig};
-use engine::transport::{Endpoint, TlsConnectorConfig, TlsOptions};
+use engine::transport::{
+    Endpoint, SocksCredentials, SocksProxy, SocksVersion, TlsConnectorConfig, TlsOptions,
+};
 
 /// Largest packet MQTT can express (fixed header + 268,435,455 bytes).
 pub const MAX_PACKET_SIZE: u32 = engine::codec::MAX_PACKET_SIZE as u32;
@@ -30,6 +32,21 @@ pub struct NativeServer {
     pub protocol: String,
     pub host: String,
     pub port: u32,
+}
+
+/// `socksProxy` as lib/socks-proxy.js parsed it.
+#[napi(object)]
+pub struct NativeSocksProxy {
+    /// 4 or 5.
+    pub version: u32,
+    /// `socks4a`/`socks5h`: the proxy resolves the broker's host name.
+    pub remote_dns: bool,
+    pub host: String,
+    pub port: u32,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// `socksTimeout`, milliseconds.
+    pub timeout: f64,
 }
 
 #[napi(object)]
@@ -66,6 +83,7 @@ pub struct NativeOptions {
     pub reject_unauthorized: bool,
     pub servername: Option<String>,
     pub alpn_protocols: Option<Vec<String>>,
+    pub socks_proxy: Option<NativeSocksProxy>,
     /// Failover list (MQTT.js `servers`); replaces protocol/host/port when given.
     pub servers: Option<Vec<NativeServer>>,
     /// Unix domain socket path (`unixSocket` / `mqtt+unix://`).
@@ -212,27 +230,37 @@ impl NativeOptions {
         if let Some(path) = &self.unix_socket_path {
             return Ok(vec![Endpoint::Unix { path: path.into() }]);
         }
+        // As MQTT.js, one proxy for every server.
+        let proxy = self.socks_proxy.as_ref().map(socks_proxy).transpose()?;
         match &self.servers {
             Some(servers) if !servers.is_empty() => servers
                 .iter()
-                .map(|server| self.endpoint(&server.protocol, &server.host, server.port))
+                .map(|server| self.endpoint(&server.protocol, &server.host, server.port, &proxy))
                 .collect(),
             _ => Ok(vec![self.endpoint(
                 &self.protocol,
                 &self.host,
                 self.port,
+                &proxy,
             )?]),
         }
     }
 
-    fn endpoint(&self, protocol: &str, host: &str, port: u32) -> napi::Result<Endpoint> {
+    fn endpoint(
+        &self,
+        protocol: &str,
+        host: &str,
+        port: u32,
+        proxy: &Option<Arc<SocksProxy>>,
+    ) -> napi::Result<Endpoint> {
+        let proxy = proxy.clone();
         let host = host.to_string();
         let port = u16::try_from(port)
             .ok()
             .filter(|p| *p != 0)
             .ok_or_else(|| invalid("port", format!("{port} is not a TCP port")))?;
         match protocol {
-            "mqtt" => Ok(Endpoint::Tcp { host, port }),
+            "mqtt" => Ok(Endpoint::Tcp { host, port, proxy }),
             "mqtts" => {
                 let options = TlsOptions {
                     ca: self.ca.iter().flatten().map(|b| b.to_vec()).collect(),
@@ -264,6 +292,7 @@ impl NativeOptions {
                     host,
                     port,
                     tls: Arc::new(tls),
+                    proxy,
                 })
             }
             other => Err(invalid(
@@ -272,4 +301,76 @@ impl NativeOptions {
             )),
         }
     }
+}
+
+/// The proxy settings, checked again (the shim has validated the URL): what the engine and the
+/// SOCKS wire format can carry.
+fn socks_proxy(native: &NativeSocksProxy) -> napi::Result<Arc<SocksProxy>> {
+    let version = match native.version {
+        4 => SocksVersion::V4,
+        5 => SocksVersion::V5,
+        other => {
+            return Err(invalid(
+                "socksProxy",
+                format!("SOCKS version {other} is not supported (4 or 5)"),
+            ))
+        }
+    };
+    let port = u16::try_from(native.port)
+        .ok()
+        .filter(|p| *p != 0)
+        .ok_or_else(|| invalid("socksProxy", format!("{} is not a TCP port", native.port)))?;
+    if native.host.is_empty() {
+        return Err(invalid("socksProxy", "the URL has no host"));
+    }
+    let field = |what: &str, value: &str| {
+        if (1..=255).contains(&value.len()) {
+            Ok(value.to_string())
+        } else {
+            Err(invalid(
+                "socksProxy",
+                format!("the proxy {what} must be 1 to 255 bytes"),
+            ))
+        }
+    };
+    let credentials = match (version, &native.username, &native.password) {
+        (_, None, None) => None,
+        (SocksVersion::V4, Some(user_id), None) => Some(SocksCredentials {
+            username: field("user id", user_id)?,
+            password: String::new(),
+        }),
+        (SocksVersion::V4, _, Some(_)) => {
+            return Err(invalid("socksProxy", "SOCKS4 has no password"))
+        }
+        (SocksVersion::V5, Some(username), Some(password)) => Some(SocksCredentials {
+            username: field("username", username)?,
+            password: field("password", password)?,
+        }),
+        (SocksVersion::V5, _, _) => {
+            return Err(invalid(
+                "socksProxy",
+                "SOCKS5 authentication needs both a username and a password",
+            ))
+        }
+    };
+    let timeout = Duration::try_from_secs_f64(native.timeout / 1000.0)
+        .ok()
+        .filter(|t| !t.is_zero())
+        .ok_or_else(|| {
+            invalid(
+                "socksTimeout",
+                format!(
+                    "must be a number of milliseconds above 0, got {}",
+                    native.timeout
+                ),
+            )
+        })?;
+    Ok(Arc::new(SocksProxy {
+        version,
+        remote_dns: native.remote_dns,
+        host: native.host.clone(),
+        port,
+        credentials,
+        timeout,
+    }))
 }

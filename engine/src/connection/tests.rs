@@ -18,6 +18,7 @@ fn config(port: u16, keep_alive_secs: u16, reconnect_ms: u64) -> ClientConfig {
         endpoints: vec![Endpoint::Tcp {
             host: "127.0.0.1".into(),
             port,
+            proxy: None,
         }],
         session: SessionConfig {
             protocol: V4,

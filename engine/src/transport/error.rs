@@ -84,6 +84,18 @@ impl TransportError {
         self
     }
 
+    /// The same failure under another code and message (e.g. a connect error that happened
+    /// while reaching a proxy); syscall fields and source are kept.
+    pub(crate) fn with_code_and_message(
+        mut self,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        self.code = Some(Cow::Borrowed(code));
+        self.message = message.into();
+        self
+    }
+
     fn with_source(mut self, source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
         self.source = Some(source.into());
         self

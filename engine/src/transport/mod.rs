@@ -1,5 +1,5 @@
-//! Transport: opens the byte stream an MQTT connection runs over — TCP, TLS (tokio-rustls with the
-//! ring provider) or, on Unix, a local socket — and reports failures with the `code`/`message`
+//! Transport: opens the byte stream an MQTT connection runs over — TCP (direct or through a SOCKS
+//! proxy), TLS over it (tokio-rustls with the ring provider) or, on Unix, a local socket — and reports failures with the `code`/`message`
 //! Node's `net`/`tls` modules would give, so MQTT.js error handling carries over.
 //!
 //! The TLS protocol is rustls; certificates are judged by OpenSSL's X509 verification (the one
@@ -16,6 +16,7 @@
 
 mod error;
 mod host_identity;
+mod socks;
 mod stream;
 mod tcp;
 mod tls;
@@ -29,36 +30,57 @@ mod tests;
 use std::sync::Arc;
 
 pub use error::{SyscallInfo, TransportError};
+pub use socks::{SocksCredentials, SocksProxy, SocksVersion, SOCKS_ERROR_CODE};
 pub use stream::Stream;
 pub use tls_config::{TlsConnectorConfig, TlsOptions};
 
-/// Where to connect. A TLS endpoint carries its already validated configuration.
+/// Where to connect. A TLS endpoint carries its already validated configuration. `proxy`: the
+/// TCP connection goes through this SOCKS proxy (TLS then runs over it, end to end with the broker).
 #[derive(Debug, Clone)]
 pub enum Endpoint {
     Tcp {
         host: String,
         port: u16,
+        proxy: Option<Arc<SocksProxy>>,
     },
     Tls {
         host: String,
         port: u16,
         tls: Arc<TlsConnectorConfig>,
+        proxy: Option<Arc<SocksProxy>>,
     },
     #[cfg(unix)]
-    Unix {
-        path: std::path::PathBuf,
-    },
+    Unix { path: std::path::PathBuf },
 }
 
 /// Opens a stream to `endpoint`. Cancel-safe: wrap it in `tokio::time::timeout` for
 /// MQTT.js's `connectTimeout`; dropping it abandons the attempt cleanly.
 pub async fn connect(endpoint: &Endpoint) -> Result<Stream, TransportError> {
     match endpoint {
-        Endpoint::Tcp { host, port } => tcp::connect_tcp(host, *port).await.map(Stream::Tcp),
-        Endpoint::Tls { host, port, tls } => tls::connect_tls(host, *port, tls)
+        Endpoint::Tcp { host, port, proxy } => open_tcp(host, *port, proxy.as_deref())
+            .await
+            .map(Stream::Tcp),
+        Endpoint::Tls {
+            host,
+            port,
+            tls,
+            proxy,
+        } => tls::connect_tls(open_tcp(host, *port, proxy.as_deref()).await?, tls)
             .await
             .map(|stream| Stream::Tls(Box::new(stream))),
         #[cfg(unix)]
         Endpoint::Unix { path } => tcp::connect_unix(path).await.map(Stream::Unix),
+    }
+}
+
+/// The TCP stream to `host:port`, direct or through a SOCKS proxy: every layer above sees the same.
+async fn open_tcp(
+    host: &str,
+    port: u16,
+    proxy: Option<&SocksProxy>,
+) -> Result<tokio::net::TcpStream, TransportError> {
+    match proxy {
+        Some(proxy) => socks::connect_socks(proxy, host, port).await,
+        None => tcp::connect_tcp(host, port).await,
     }
 }

@@ -1,21 +1,19 @@
-//! TLS connect: TCP, then the rustls handshake.
+//! TLS connect: the rustls handshake over an open TCP stream (direct or through a SOCKS proxy).
 
+use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::rustls::pki_types::ServerName;
 use tokio_rustls::TlsConnector;
 
 use super::error::TransportError;
-use super::tcp::connect_tcp;
 use super::tls_config::{TlsConnectorConfig, TlsServerName};
 
 /// Cancel-safe: dropping the future (e.g. on the caller's connect timeout) drops the half-open
 /// socket and the handshake state; nothing is left running.
 pub(crate) async fn connect_tls(
-    host: &str,
-    port: u16,
+    tcp: TcpStream,
     tls: &TlsConnectorConfig,
-) -> Result<TlsStream<tokio::net::TcpStream>, TransportError> {
-    let tcp = connect_tcp(host, port).await?;
+) -> Result<TlsStream<TcpStream>, TransportError> {
     let server_name = match &tls.server_name {
         TlsServerName::Valid(name) => name.clone(),
         TlsServerName::Invalid {
@@ -29,7 +27,8 @@ pub(crate) async fn connect_tls(
                 ),
             ))
         }
-        // Nothing is verified: the address connected to stands in (no SNI is sent for one).
+        // Nothing is verified: the address connected to (through a SOCKS proxy, the proxy's) stands
+        // in; no SNI is sent for an address.
         TlsServerName::Invalid { .. } => {
             ServerName::IpAddress(tcp.peer_addr().map_err(TransportError::handshake)?.ip().into())
         }

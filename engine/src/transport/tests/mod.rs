@@ -4,6 +4,7 @@
 mod pki;
 mod servers;
 
+mod socks;
 mod tcp;
 mod tls_client_auth;
 mod tls_options;

@@ -154,6 +154,7 @@ pub(crate) async fn tls_connect(
         host: host.to_string(),
         port,
         tls,
+        proxy: None,
     };
     timed_connect(&endpoint).await
 }

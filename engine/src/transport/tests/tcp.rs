@@ -7,6 +7,7 @@ fn tcp(host: &str, port: u16) -> Endpoint {
     Endpoint::Tcp {
         host: host.to_string(),
         port,
+        proxy: None,
     }
 }
 
