@@ -399,8 +399,15 @@ describe('invalid proxy settings', () => {
     expect(result.threw).toMatch(/^Invalid option socksProxy \(from MQTTJS_SOCKS_PROXY\): unsupported scheme "https:"/)
   })
 
-  test('an empty socksProxy means no proxy', async () => {
+  test('an empty socksProxy means no proxy (mqtts:// too, where MQTT.js fails every connection)', async () => {
     const [client] = await h.connected(`mqtt://127.0.0.1:${broker.port}`, { socksProxy: '', reconnectPeriod: 0 })
     await roundTrip(client)
+    const tls = h.connect(`mqtts://localhost:${tlsBroker.port}`, { socksProxy: '', ca: certs.ca.cert, reconnectPeriod: 0 })
+    if (isNapi) {
+      await h.waitConnect(tls)
+      await roundTrip(tls)
+    } else {
+      expect((await firstError(tls)).code).toBe('ERR_INVALID_URL')
+    }
   })
 })

@@ -16,7 +16,9 @@ const { track } = require('./cleanup')
 const { getFreePort, canConnect } = require('./brokers')
 const { waitUntil } = require('./events')
 
-const MICROSOCKS = ['/usr/bin/microsocks', '/usr/local/bin/microsocks'].find((p) => {
+// MQTT_NAPI_MICROSOCKS=/path overrides the search (an unusable path behaves as "not installed").
+const CANDIDATES = process.env.MQTT_NAPI_MICROSOCKS ? [process.env.MQTT_NAPI_MICROSOCKS] : ['/usr/bin/microsocks', '/usr/local/bin/microsocks']
+const MICROSOCKS = CANDIDATES.find((p) => {
   try {
     fs.accessSync(p, fs.constants.X_OK)
     return true
