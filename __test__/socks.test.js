@@ -9,7 +9,7 @@ const { startAedes, getFreePort } = require('./helpers/brokers')
 const { generateCerts } = require('./helpers/certs')
 const { startMicrosocks, startSocksServer, describeMicrosocks } = require('./helpers/socks')
 const { runNodeForResult } = require('./helpers/childNode')
-const { record, once, withTimeout } = require('./helpers/events')
+const { record, once, withTimeout, waitUntil } = require('./helpers/events')
 const { isNapi, testNapi } = require('./helpers/impl')
 const h = require('./helpers/harness')
 
@@ -42,7 +42,13 @@ function firstError (client) {
 /** A TCP server that accepts connections and never says a word. */
 async function startSilentServer () {
   const sockets = new Set()
-  const server = net.createServer((socket) => { sockets.add(socket); socket.on('error', () => {}) })
+  const server = net.createServer((socket) => {
+    sockets.add(socket)
+    // Reading (and dropping) what arrives is what lets the client's FIN be seen.
+    socket.resume()
+    socket.on('error', () => {})
+    socket.on('close', () => sockets.delete(socket))
+  })
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
   return require('./helpers/cleanup').track({
     port: server.address().port,
@@ -105,6 +111,19 @@ describeMicrosocks('SOCKS5 through microsocks', () => {
     } finally {
       await tlsOnAll.close()
     }
+  })
+
+  test('a 1 MiB message makes the round trip through the proxy intact', async () => {
+    const proxy = await startMicrosocks()
+    const [client] = await h.connected(`mqtt://127.0.0.1:${broker.port}`, { socksProxy: proxy.url, reconnectPeriod: 0 })
+    const topic = h.topic('big')
+    const payload = require('node:crypto').randomBytes(1024 * 1024)
+    await h.subscribe(client, topic, { qos: 1 })
+    const message = once(client, 'message')
+    const [err] = await h.publish(client, topic, payload, { qos: 1 })
+    expect(err).toBeFalsy()
+    const [, received] = await message
+    expect(received.equals(payload)).toBe(true)
   })
 
   test('reconnects through the proxy after the broker drops the link', async () => {
@@ -312,6 +331,32 @@ describe('proxy failures: error event with code SOCKS, then reconnect per policy
     expect(elapsed).toBeLessThan(5000)
     await rec.waitFor('reconnect', 2)
     expect(rec.count('connect')).toBe(0)
+  })
+
+  test('connectTimeout still bounds an attempt stuck in the proxy handshake', async () => {
+    const silent = await startSilentServer()
+    const client = h.connect(`mqtt://127.0.0.1:${broker.port}`, {
+      socksProxy: `socks5://127.0.0.1:${silent.port}`,
+      connectTimeout: 300,
+      reconnectPeriod: 100
+    })
+    const rec = record(client, EVENTS)
+    await rec.waitFor('reconnect', 2, 5000)
+    expect(rec.count('connect')).toBe(0)
+  })
+
+  test('end() while the proxy has not answered ends at once and drops the proxy connection', async () => {
+    const silent = await startSilentServer()
+    const client = h.connect(`mqtt://127.0.0.1:${broker.port}`, { socksProxy: `socks5://127.0.0.1:${silent.port}` })
+    const rec = record(client, EVENTS)
+    await waitUntil(() => silent.connections() === 1, { label: 'the client to reach the proxy' })
+    const t0 = Date.now()
+    await h.end(client)
+    expect(Date.now() - t0).toBeLessThan(2000)
+    // MQTT.js leaves the proxy connection open until socksTimeout (a README difference).
+    if (isNapi) await waitUntil(() => silent.connections() === 0, { label: 'the proxy connection to close' })
+    expect(rec.count('connect')).toBe(0)
+    expect(rec.count('error')).toBe(0)
   })
 
   test('a server that is not a SOCKS proxy (the MQTT broker itself) is an error, not a hang', async () => {
