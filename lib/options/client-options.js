@@ -5,9 +5,9 @@
 // with MQTT.js. Errors name the option they are about.
 
 const net = require('net')
-const { parseBrokerUrl, applyAuth } = require('./url-options')
-const { checkSupport, refuse } = require('./option-support')
-const { describeValue } = require('./validations')
+const { parseBrokerUrl, applyAuth } = require('./broker-url')
+const { checkSupport, refuse } = require('./unsupported')
+const { describeValue } = require('../validations')
 
 /** MQTT.js's defaults, applied to the options object by the client (see applyDefaultValues). */
 const DEFAULTS = {
@@ -274,14 +274,12 @@ function validateServers (servers) {
 }
 
 module.exports = {
-  DEFAULTS,
   DEFAULT_PORTS,
   resolveConnectOptions,
   applyEndpoint,
   transportOf,
   parseOptionsArg,
   toBuffer,
-  isBinary,
   checkNumber,
   defaultClientId
 }

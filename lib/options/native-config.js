@@ -3,7 +3,7 @@
 // The plain config the native constructor takes (src/binding/options.rs),
 // built from the resolved MQTT.js-style options.
 
-const { DEFAULT_PORTS, transportOf, toBuffer, checkNumber } = require('./options')
+const { DEFAULT_PORTS, transportOf, toBuffer, checkNumber } = require('./client-options')
 
 function binary (value, name) {
   return value === undefined || value === null ? undefined : toBuffer(value, name)
