@@ -8,6 +8,7 @@ const net = require('net')
 const { parseBrokerUrl, applyAuth } = require('./broker-url')
 const { checkSupport, refuse } = require('./unsupported')
 const { describeValue } = require('../validations')
+const { MAX_PACKET_SIZE } = require('../native-loader')
 
 /** MQTT.js's defaults, applied to the options object by the client (see applyDefaultValues). */
 const DEFAULTS = {
@@ -243,7 +244,7 @@ function validate (options) {
     checkNumber(options, 'subscribeBatchSize', { min: 1 })
   }
   if (options.maxIncomingPacketSize !== undefined) {
-    checkNumber(options, 'maxIncomingPacketSize', { min: 2, max: 268435460 })
+    checkNumber(options, 'maxIncomingPacketSize', { min: 2, max: MAX_PACKET_SIZE })
   }
   if (options.log !== undefined && typeof options.log !== 'function') {
     throw new TypeError(`Invalid option log: expected a function, got ${typeof options.log}`)

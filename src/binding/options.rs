@@ -14,7 +14,9 @@ use engine::connection::{Backoff, ClientConfig, ReconnectPolicy};
 use engine::session::{OfflineLimits, SessionConfig};
 use engine::transport::{Endpoint, TlsConnectorConfig, TlsOptions};
 
-/// Largest packet MQTT can express (fixed header + 268,435,455 bytes).
+/// Largest packet MQTT can express (fixed header + 268,435,455 bytes): the
+/// default and the upper bound of `maxIncomingPacketSize`.
+#[napi]
 pub const MAX_PACKET_SIZE: u32 = engine::codec::MAX_PACKET_SIZE as u32;
 
 #[napi(object)]
