@@ -225,7 +225,7 @@ describe('defaults and callback shapes', () => {
 
 describe('memory per client (napi)', () => {
   // A dictionary-mode ("slow") client.options costs over 1 KiB more per
-  // client; a `delete` or properties added by computed key cause one (see lib/options.js).
+  // client; a `delete` or properties added by computed key cause one (see lib/options/client-options.js).
   testNapi('client.options (and options.query) stay fast-mode objects', async () => {
     require('v8').setFlagsFromString('--allow-natives-syntax')
     const hasFastProperties = new Function('o', 'return %HasFastProperties(o)') // eslint-disable-line no-new-func

@@ -7,8 +7,8 @@
 
 const { KIND, ACK_HELD } = require('./event-batch')
 const { ErrorWithReasonCode, ErrorWithSubackPacket, ReasonCodes } = require('./errors')
-const { applyEndpoint, toBuffer } = require('./options')
-const { binary } = require('./native-options')
+const { applyEndpoint, toBuffer } = require('./options/client-options')
+const { binary } = require('./options/native-config')
 const {
   connackPacket, disconnectPacket, subackPacket, unsubackPacket,
   readPublish, readSentPacket, readReceivedPacket

@@ -13,9 +13,9 @@ const { PendingCallbacks } = require('./pending')
 const { StoreMirror } = require('./store-mirror')
 const { PublishBatch } = require('./command-batch')
 const { ErrorWithSubackPacket } = require('./errors')
-const { resolveConnectOptions, applyEndpoint, parseOptionsArg, defaultClientId } = require('./options')
-const { nativeOptions } = require('./native-options')
-const { refuse } = require('./option-support')
+const { resolveConnectOptions, applyEndpoint, parseOptionsArg, defaultClientId } = require('./options/client-options')
+const { nativeOptions } = require('./options/native-config')
+const { refuse } = require('./options/unsupported')
 const { validateTopics, topicNameError, describeValue } = require('./validations')
 const { readTopicObject, subscriptionsToSend, chunk } = require('./subscriptions')
 const { connectPacketOf } = require('./packets')
@@ -24,10 +24,10 @@ const { version } = require('../package.json')
 const PACKET_EVENTS = new Set(['packetsend', 'packetreceive'])
 /** Options objects already resolved by `connect()` (the constructor resolves any other). */
 const resolvedOptions = new WeakSet()
-/** Payloads from this size go to the engine on their own, sent from the caller's Buffer without a copy. */
-const DIRECT_PUBLISH_BYTES = 64 * 1024
-/** Larger QoS 0 payloads may not fit in a packet: their callback waits for the engine's size check. */
-const { MAX_PAYLOAD_ANY_TOPIC } = require('./native')
+// MAX_PAYLOAD_ANY_TOPIC: larger QoS 0 payloads may not fit in a packet, so their
+// callback waits for the engine's size check. PAYLOAD_BY_REFERENCE_BYTES: payloads
+// from this size go to the engine on their own, sent from the caller's Buffer without a copy.
+const { MAX_PAYLOAD_ANY_TOPIC, PAYLOAD_BY_REFERENCE_BYTES } = require('./native-loader')
 
 function noop () {}
 
@@ -355,7 +355,7 @@ class MqttClient extends EventEmitter {
       setImmediate(() => this._complete(token, new Error('Connection closed')))
       return
     }
-    if (payload.length >= DIRECT_PUBLISH_BYTES) {
+    if (payload.length >= PAYLOAD_BY_REFERENCE_BYTES) {
       this._command(token, () => this._native.publish(topic, payload, qos, retain, token))
     } else {
       if (this._publishes === null) this._publishes = new PublishBatch()

@@ -3,7 +3,7 @@
 // mqtt-napi: the `mqtt` (MQTT.js 5.x) Node API over a Rust protocol engine.
 
 const { MqttClient, createClient } = require('./client')
-const { resolveConnectOptions } = require('./options')
+const { resolveConnectOptions } = require('./options/client-options')
 const { ErrorWithReasonCode, ErrorWithSubackPacket, ReasonCodes } = require('./errors')
 const { validateTopic, validateTopics } = require('./validations')
 const { Store } = require('./store')

@@ -10,7 +10,7 @@
 // Being empty, they are created only when the program asks for one.
 
 const { Store } = require('./store')
-const { warn } = require('./option-support')
+const { warn } = require('./options/unsupported')
 
 function noop () {}
 

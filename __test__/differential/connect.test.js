@@ -178,6 +178,16 @@ defineScenarios([
     }
   },
   {
+    name: 'connection refused by the OS, reconnecting: error and close on each attempt; then end()',
+    broker: false,
+    async run (t) {
+      const c = t.connect(`mqtt://127.0.0.1:${deadPort}`, { reconnectPeriod: 100 })
+      await t.waitFor('c.reconnect', 2)
+      await t.waitFor('c.close', 3)
+      await t.end(c)
+    }
+  },
+  {
     name: 'connection refused by the OS: the error carries Node\'s errno, code, syscall, address and port',
     broker: false,
     async run (t) {
@@ -310,6 +320,14 @@ defineScenarios([
     }
   },
   {
+    name: 'no CONNACK, reconnecting: each attempt ends in "connack timeout" and close',
+    broker: { connack: null },
+    async run (t) {
+      t.connect(t.url, { clientId: 'diff-ct-retry', connectTimeout: 300, reconnectPeriod: 100 })
+      await t.waitFor('c.close', 2)
+    }
+  },
+  {
     name: 'keepalive: PINGREQ after an idle keepalive period',
     async run (t) {
       const c = await t.connected(t.url, { clientId: 'diff-ping', keepalive: 1 })
@@ -333,6 +351,15 @@ defineScenarios([
         mqttjs.events.find(([key]) => key === 'note.at offline')[1].connected = false
         return mqttjs
       }
+    }
+  },
+  {
+    name: 'no PINGRESP, reconnecting: "Keepalive timeout", then connect again on a new connection',
+    broker: { pingresp: false },
+    async run (t) {
+      const c = t.connect(t.url, { clientId: 'diff-ka-retry', keepalive: 1, reconnectPeriod: 100 })
+      await t.waitFor('c.connect', 2)
+      await t.end(c, true)
     }
   },
   {

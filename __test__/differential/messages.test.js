@@ -1,6 +1,6 @@
 'use strict'
 // Inbound messages: `message` arguments, acknowledgements on the wire,
-// QoS 2 release, handleMessage backpressure.
+// QoS 2 release, handleMessage backpressure; one whole session both ways.
 const { defineScenarios } = require('./runner')
 
 const OPTS = { clientId: 'diff-msg', reconnectPeriod: 0 }
@@ -163,6 +163,37 @@ defineScenarios([
       t.broker.connections[0].send({ cmd: 'publish', topic: 'late/2', payload: 'b', qos: 0, retain: false, dup: false })
       await t.waitFor('note.late listener')
       await t.end(c)
+    }
+  },
+  {
+    name: 'a whole session: subscribe, QoS 0/1/2 out and in, unsubscribe, end',
+    broker: { pubrel: false },
+    async run (t) {
+      const c = await t.connected(t.url, { clientId: 'diff-session', keepalive: 0, username: 'u', password: 'p' })
+      c.subscribe({ 'd/in': { qos: 2 }, 'd/zero': { qos: 0 } }, t.cb('subscribe'))
+      await t.waitFor('cb.subscribe')
+      for (const qos of [0, 1, 2]) {
+        c.publish('d/out', `out${qos}`, { qos, retain: qos === 1 }, t.cb(`publish${qos}`))
+        await t.waitFor(`cb.publish${qos}`)
+      }
+      const conn = t.broker.connections[0]
+      const inbound = { cmd: 'publish', topic: 'd/in', retain: false, dup: false }
+      conn.send({ ...inbound, payload: 'in0', qos: 0 })
+      await t.waitFor('c.message', 1)
+      conn.send({ ...inbound, payload: 'in1', qos: 1, messageId: 11, retain: true })
+      await t.waitFor('c.message', 2)
+      conn.send({ ...inbound, payload: 'in2', qos: 2, messageId: 12 })
+      await t.received('pubrec')
+      conn.send({ cmd: 'pubrel', messageId: 12 })
+      await t.waitFor('c.message', 3)
+      await t.received('pubcomp')
+      c.unsubscribe(['d/in', 'd/zero'], t.cb('unsubscribe'))
+      await t.waitFor('cb.unsubscribe')
+      await t.end(c)
+      await t.received('disconnect')
+      // The scenario did what it says (the comparison alone would pass if both skipped a step).
+      expect(t.broker.packets.map((p) => p.cmd)).toEqual(['connect', 'subscribe', 'publish', 'publish', 'publish', 'pubrel',
+        'puback', 'pubrec', 'pubcomp', 'unsubscribe', 'disconnect'])
     }
   }
 ])

@@ -9,11 +9,12 @@
 
 use std::time::Duration;
 
+use engine::connection::BACK_TO_BACK;
 use tokio::time::Instant;
 
-/// Calls closer together than this, several in a row, mean JS is handed many
-/// small batches (a stream of acknowledgements, say): worth batching harder.
-const BACK_TO_BACK: Duration = Duration::from_micros(25);
+/// Calls back to back (closer than `BACK_TO_BACK`), this many in a row, mean JS
+/// is handed many small batches (a stream of acknowledgements, say): worth
+/// batching harder.
 const STREAM_CALLS: u32 = 4;
 const BACK_TO_BACK_DELAY: Duration = Duration::from_micros(500);
 /// Messages handed to JS within one window that make a message stream (64k/s).

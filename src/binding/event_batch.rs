@@ -10,6 +10,8 @@ use engine::codec::{Packet, Publish};
 use engine::connection::{ClientError, ClientEvent, ErrorCode};
 use engine::session::{CommandError, Event};
 
+use super::PAYLOAD_BY_REFERENCE_BYTES;
+
 /// Record kinds; keep in sync with `lib/event-batch.js`.
 pub mod kind {
     pub const CONNECT: u8 = 1;
@@ -28,10 +30,6 @@ pub mod kind {
     pub const PACKET_RECEIVE: u8 = 14;
 }
 
-/// Message payloads from this size are not copied into the batch: they reach
-/// JS as Buffers over the engine's own memory (a copy of 1 MiB per message
-/// was most of the receiving side's cost).
-pub const ATTACH_PAYLOAD_BYTES: usize = 64 * 1024;
 /// MESSAGE flags bit: the payload is the batch's next attached one.
 const FLAG_ATTACHED: u8 = 0x10;
 /// MESSAGE flags bit: the engine holds this message's PUBACK/PUBCOMP until JS
@@ -68,11 +66,12 @@ pub fn encode_events(events: &[ClientEvent], out: &mut EncodedBatch) {
     }
 }
 
-/// `held_on`: the connection a held message came on (see `FLAG_HELD`).
+/// `held_on`: the connection a held message came on (see `FLAG_HELD`). A large
+/// payload is attached to the batch, not copied into it.
 fn put_message(out: &mut EncodedBatch, publish: &Publish, held_on: Option<u32>) {
     out.records.push(kind::MESSAGE);
     let held = if held_on.is_some() { FLAG_HELD } else { 0 };
-    if publish.payload.len() < ATTACH_PAYLOAD_BYTES {
+    if publish.payload.len() < PAYLOAD_BY_REFERENCE_BYTES as usize {
         put_publish_with(&mut out.records, publish, held);
     } else {
         out.records
@@ -498,7 +497,7 @@ mod tests {
 
     #[test]
     fn a_large_payload_is_attached_not_copied() {
-        let payload = Bytes::from(vec![7u8; ATTACH_PAYLOAD_BYTES]);
+        let payload = Bytes::from(vec![7u8; PAYLOAD_BY_REFERENCE_BYTES as usize]);
         let message = |payload: Bytes| {
             ClientEvent::Session(Event::Message(Publish {
                 dup: false,

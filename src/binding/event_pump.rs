@@ -17,8 +17,9 @@ use napi::threadsafe_function::ThreadsafeFunction;
 use tokio::time::Instant;
 
 use super::coalescer::Coalescer;
-use super::event_batch::{self, EncodedBatch, ATTACH_PAYLOAD_BYTES};
+use super::event_batch::{self, EncodedBatch};
 use super::external_buffers::ExternalBuffers;
+use super::PAYLOAD_BY_REFERENCE_BYTES;
 use engine::connection::{ClientEvent, EventReceiver};
 
 /// What one call carries: the client's key, the encoded batch, and whether
@@ -108,7 +109,8 @@ fn size_hint(batch: &[ClientEvent]) -> usize {
         .iter()
         .map(|event| match event.message() {
             Some(p) => {
-                let copied = p.payload.len() * usize::from(p.payload.len() < ATTACH_PAYLOAD_BYTES);
+                let copied = p.payload.len()
+                    * usize::from(p.payload.len() < PAYLOAD_BY_REFERENCE_BYTES as usize);
                 event_batch::message_size_hint(p.topic.len(), copied)
             }
             None => 32,

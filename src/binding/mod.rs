@@ -29,6 +29,14 @@ pub use options::{NativeOptions, NativeWill};
 #[napi]
 pub const MAX_PAYLOAD_ANY_TOPIC: u32 = engine::codec::MAX_PAYLOAD_ANY_TOPIC as u32;
 
+/// Payloads from this size cross the N-API boundary by reference, in both
+/// directions, instead of being copied into a batch: the shim sends such a
+/// publish on its own (`publish`), from the caller's Buffer, and a received
+/// message reaches JS as a Buffer over the engine's memory (`event_batch`).
+/// At 1 MiB per message that copy was most of each side's cost.
+#[napi]
+pub const PAYLOAD_BY_REFERENCE_BYTES: u32 = 64 * 1024;
+
 /// Engine threads: the work per client is small, and the machines this runs
 /// on often have two cores, one of which Node's own thread needs.
 const RUNTIME_WORKER_THREADS: usize = 1;

@@ -16,7 +16,9 @@ use engine::transport::{
     Endpoint, SocksCredentials, SocksProxy, SocksVersion, TlsConnectorConfig, TlsOptions,
 };
 
-/// Largest packet MQTT can express (fixed header + 268,435,455 bytes).
+/// Largest packet MQTT can express (fixed header + 268,435,455 bytes): the
+/// default and the upper bound of `maxIncomingPacketSize`.
+#[napi]
 pub const MAX_PACKET_SIZE: u32 = engine::codec::MAX_PACKET_SIZE as u32;
 
 #[napi(object)]

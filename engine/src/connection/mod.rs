@@ -19,6 +19,7 @@ use tokio::time::Instant;
 
 pub use events::{ClientCommand, ClientError, ClientEvent, ConnectIdentity, Controls, ErrorCode};
 pub use mailbox::Closed;
+pub use read_pacer::BACK_TO_BACK;
 pub use reconnect::{Backoff, ReconnectPolicy};
 
 use crate::session::{Session, SessionConfig};

@@ -14,8 +14,9 @@
 
 use std::time::{Duration, Instant};
 
-/// Small reads closer together than this, several in a row, are a trickle.
-const BACK_TO_BACK: Duration = Duration::from_micros(25);
+/// Events closer together than this, several in a row, are back to back: small
+/// reads here (a trickle), and calls into JS in the addon's coalescer.
+pub const BACK_TO_BACK: Duration = Duration::from_micros(25);
 const TRICKLE_READS: u32 = 4;
 const TRICKLE_PAUSE: Duration = Duration::from_micros(500);
 /// The span over which the message rate is judged.

@@ -14,7 +14,9 @@ use tokio::io::AsyncWrite;
 
 use crate::codec::{self, EncodeError, Packet, ProtocolVersion};
 
-/// Payloads from this size are written from where they are, not copied.
+/// Payloads from this size are written from where they are, not copied. Not
+/// the addon's N-API threshold (`PAYLOAD_BY_REFERENCE_BYTES`, 64 KiB): here
+/// what a payload not copied costs is one more slice in a vectored write.
 pub const DETACH_PAYLOAD_BYTES: usize = 16 * 1024;
 /// Slices handed to one vectored write.
 const MAX_SLICES: usize = 64;

@@ -9,7 +9,7 @@
 // SOCKS) on every reconnect attempt, this throws from connect(), naming the
 // option. Credentials in the URL are used (MQTT.js drops them).
 
-const { describeValue } = require('./validations')
+const { describeValue } = require('../validations')
 
 /** MQTT.js's schemes: SOCKS version, and whether the proxy resolves the broker's host name. */
 const SCHEMES = {

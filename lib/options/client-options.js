@@ -5,9 +5,10 @@
 // with MQTT.js. Errors name the option they are about.
 
 const net = require('net')
-const { parseBrokerUrl, applyAuth } = require('./url-options')
-const { checkSupport, refuse } = require('./option-support')
-const { describeValue } = require('./validations')
+const { parseBrokerUrl, applyAuth } = require('./broker-url')
+const { checkSupport, refuse } = require('./unsupported')
+const { describeValue } = require('../validations')
+const { MAX_PACKET_SIZE } = require('../native-loader')
 const { socksProxyOf } = require('./socks-proxy')
 
 /** MQTT.js's defaults, applied to the options object by the client (see applyDefaultValues). */
@@ -246,7 +247,7 @@ function validate (options) {
     checkNumber(options, 'subscribeBatchSize', { min: 1 })
   }
   if (options.maxIncomingPacketSize !== undefined) {
-    checkNumber(options, 'maxIncomingPacketSize', { min: 2, max: 268435460 })
+    checkNumber(options, 'maxIncomingPacketSize', { min: 2, max: MAX_PACKET_SIZE })
   }
   if (options.log !== undefined && typeof options.log !== 'function') {
     throw new TypeError(`Invalid option log: expected a function, got ${typeof options.log}`)
@@ -277,14 +278,12 @@ function validateServers (servers) {
 }
 
 module.exports = {
-  DEFAULTS,
   DEFAULT_PORTS,
   resolveConnectOptions,
   applyEndpoint,
   transportOf,
   parseOptionsArg,
   toBuffer,
-  isBinary,
   checkNumber,
   defaultClientId
 }

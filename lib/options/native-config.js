@@ -3,7 +3,7 @@
 // The plain config the native constructor takes (src/binding/options.rs),
 // built from the resolved MQTT.js-style options.
 
-const { DEFAULT_PORTS, transportOf, toBuffer, checkNumber } = require('./options')
+const { DEFAULT_PORTS, transportOf, toBuffer, checkNumber } = require('./client-options')
 const { socksProxyOf } = require('./socks-proxy')
 
 function binary (value, name) {

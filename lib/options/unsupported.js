@@ -74,4 +74,4 @@ function checkSupport (options) {
   }
 }
 
-module.exports = { checkSupport, warn, refuse, isStore, WARNING_CODE }
+module.exports = { checkSupport, warn, refuse }
