@@ -19,14 +19,15 @@
 //! | UNSUBSCRIBE | packet id, **properties** | filters |
 //! | UNSUBACK | packet id, **properties** | one **reason code** per filter (new in 5.0) |
 //! | DISCONNECT | **reason code**, **properties** | none |
-//! | AUTH | **reason code**, **properties** ([`auth`]) | none |
+//! | AUTH | **reason code**, **properties** ([`Auth`]) | none |
 //!
 //! Short forms the readers must accept: PUBACK/PUBREC/PUBREL/PUBCOMP with remaining length 2 mean reason
 //! code 0x00 and no properties, with remaining length 3 a reason code and no properties (sections
 //! 3.4.2.1 ff.); DISCONNECT with remaining length 0 means 0x00 and no properties, 1 a reason code alone
-//! (3.14.2.1); AUTH with remaining length 0 means 0x00 and no properties (3.15.2.1). The writers use the
-//! short forms when the reason code is 0x00 and the list empty, as MQTT.js does. So the fixed-size checks in
-//! `PacketType::fixed_remaining_len` become minimums for these types in 5.0.
+//! (3.14.2.1); AUTH with remaining length 0 means 0x00 and no properties (3.15.2.1). A writer may use the
+//! short forms when the reason code is 0x00 and the list is empty. So the fixed sizes in
+//! `PacketType::fixed_remaining_len` become minimums for these types in 5.0 (CONNACK: 3, the property
+//! length being required there).
 //!
 //! Other 5.0 changes to the existing layouts: SUBSCRIBE options use bits 2-5 (No Local, Retain As
 //! Published, Retain Handling 0-2; 3 is a Protocol Error) and keep 6-7 reserved [MQTT-3.8.3-5]; a password
@@ -44,7 +45,7 @@
 //! disconnects with (`reason_code()`: Malformed Packet 0x81, Protocol Error 0x82, or Topic Alias invalid
 //! 0x94) [MQTT-4.13.1-1]. The packet decoder wraps it in its own error with the packet type.
 
-pub mod auth;
+mod auth;
 mod error;
 mod packet_kind;
 mod properties;

@@ -152,3 +152,32 @@ impl fmt::Display for PropertyContext {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_packet_type_but_the_pings_has_a_kind_of_the_same_name() {
+        for value in 1..=14 {
+            let packet = PacketType::from_wire(value).unwrap();
+            match PacketKind::from_packet_type(packet) {
+                Some(kind) => assert_eq!(kind.name(), packet.name()),
+                None => assert!(matches!(packet, PacketType::PingReq | PacketType::PingResp)),
+            }
+        }
+        assert_eq!(PacketKind::Auth.to_string(), "AUTH");
+    }
+
+    #[test]
+    fn contexts_read_as_the_property_lists_they_are() {
+        assert_eq!(
+            PropertyContext::from(PacketKind::SubAck).to_string(),
+            "SUBACK properties"
+        );
+        assert_eq!(PropertyContext::Will.to_string(), "CONNECT will properties");
+        assert_eq!(PropertyContext::Will.spec_section(), "MQTT 5.0 §3.1.3.2");
+        // Every packet kind has a property list: the contexts are the kinds plus the will.
+        assert_eq!(PropertyContext::ALL.len(), PacketKind::ALL.len() + 1);
+    }
+}
