@@ -276,7 +276,7 @@ impl Properties {
     ) -> Result<(), E> {
         use PropertyId as P;
         let flag = |value: bool| Value::Byte(value.into());
-        // Absent properties are skipped; the closure keeps the per-field lines to one each.
+        // Absent properties are skipped.
         let mut one = |property, value: Option<Value<'_>>| match value {
             Some(value) => visit(property, value),
             None => Ok(()),
