@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Short fuzzing run of the decoder and the session (fuzz/, see fuzz/README.md).
+# Short fuzzing run of the decoder, the session and the MQTT 5 property decoder (fuzz/, see fuzz/README.md).
 #
-#   scripts/fuzz.sh [SECONDS_PER_TARGET=60] [TARGET...]      targets: decode session (default: both)
+#   scripts/fuzz.sh [SECONDS_PER_TARGET=60] [TARGET...]      targets: decode session properties (default: all)
 #
 # With cargo-fuzz installed (`cargo install cargo-fuzz`) this runs libFuzzer with AddressSanitizer.
 # cargo-fuzz needs nightly compiler features; on a stable toolchain RUSTC_BOOTSTRAP=1 unlocks them
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../fuzz"
 SECS="${1:-60}"
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(decode session)
+[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(decode session properties)
 
 # A starting corpus of generated inputs (valid packet streams, mutated ones, op streams).
 cargo run --quiet --release --no-default-features --bin smoke -- --write-seeds 64 >/dev/null

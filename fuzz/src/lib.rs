@@ -25,6 +25,9 @@ use mqtt_napi_engine::codec::{
 };
 use mqtt_napi_engine::session::{Command, Event, OfflineLimits, Session, SessionConfig, Token};
 
+mod properties;
+pub use properties::{properties, properties_input};
+
 /// The protocol maximum: 1 byte of type, 4 of remaining length, 268,435,455 of body.
 pub const PROTOCOL_MAX_PACKET: usize = 268_435_460;
 

@@ -13,6 +13,7 @@ mod packet_type;
 mod reader;
 mod shared_str;
 mod topic;
+pub mod v5;
 
 #[cfg(test)]
 mod fixtures;

@@ -1,6 +1,6 @@
 //! Deterministic smoke run of the fuzz targets on stable Rust, without libFuzzer or sanitizers:
 //!
-//!   cargo run --release --no-default-features --bin smoke -- [--seconds N] [--seed S] [--target decode|session|all]
+//!   cargo run --release --no-default-features --bin smoke -- [--seconds N] [--seed S] [--target decode|session|properties|all]
 //!                                                            [--corpus DIR] [--write-seeds N]
 //!
 //! `--write-seeds N` writes N generated inputs per target into `fuzz/corpus/<target>/` (a starting corpus
@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 
 use std::sync::atomic::Ordering::Relaxed;
 
-use mqtt_napi_fuzz::{decode, session, Rng, SESSION_STATS, SESSION_STAT_NAMES};
+use mqtt_napi_fuzz::{
+    decode, properties, properties_input, session, Rng, SESSION_STATS, SESSION_STAT_NAMES,
+};
 
 /// A target's name, the target, and its input generator.
 type Target = (&'static str, fn(&[u8]), fn(&mut Rng) -> Vec<u8>);
@@ -41,9 +43,10 @@ fn main() {
     }
 
     if let Some(count) = write_seeds {
-        let generators: [Generator; 2] = [
+        let generators: [Generator; 3] = [
             ("decode", Rng::decode_input),
             ("session", Rng::session_input),
+            ("properties", properties_input),
         ];
         for (name, generate) in generators {
             let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -74,6 +77,7 @@ fn main() {
     let targets: Vec<Target> = vec![
         ("decode", decode, Rng::decode_input),
         ("session", session, Rng::session_input),
+        ("properties", properties, properties_input),
     ];
     let chosen: Vec<_> = targets
         .into_iter()
