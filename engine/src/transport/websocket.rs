@@ -215,7 +215,10 @@ pub struct WebSocketByteStream {
     /// Bytes taken by the frame still being flushed: a write returns only once its frame is out,
     /// so nothing waits in the WebSocket layer's buffer without a caller polling for it.
     in_flight: Option<usize>,
+    /// The stream ended (close frame or TCP end).
     closed: bool,
+    /// A read failure met after some bytes were handed out, reported on the next read.
+    read_error: Option<io::Error>,
 }
 
 impl std::fmt::Debug for WebSocketByteStream {
@@ -234,6 +237,7 @@ impl WebSocketByteStream {
             unread: Bytes::new(),
             in_flight: None,
             closed: false,
+            read_error: None,
         }
     }
 
@@ -272,37 +276,60 @@ fn write_error(error: WsError) -> io::Error {
 }
 
 impl AsyncRead for WebSocketByteStream {
+    /// Hands out every frame already received, not one frame per read: brokers send a frame per
+    /// packet, and a read per small frame would defeat the connection's read batching.
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        while this.unread.is_empty() {
+        let start = buf.filled().len();
+        loop {
+            if !this.unread.is_empty() {
+                let n = this.unread.len().min(buf.remaining());
+                buf.put_slice(&this.unread[..n]);
+                this.unread.advance(n);
+                if buf.remaining() == 0 {
+                    return Poll::Ready(Ok(()));
+                }
+                continue;
+            }
+            let got_some = buf.filled().len() > start;
             if this.closed {
                 return Poll::Ready(Ok(()));
             }
-            match ready!(Pin::new(&mut this.socket).poll_next(cx)) {
+            if let Some(err) = this.read_error.take() {
+                return Poll::Ready(Err(err));
+            }
+            let next = match Pin::new(&mut this.socket).poll_next(cx) {
+                Poll::Pending if got_some => return Poll::Ready(Ok(())),
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(next) => next,
+            };
+            match next {
                 Some(Ok(Message::Binary(payload))) => this.unread = payload,
                 // MQTT says binary; the `ws` stream MQTT.js reads passes text frames on as bytes.
                 Some(Ok(Message::Text(text))) => this.unread = Bytes::from(text),
                 // Pongs for pings are queued by the WebSocket layer and sent as it reads.
                 Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
-                // A close frame, or TCP closed without one: the end of the stream, as for TCP.
-                Some(Ok(Message::Close(_)))
-                | Some(Err(WsError::ConnectionClosed | WsError::AlreadyClosed))
+                // A close frame: its answer (queued by the WebSocket layer) goes out if the
+                // socket takes it now; the stream ends either way.
+                Some(Ok(Message::Close(_))) => {
+                    let _ = Pin::new(&mut this.socket).poll_flush(cx);
+                    this.closed = true;
+                }
+                // TCP closed without a close frame: the end of the stream, as for TCP.
+                Some(Err(WsError::ConnectionClosed | WsError::AlreadyClosed))
                 | Some(Err(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake)))
                 | None => this.closed = true,
-                Some(Err(WsError::Io(err))) => return Poll::Ready(Err(err)),
+                // Bytes already copied go first; the error comes with the next read.
+                Some(Err(WsError::Io(err))) => this.read_error = Some(err),
                 Some(Err(other)) => {
-                    return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, other)))
+                    this.read_error = Some(io::Error::new(io::ErrorKind::InvalidData, other))
                 }
             }
         }
-        let n = this.unread.len().min(buf.remaining());
-        buf.put_slice(&this.unread[..n]);
-        this.unread.advance(n);
-        Poll::Ready(Ok(()))
     }
 }
 
