@@ -383,6 +383,113 @@ impl AsyncWrite for WebSocketByteStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures_util::{SinkExt, StreamExt};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+    use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+
+    fn target(url: String) -> WebSocketTarget {
+        WebSocketTarget {
+            url,
+            headers: vec![("x-test".into(), "yes".into())],
+            subprotocol: "mqtt".into(),
+            tls: None,
+            max_frame_size: 0,
+        }
+    }
+
+    /// A server that accepts one WebSocket (answering the `mqtt` subprotocol) and runs `script`.
+    async fn serve<F, Fut>(script: F) -> (String, tokio::task::JoinHandle<()>)
+    where
+        F: FnOnce(WebSocketStream<tokio::net::TcpStream>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("ws://{}/mqtt?x=1", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let check = |request: &Request, mut response: Response| {
+                assert_eq!(request.uri().path(), "/mqtt");
+                assert_eq!(request.headers()["x-test"], "yes");
+                assert_eq!(request.headers()["sec-websocket-protocol"], "mqtt");
+                response
+                    .headers_mut()
+                    .insert("sec-websocket-protocol", HeaderValue::from_static("mqtt"));
+                Ok(response)
+            };
+            let socket = tokio_tungstenite::accept_hdr_async(tcp, check)
+                .await
+                .unwrap();
+            script(socket).await;
+        });
+        (url, task)
+    }
+
+    #[tokio::test]
+    async fn frames_read_as_one_byte_stream_writes_go_out_as_one_frame_each_pings_are_answered() {
+        let (url, server) = serve(|mut socket| async move {
+            for part in [&b"ab"[..], b"cde", b"f"] {
+                socket
+                    .send(Message::Binary(Bytes::from_static(part)))
+                    .await
+                    .unwrap();
+            }
+            socket
+                .send(Message::Ping(Bytes::from_static(b"p")))
+                .await
+                .unwrap();
+            socket
+                .send(Message::Binary(Bytes::from_static(b"g")))
+                .await
+                .unwrap();
+            let mut binary = Vec::new();
+            let mut pong = false;
+            while binary.len() < 2 || !pong {
+                match socket.next().await.unwrap().unwrap() {
+                    Message::Binary(data) => binary.push(data),
+                    Message::Pong(data) => pong = data == b"p"[..],
+                    other => panic!("unexpected {other:?}"),
+                }
+            }
+            assert_eq!(binary, [&b"hello"[..], b"world"]);
+            socket.close(None).await.unwrap();
+        })
+        .await;
+        let mut stream = connect_websocket(&target(url)).await.unwrap();
+        let mut got = vec![0u8; 7];
+        stream.read_exact(&mut got).await.unwrap();
+        assert_eq!(got, b"abcdefg");
+        // Both slices in one frame: the whole batch is taken.
+        let written = stream
+            .write_vectored(&[io::IoSlice::new(b"hel"), io::IoSlice::new(b"lo")])
+            .await
+            .unwrap();
+        assert_eq!(written, 5);
+        stream.write_all(b"world").await.unwrap();
+        // The server's close frame ends the stream.
+        let mut rest = Vec::new();
+        stream.read_to_end(&mut rest).await.unwrap();
+        assert!(rest.is_empty());
+        server.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_refused_upgrade_reports_the_http_status() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("ws://{}/", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            let (mut tcp, _) = listener.accept().await.unwrap();
+            let mut request = [0u8; 1024];
+            let _ = tcp.read(&mut request).await.unwrap();
+            tcp.write_all(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n")
+                .await
+                .unwrap();
+        });
+        let err = connect_websocket(&target(url)).await.unwrap_err();
+        assert_eq!(err.message(), "Unexpected server response: 401");
+        assert_eq!(err.code(), None);
+        server.await.unwrap();
+    }
 
     #[test]
     fn urls_parse_with_mqtt_js_default_ports() {
