@@ -288,6 +288,23 @@ describe('WebSocket handshake failures', () => {
     expect(err.code).toBe('ECONNREFUSED')
   })
 
+  test.each([
+    ['a name that is not an HTTP token', { 'bad name': 'x' }],
+    ['a value with a line break', { 'X-Inject': 'a\r\nHost: evil' }]
+  ])('wsOptions.headers with %s: connect() throws ERR_INVALID_HTTP_TOKEN / ERR_INVALID_CHAR', async (_, headers) => {
+    const raw = track(await startRawWsServer())
+    let err
+    try {
+      const c = h.connect(raw.url, { reconnectPeriod: 0, wsOptions: { headers } })
+      // MQTT.js builds the socket on the next tick when it cannot throw from connect()
+      err = await new Promise((resolve) => { c.once('error', resolve); c.once('close', () => resolve(null)) })
+    } catch (e) {
+      err = e
+    }
+    expect(err && err.code).toMatch(/^ERR_INVALID_(HTTP_TOKEN|CHAR)$/)
+    expect(raw.connections.length).toBe(0)
+  })
+
   testNapi('transformWsUrl returning something other than a string: a TypeError naming it', async () => {
     const raw = track(await startRawWsServer())
     let err

@@ -3,6 +3,7 @@
 // The plain config the native constructor takes (src/binding/options.rs),
 // built from the resolved MQTT.js-style options.
 
+const http = require('http')
 const { DEFAULT_PORTS, transportOf, isWebSocket, plainWebSocketUrl, webSocketUrl, toBuffer, checkNumber } = require('./options')
 
 function binary (value, name) {
@@ -65,7 +66,12 @@ function wsHeadersOf (wsOptions) {
     if (typeof given !== 'object') throw new TypeError(`Invalid option wsOptions.headers: expected an object, got ${typeof given}`)
     for (const [name, value] of Object.entries(given)) {
       if (value === undefined) continue
-      for (const one of Array.isArray(value) ? value : [value]) headers.push({ name, value: String(one) })
+      for (const one of Array.isArray(value) ? value : [value]) {
+        // Node's own checks, so a bad header throws here, as `ws` (through http.request) throws.
+        http.validateHeaderName(name)
+        http.validateHeaderValue(name, String(one))
+        headers.push({ name, value: String(one) })
+      }
     }
   }
   if (typeof wsOptions.origin === 'string') headers.push({ name: 'Origin', value: wsOptions.origin })
