@@ -3,9 +3,9 @@
 // MQTT.js options this package cannot honour. Each one is either refused
 // with an error that says why, or accepted with a process warning (code
 // MQTT_NAPI_UNSUPPORTED_OPTION) that says what happens instead: never
-// silently ignored. Options that MQTT.js itself ignores in Node over TCP/TLS
-// (browser and WebSocket settings, MQTT 5 settings with protocolVersion 4)
-// are ignored here too, exactly as there.
+// silently ignored. Options that MQTT.js itself ignores in a transport
+// (WebSocket settings over TCP/TLS, browser settings in Node, MQTT 5 settings
+// with protocolVersion 4) are ignored here too, exactly as there.
 
 const WARNING_CODE = 'MQTT_NAPI_UNSUPPORTED_OPTION'
 
