@@ -480,6 +480,31 @@ async function deliveryUnderCuts ({ wsPort, subscriberUrl, qos, total = 1500 }) 
 
 const certs = generateCerts()
 
+describe('wss:// [aedes over https]: the same certificate verdicts as mqtts://', () => {
+  let wss, mqtts
+  beforeAll(async () => {
+    const tls = { key: certs.server.key, cert: certs.server.cert, ca: certs.ca.cert }
+    ;[wss, mqtts] = await Promise.all([startAedes({ websocket: true, tls }), startAedes({ tls })])
+  })
+  afterAll(() => Promise.all([wss, mqtts].filter(Boolean).map((b) => b.close())))
+
+  test.each([0, 1, 2])('with the CA: QoS %i round trip', async (qos) => {
+    const [c] = await h.connected(`${wss.url}/mqtt`, { ca: certs.ca.cert })
+    await roundTrip(c, qos)
+  })
+
+  test.each([
+    ['no CA', {}],
+    ['an unrelated CA', { ca: certs.otherCa.cert }],
+    ['the CA but servername wrong.example.com', { ca: certs.ca.cert, wsOptions: { servername: 'wrong.example.com' }, servername: 'wrong.example.com' }]
+  ])('%s: the error code mqtts gives', async (_, opts) => {
+    const overTls = await expectConnectError(mqtts.url, opts)
+    const overWs = await expectConnectError(wss.url, opts)
+    expect(overWs.code).toBe(overTls.code)
+    expect(overWs.code).toMatch(/^(SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|ERR_TLS_CERT_ALTNAME_INVALID)$/)
+  })
+})
+
 describeMosquitto('WebSocket [mosquitto websockets listener]', () => {
   let ws, wss, wrongName
   beforeAll(async () => {
