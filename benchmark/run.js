@@ -136,6 +136,25 @@ function scenarioList (quick) {
       params: { count: q(500, 20), size: MIB, window: 10 },
       metrics: [M.mibps()],
       ceiling: ['large']
+    },
+    // The same through mosquitto's websockets listener (no ceiling: the raw client speaks TCP only).
+    {
+      name: 'ws-qos0',
+      group: 'broker',
+      kind: 'qos0',
+      transport: 'ws',
+      title: 'WebSocket: QoS 0 pub → sub, 64 B (2 clients)',
+      params: { count: q(300000, 20000), size: 64, window: 1000 },
+      metrics: [M.rate('msg/s end to end'), M.cpu()]
+    },
+    {
+      name: 'ws-qos1',
+      group: 'broker',
+      kind: 'qos1',
+      transport: 'ws',
+      title: 'WebSocket: QoS 1 publish, 64 B, ≤1000 in flight',
+      params: { count: q(200000, 10000), size: 64, window: 1000 },
+      metrics: [M.rate('acked msg/s')]
     }
   ]
   for (const n of quick ? [100] : [500, 5000]) {
@@ -320,6 +339,7 @@ function findMosquitto () {
 
 async function startBroker (bin) {
   const port = await freePort()
+  const wsPort = await freePort()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mqtt-bench-broker-'))
   tempDirs.add(dir)
   const conf = path.join(dir, 'mosquitto.conf')
@@ -340,6 +360,9 @@ async function startBroker (bin) {
     'log_dest stderr',
     'log_type error',
     'log_type warning',
+    // MQTT over WebSocket for the ws-* scenarios (the limits above are global).
+    `listener ${wsPort} 127.0.0.1`,
+    'protocol websockets',
     ''
   ].join('\n'))
   const child = track(spawn('bash', ['-c', `${FD_LIMIT}; exec "$@"`, 'bash', bin, '-c', conf], {
@@ -348,7 +371,8 @@ async function startBroker (bin) {
   let log = ''
   child.stderr.on('data', (d) => { log = (log + d).slice(-4000) })
   await waitForPort(port, 5000, () => (child.exitCode !== null ? `mosquitto exited with ${child.exitCode}: ${log.trim()}` : null))
-  return { port, child, dir, log: () => log }
+  await waitForPort(wsPort, 5000, () => (child.exitCode !== null ? `mosquitto exited with ${child.exitCode}: ${log.trim()}` : null))
+  return { port, wsPort, child, dir, log: () => log }
 }
 
 async function startPeer () {
@@ -489,7 +513,7 @@ async function main () {
         const cfg = {
           impl,
           kind: sc.kind,
-          url: `mqtt://127.0.0.1:${target.port}`,
+          url: sc.transport === 'ws' ? `ws://127.0.0.1:${target.wsPort}` : `mqtt://127.0.0.1:${target.port}`,
           port: target.port,
           rawBin: RAW_BIN,
           params: sc.params,

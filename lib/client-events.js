@@ -7,7 +7,7 @@
 
 const { KIND, ACK_HELD } = require('./event-batch')
 const { ErrorWithReasonCode, ErrorWithSubackPacket, ReasonCodes } = require('./errors')
-const { applyEndpoint, toBuffer } = require('./options/client-options')
+const { applyEndpoint, isWebSocket, webSocketUrl, toBuffer } = require('./options/client-options')
 const { binary } = require('./options/native-config')
 const {
   connackPacket, disconnectPacket, subackPacket, unsubackPacket,
@@ -180,22 +180,27 @@ function onReconnect (client) {
 /**
  * The engine opens the next socket only once `reconnect` has been emitted (MQTT.js's
  * order), and its CONNECT takes the client id and credentials from `client.options`
- * as the listeners left them, as MQTT.js builds each CONNECT from its options.
+ * as the listeners left them, as MQTT.js builds each CONNECT from its options. A
+ * WebSocket attempt opens the URL built now, through `transformWsUrl`, as MQTT.js
+ * builds one for every connect.
  */
 function letEngineConnect (client) {
   const native = client._native
   if (native === null || client._terminated) return
   const count = client._reconnectsEmitted
   let identity
+  let wsUrl
   try {
     const { clientId, username, password } = client.options
     identity = [toBuffer(clientId, 'clientId'), binary(username, 'username'), binary(password, 'password')]
+    if (isWebSocket(client.options.protocol)) wsUrl = webSocketUrl(client.options, client)
   } catch (err) {
     // The attempt goes ahead with the fields as they were; the app hears what was wrong.
-    native.reconnectEmitted(count)
+    if (identity === undefined) native.reconnectEmitted(count)
+    else native.reconnectEmitted(count, ...identity)
     throw err
   }
-  native.reconnectEmitted(count, ...identity)
+  native.reconnectEmitted(count, ...identity, wsUrl)
 }
 
 function onOffline (client) {

@@ -154,7 +154,7 @@ class MqttClient extends EventEmitter {
     this._messagesStopped = false
     this._serverAttempt = 0
     applyEndpoint(this.options, this._serverAttempt)
-    const native = nativeOptions(this.options, () => tls.rootCertificates)
+    const native = nativeOptions(this.options, () => tls.rootCertificates, this)
     this._manualAcks = native.manualAcks = this._overridesHandleMessage()
     this._reconnectsEmitted = 0
     this._native = startNativeClient(native, (records, payloads) => this._inbound.push(records, payloads))

@@ -1,9 +1,12 @@
 // Child-process aedes broker, controlled over IPC by brokers.js.
 // aedes 1.x is ESM-only and jest (no transform, no --experimental-vm-modules)
 // cannot load it in-process, so it runs here, in a real Node process.
+import http from 'node:http'
+import https from 'node:https'
 import net from 'node:net'
 import tls from 'node:tls'
 import { Aedes } from 'aedes'
+import { WebSocketServer, createWebSocketStream } from 'ws'
 
 const opts = JSON.parse(process.env.AEDES_TEST_OPTS || '{}')
 
@@ -37,16 +40,33 @@ broker.on('publish', (packet, client) => {
 })
 
 const sockets = new Set()
+const tlsOptions = opts.tls && {
+  key: opts.tls.key,
+  cert: opts.tls.cert,
+  ca: opts.tls.ca,
+  requestCert: !!opts.tls.requestCert,
+  rejectUnauthorized: !!opts.tls.requestCert
+}
 // opts.tls: { key, cert, ca?, requestCert? } PEM strings -> a TLS-only listener
-const server = opts.tls
-  ? tls.createServer({
-    key: opts.tls.key,
-    cert: opts.tls.cert,
-    ca: opts.tls.ca,
-    requestCert: !!opts.tls.requestCert,
-    rejectUnauthorized: !!opts.tls.requestCert
-  }, broker.handle)
-  : net.createServer(broker.handle)
+// opts.websocket: MQTT over WebSocket (wss with opts.tls); each upgrade request is reported
+const server = opts.websocket ? webSocketServer() : opts.tls ? tls.createServer(tlsOptions, broker.handle) : net.createServer(broker.handle)
+
+function webSocketServer () {
+  const httpServer = opts.tls ? https.createServer(tlsOptions) : http.createServer()
+  const wss = new WebSocketServer({
+    server: httpServer,
+    // As brokers do: answer with `mqtt` (or `mqttv3.1`) when the client offers it.
+    handleProtocols: (protocols) => [...protocols].find((p) => p === 'mqtt' || p === 'mqttv3.1') || false
+  })
+  wss.on('connection', (ws, req) => {
+    send({ event: 'wsUpgrade', url: req.url, headers: req.headers, protocol: ws.protocol })
+    const stream = createWebSocketStream(ws)
+    stream.ws = ws
+    stream.on('error', () => {})
+    broker.handle(stream, req)
+  })
+  return httpServer
+}
 server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)) })
 server.on('error', (err) => {
   const msg = { event: 'listenError', message: err.message, code: err.code || null }
@@ -65,6 +85,13 @@ async function handle (msg) {
       const c = broker.clients[msg.clientId]
       if (!c) return false
       c.conn.destroy()
+      return true
+    }
+    case 'closeWebSocket': {
+      // broker-side WebSocket close frame (code 1000), then the TCP close it leads to
+      const c = broker.clients[msg.clientId]
+      if (!c || !c.conn.ws) return false
+      c.conn.ws.close(msg.code || 1000, msg.reason || '')
       return true
     }
     case 'publish':

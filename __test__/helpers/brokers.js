@@ -22,6 +22,8 @@ const { waitUntil, withTimeout } = require('./events')
  * @param {number} [opts.port] listen on this port (default: a random free port)
  * @param {{key, cert, ca?, requestCert?}} [opts.tls] PEM (string/Buffer): TLS-only listener;
  *   requestCert: true demands a client certificate signed by `ca` (mTLS)
+ * @param {boolean} [opts.websocket] MQTT over WebSocket (`ws`, or `wss` with opts.tls); each
+ *   upgrade request is reported as {event: 'wsUpgrade', url, headers, protocol}
  * @returns {Promise<{name, port, url, events, emitter, waitForEvent, clients, disconnectClient, publish, close}>}
  *   events: everything the broker reported, in order: {event:'auth'|'client'|'clientReady'|
  *   'clientDisconnect'|'subscribe'|'unsubscribe'|'publish', clientId, ...}
@@ -86,7 +88,7 @@ async function startAedes (opts = {}) {
   return {
     name: 'aedes',
     port,
-    url: `${opts.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
+    url: opts.websocket ? `${opts.tls ? 'wss' : 'ws'}://127.0.0.1:${port}` : `${opts.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     events,
     emitter,
     // resolve with the first reported event (already seen or future) matching pred
@@ -101,6 +103,8 @@ async function startAedes (opts = {}) {
     clients: () => call('clients'),
     // abruptly destroy the broker side of a client's TCP connection (no DISCONNECT)
     disconnectClient: (clientId) => call('disconnectClient', { clientId }),
+    // (websocket) a close frame from the broker to a client
+    closeWebSocket: (clientId, code = 1000) => call('closeWebSocket', { clientId, code }),
     publish: ({ topic, payload, qos = 0, retain = false }) =>
       call('publish', { topic, payload: Buffer.from(payload).toString('base64'), qos, retain }),
     output: () => output,
@@ -173,6 +177,8 @@ function canConnect (port) {
  * @param {{ca: string, cert: string, key: string, requireCertificate?: boolean}} [opts.tls]
  *   file paths; the listener is TLS-only when given
  * @param {string} [opts.extraConfig] appended to the generated config
+ * @param {boolean|{cert: string, key: string}} [opts.websocket] also a `protocol websockets`
+ *   listener (TLS with cert/key file paths); its port is `wsPort`, its URL `wsUrl`
  */
 async function startMosquitto (opts = {}) {
   if (!mosquittoPath) {
@@ -209,6 +215,13 @@ async function startMosquittoOnce (opts) {
     lines.push(`cafile ${opts.tls.ca}`, `certfile ${opts.tls.cert}`, `keyfile ${opts.tls.key}`)
     lines.push(`require_certificate ${opts.tls.requireCertificate ? 'true' : 'false'}`)
   }
+  let wsPort
+  if (opts.websocket) {
+    // mosquitto refuses to start with a websockets listener only: the TCP one above stays.
+    wsPort = await getFreePort()
+    lines.push(`listener ${wsPort} 127.0.0.1`, 'protocol websockets')
+    if (typeof opts.websocket === 'object') lines.push(`certfile ${opts.websocket.cert}`, `keyfile ${opts.websocket.key}`)
+  }
   if (opts.extraConfig) lines.push(opts.extraConfig)
   const conf = path.join(dir, 'mosquitto.conf')
   fs.writeFileSync(conf, lines.join('\n') + '\n', { mode: 0o644 })
@@ -225,7 +238,7 @@ async function startMosquittoOnce (opts) {
   try {
     await waitUntil(async () => {
       if (exited) throw new Error(`mosquitto exited early:\n${output}`)
-      return canConnect(port)
+      return (await canConnect(port)) && (wsPort === undefined || canConnect(wsPort))
     }, { timeout: 10000, interval: 25, label: `mosquitto on port ${port}` })
   } catch (err) {
     if (!exited) child.kill('SIGKILL')
@@ -239,6 +252,8 @@ async function startMosquittoOnce (opts) {
     name: 'mosquitto',
     port,
     url: `${scheme}://127.0.0.1:${port}`,
+    wsPort,
+    wsUrl: wsPort && `${typeof opts.websocket === 'object' ? 'wss' : 'ws'}://127.0.0.1:${wsPort}`,
     output: () => output,
     async close () {
       if (!exited) {

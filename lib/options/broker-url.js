@@ -38,7 +38,12 @@ function parseBrokerUrl (brokerUrl) {
   parsed.query = url.search === '' ? emptyQuery() : querystring.parse(url.search.slice(1))
   parsed.auth = authOf(url)
   parsed.protocol = url.protocol.replace(/:$/, '')
-  parsed.path = url.pathname || url.search ? decodeURIComponent(url.pathname) + url.search : null
+  if (parsed.protocol === 'ws' || parsed.protocol === 'wss') {
+    // The WebSocket request path, as written (percent-encoding kept).
+    parsed.path = url.pathname + url.search
+  } else {
+    parsed.path = url.pathname || url.search ? decodeURIComponent(url.pathname) + url.search : null
+  }
   return parsed
 }
 

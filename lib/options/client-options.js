@@ -6,7 +6,7 @@
 
 const net = require('net')
 const { parseBrokerUrl, applyAuth } = require('./broker-url')
-const { checkSupport, refuse } = require('./unsupported')
+const { checkSupport } = require('./unsupported')
 const { describeValue } = require('../validations')
 const { MAX_PACKET_SIZE } = require('../native-loader')
 const { socksProxyOf } = require('./socks-proxy')
@@ -27,9 +27,10 @@ const DEFAULTS = {
 }
 
 /** URL schemes to the engine's transports. Unknown schemes fall back to mqtt, as in MQTT.js. */
-const TRANSPORTS = { mqtt: 'mqtt', tcp: 'mqtt', mqtts: 'mqtts', ssl: 'mqtts', tls: 'mqtts' }
-const WEBSOCKET = new Set(['ws', 'wss'])
-const DEFAULT_PORTS = { mqtt: 1883, mqtts: 8883 }
+const TRANSPORTS = { mqtt: 'mqtt', tcp: 'mqtt', mqtts: 'mqtts', ssl: 'mqtts', tls: 'mqtts', ws: 'ws', wss: 'wss' }
+const DEFAULT_PORTS = { mqtt: 1883, mqtts: 8883, ws: 80, wss: 443 }
+/** The TLS options MQTT.js copies into `wsOptions` for wss (unless `wsOptions` has its own). */
+const WSS_TLS_OPTIONS = ['rejectUnauthorized', 'ca', 'cert', 'key', 'pfx', 'passphrase']
 
 function defaultClientId () {
   return `mqttjs_${Math.random().toString(16).substr(2, 8)}`
@@ -77,12 +78,14 @@ function checkNumber (options, name, { min = 0, max = Number.MAX_SAFE_INTEGER, i
   }
 }
 
-/** The engine transport for a URL scheme; WebSockets are refused clearly. */
-function transportOf (protocol, option = 'protocol') {
-  if (WEBSOCKET.has(protocol)) {
-    throw refuse(option, `${protocol}:// (WebSocket) is not supported; use mqtt://, mqtts://, tcp://, ssl://, tls:// or mqtt+unix://`)
-  }
+/** The engine transport for a URL scheme. */
+function transportOf (protocol) {
   return TRANSPORTS[protocol] || 'mqtt'
+}
+
+function isWebSocket (protocol) {
+  const transport = transportOf(protocol)
+  return transport === 'ws' || transport === 'wss'
 }
 
 function looksLikeJsonObject (value) {
@@ -114,6 +117,8 @@ function connectArguments (brokerUrl, opts) {
   options.unixSocket = options.unixSocket || (protocol === undefined ? undefined : protocol.includes('+unix'))
   if (options.unixSocket) {
     if (protocol !== undefined) options.protocol = protocol.replace('+unix', '')
+  } else if (isWebSocket(protocol)) {
+    // The WebSocket URL's path (MQTT.js keeps `path` for ws and wss only).
   } else if (fromUrl) {
     // `delete options.path` without `delete`, which would turn this object
     // into a slow dictionary-mode one: over 1 KiB more per client.
@@ -130,9 +135,10 @@ function connectArguments (brokerUrl, opts) {
 
   if (options.cert && options.key) {
     if (!options.protocol) throw new Error('Missing secure protocol key')
-    if (transportOf(options.protocol) === 'mqtt') options.protocol = 'mqtts'
+    const transport = transportOf(options.protocol)
+    if (transport === 'mqtt') options.protocol = 'mqtts'
+    else if (transport === 'ws') options.protocol = 'wss'
   }
-  transportOf(options.protocol)
   if (!TRANSPORTS[options.protocol]) options.protocol = 'mqtt'
   if (options.clean === false && !options.clientId) throw new Error('Missing clientId for unclean clients')
   options.defaultProtocol = options.protocol
@@ -206,7 +212,10 @@ function applyEndpoint (options, attempt) {
     options.protocol = server.protocol || options.defaultProtocol
     options.hostname = options.host
   }
-  if (transportOf(options.protocol) === 'mqtts') {
+  const transport = transportOf(options.protocol)
+  if (transport === 'ws' || transport === 'wss') {
+    applyWebSocketDefaults(options, transport)
+  } else if (transport === 'mqtts') {
     options.port = options.port || DEFAULT_PORTS.mqtts
     options.host = options.hostname || options.host || 'localhost'
     if (net.isIP(options.host) === 0 && !options.servername) options.servername = options.host
@@ -216,6 +225,39 @@ function applyEndpoint (options, attempt) {
     options.port = options.port || DEFAULT_PORTS.mqtt
     options.hostname = options.hostname || options.host || 'localhost'
   }
+}
+
+/** What MQTT.js's WebSocket stream builder writes into the options before each connect. */
+function applyWebSocketDefaults (options, transport) {
+  options.port = options.port || DEFAULT_PORTS[transport]
+  if (!options.path) options.path = '/'
+  if (!options.wsOptions) options.wsOptions = {}
+  if (transport === 'wss' && !options.forceNativeWebSocket) {
+    for (const name of WSS_TLS_OPTIONS) {
+      if (Object.prototype.hasOwnProperty.call(options, name) && !Object.prototype.hasOwnProperty.call(options.wsOptions, name)) {
+        options.wsOptions[name] = options[name]
+      }
+    }
+  }
+  options.hostname = options.hostname || options.host || 'localhost'
+}
+
+/** `protocol://hostname:port/path`, as MQTT.js builds a WebSocket URL. */
+function plainWebSocketUrl ({ protocol, hostname, port, path }) {
+  // An IPv6 address gets its brackets (MQTT.js would build an unparsable URL).
+  const host = hostname.includes(':') ? `[${hostname}]` : hostname
+  return `${protocol}://${host}:${port}${path}`
+}
+
+/** The URL a WebSocket attempt opens, as MQTT.js builds it, through `transformWsUrl` if set. */
+function webSocketUrl (options, client) {
+  const url = plainWebSocketUrl(options)
+  if (typeof options.transformWsUrl !== 'function') return url
+  const transformed = options.transformWsUrl(url, options, client)
+  if (typeof transformed !== 'string') {
+    throw new TypeError(`Invalid transformWsUrl result: expected a URL string, got ${describeValue(transformed)}`)
+  }
+  return transformed
 }
 
 function validate (options) {
@@ -273,7 +315,6 @@ function validateServers (servers) {
     if (server === null || typeof server !== 'object' || typeof server.host !== 'string') {
       throw new TypeError(`Invalid option servers[${i}]: expected { host, port, protocol? }`)
     }
-    if (server.protocol !== undefined) transportOf(server.protocol, `servers[${i}].protocol`)
   })
 }
 
@@ -282,6 +323,9 @@ module.exports = {
   resolveConnectOptions,
   applyEndpoint,
   transportOf,
+  isWebSocket,
+  plainWebSocketUrl,
+  webSocketUrl,
   parseOptionsArg,
   toBuffer,
   checkNumber,

@@ -3,9 +3,9 @@
 // MQTT.js options this package cannot honour. Each one is either refused
 // with an error that says why, or accepted with a process warning (code
 // MQTT_NAPI_UNSUPPORTED_OPTION) that says what happens instead: never
-// silently ignored. Options that MQTT.js itself ignores in Node over TCP/TLS
-// (browser and WebSocket settings, MQTT 5 settings with protocolVersion 4)
-// are ignored here too, exactly as there.
+// silently ignored. Options that MQTT.js itself ignores in a transport
+// (WebSocket settings over TCP/TLS, browser settings in Node, MQTT 5 settings
+// with protocolVersion 4) are ignored here too, exactly as there.
 
 const WARNING_CODE = 'MQTT_NAPI_UNSUPPORTED_OPTION'
 
@@ -44,7 +44,14 @@ function isStore (value) {
  * differs. `options` are the resolved client options.
  */
 function checkSupport (options) {
-  if (options.protocol === 'mqtts') {
+  if (options.protocol === 'wss' && options.wsOptions) {
+    for (const [name, reason] of Object.entries(TLS_REFUSED)) {
+      const value = options.wsOptions[name]
+      if (value !== undefined && value !== null) throw refuse(`wsOptions.${name}`, reason)
+    }
+  }
+  if (options.protocol === 'ws' || options.protocol === 'wss') checkWebSocketSupport(options)
+  if (options.protocol === 'mqtts' || options.protocol === 'wss') {
     for (const [name, reason] of Object.entries(TLS_REFUSED)) {
       if (options[name] !== undefined && options[name] !== null) throw refuse(name, reason)
     }
@@ -70,7 +77,24 @@ function checkSupport (options) {
     warn(options, 'timerVariant', 'a custom timerVariant is not used: keepalive timers run in the engine')
   }
   if (options.forceNativeWebSocket) {
-    warn(options, 'forceNativeWebSocket', 'option forceNativeWebSocket has no effect: WebSocket transports are not supported')
+    warn(options, 'forceNativeWebSocket', 'option forceNativeWebSocket has no effect: the engine opens WebSockets itself')
+  }
+}
+
+/** `wsOptions` the engine applies: the handshake headers, `origin`, and the TLS ones for wss. */
+const WS_OPTIONS_APPLIED = new Set(['headers', 'origin', 'rejectUnauthorized', 'ca', 'cert', 'key', 'servername', 'ALPNProtocols'])
+
+function checkWebSocketSupport (options) {
+  if (typeof options.createWebsocket === 'function') {
+    warn(options, 'createWebsocket', 'option createWebsocket is not used: the Rust engine opens the WebSocket itself (wsOptions.headers and the TLS options apply)')
+  }
+  const wsOptions = options.wsOptions
+  if (wsOptions === undefined || wsOptions === null) return
+  if (typeof wsOptions !== 'object') throw new TypeError(`Invalid option wsOptions: expected an object, got ${typeof wsOptions}`)
+  for (const name of Object.keys(wsOptions)) {
+    if (!WS_OPTIONS_APPLIED.has(name) && !(name in TLS_REFUSED)) {
+      warn(options, `ws:${name}`, `option wsOptions.${name} is not supported by the engine's WebSocket and has no effect`)
+    }
   }
 }
 

@@ -222,7 +222,8 @@ impl NativeClient {
 
     /// JS has emitted `reconnect`: the engine opens the next socket now, and
     /// its CONNECT carries these fields (the listeners may have changed them);
-    /// without a client id, the fields stay as they were. `count`: how many
+    /// without a client id, the fields stay as they were. A WebSocket attempt opens
+    /// `websocket_url` when given (`transformWsUrl`). `count`: how many
     /// `reconnect` records JS has applied so far.
     #[napi(catch_unwind)]
     pub fn reconnect_emitted(
@@ -231,15 +232,18 @@ impl NativeClient {
         client_id: Option<Buffer>,
         username: Option<Buffer>,
         password: Option<Buffer>,
+        websocket_url: Option<String>,
     ) {
         let identity = client_id.map(|client_id| connection::ConnectIdentity {
             client_id: Bytes::copy_from_slice(&client_id),
             username: username.map(|b| Bytes::copy_from_slice(&b)),
             password: password.map(|b| Bytes::copy_from_slice(&b)),
         });
-        let _ = self
-            .commands
-            .send(ClientCommand::ReconnectEmitted { count, identity });
+        let _ = self.commands.send(ClientCommand::ReconnectEmitted {
+            count,
+            identity,
+            websocket_url,
+        });
     }
 
     /// JS holds later events (true) until an overridden `handleMessage` calls back, or not.

@@ -14,6 +14,7 @@ use engine::connection::{Backoff, ClientConfig, ReconnectPolicy};
 use engine::session::{OfflineLimits, SessionConfig};
 use engine::transport::{
     Endpoint, SocksCredentials, SocksProxy, SocksVersion, TlsConnectorConfig, TlsOptions,
+    WebSocketAddress, WebSocketTarget, WssTls,
 };
 
 /// Largest packet MQTT can express (fixed header + 268,435,455 bytes): the
@@ -34,6 +35,15 @@ pub struct NativeServer {
     pub protocol: String,
     pub host: String,
     pub port: u32,
+    /// For `ws`/`wss`: the URL to open, as the shim built it.
+    pub ws_url: Option<String>,
+}
+
+/// One WebSocket handshake request header (`wsOptions.headers`).
+#[napi(object)]
+pub struct NativeHeader {
+    pub name: String,
+    pub value: String,
 }
 
 /// `socksProxy` as lib/socks-proxy.js parsed it.
@@ -61,7 +71,7 @@ pub struct NativeBackoff {
 
 #[napi(object)]
 pub struct NativeOptions {
-    /// `mqtt` or `mqtts` (URL aliases are resolved by the shim).
+    /// `mqtt`, `mqtts`, `ws` or `wss` (URL aliases are resolved by the shim).
     pub protocol: String,
     pub host: String,
     pub port: u32,
@@ -88,6 +98,11 @@ pub struct NativeOptions {
     pub socks_proxy: Option<NativeSocksProxy>,
     /// Failover list (MQTT.js `servers`); replaces protocol/host/port when given.
     pub servers: Option<Vec<NativeServer>>,
+    /// For `ws`/`wss`: the URL to open (after `transformWsUrl`).
+    pub ws_url: Option<String>,
+    pub ws_headers: Option<Vec<NativeHeader>>,
+    /// `mqtt`, or `mqttv3.1` for MQTT 3.1.
+    pub ws_subprotocol: Option<String>,
     /// Unix domain socket path (`unixSocket` / `mqtt+unix://`).
     pub unix_socket_path: Option<String>,
     pub reconnect_backoff: Option<NativeBackoff>,
@@ -237,12 +252,21 @@ impl NativeOptions {
         match &self.servers {
             Some(servers) if !servers.is_empty() => servers
                 .iter()
-                .map(|server| self.endpoint(&server.protocol, &server.host, server.port, &proxy))
+                .map(|server| {
+                    self.endpoint(
+                        &server.protocol,
+                        &server.host,
+                        server.port,
+                        server.ws_url.as_deref(),
+                        &proxy,
+                    )
+                })
                 .collect(),
             _ => Ok(vec![self.endpoint(
                 &self.protocol,
                 &self.host,
                 self.port,
+                self.ws_url.as_deref(),
                 &proxy,
             )?]),
         }
@@ -253,6 +277,7 @@ impl NativeOptions {
         protocol: &str,
         host: &str,
         port: u32,
+        ws_url: Option<&str>,
         proxy: &Option<Arc<SocksProxy>>,
     ) -> napi::Result<Endpoint> {
         let proxy = proxy.clone();
@@ -263,46 +288,84 @@ impl NativeOptions {
             .ok_or_else(|| invalid("port", format!("{port} is not a TCP port")))?;
         match protocol {
             "mqtt" => Ok(Endpoint::Tcp { host, port, proxy }),
-            "mqtts" => {
-                let options = TlsOptions {
-                    ca: self.ca.iter().flatten().map(|b| b.to_vec()).collect(),
-                    default_roots: self
-                        .default_roots
-                        .iter()
-                        .flatten()
-                        .map(|pem| pem.as_bytes().to_vec())
-                        .collect(),
-                    cert: self.cert.as_ref().map(|b| b.to_vec()),
-                    key: self.key.as_ref().map(|b| b.to_vec()),
-                    reject_unauthorized: self.reject_unauthorized,
-                    servername: self.servername.clone(),
-                    alpn: self
-                        .alpn_protocols
-                        .iter()
-                        .flatten()
-                        .map(|p| p.as_bytes().to_vec())
-                        .collect(),
-                };
-                let tls = TlsConnectorConfig::new(&options, &host).map_err(|e| {
-                    let message = match e.code() {
-                        Some(code) => format!("{} ({code})", e.message()),
-                        None => e.message(),
-                    };
-                    napi::Error::new(napi::Status::InvalidArg, message)
-                })?;
-                Ok(Endpoint::Tls {
-                    host,
-                    port,
-                    tls: Arc::new(tls),
-                    proxy,
-                })
-            }
+            "mqtts" => Ok(Endpoint::Tls {
+                tls: Arc::new(
+                    TlsConnectorConfig::new(&self.tls_options(), &host).map_err(tls_invalid)?,
+                ),
+                host,
+                port,
+                proxy,
+            }),
+            // MQTT.js does not proxy WebSocket connections (its `socksProxy` applies to mqtt/mqtts).
+            "ws" | "wss" => self.websocket_endpoint(protocol, ws_url),
             other => Err(invalid(
                 "protocol",
-                format!("{other} is not supported (mqtt, mqtts)"),
+                format!("{other} is not supported (mqtt, mqtts, ws, wss)"),
             )),
         }
     }
+
+    fn tls_options(&self) -> TlsOptions {
+        TlsOptions {
+            ca: self.ca.iter().flatten().map(|b| b.to_vec()).collect(),
+            default_roots: self
+                .default_roots
+                .iter()
+                .flatten()
+                .map(|pem| pem.as_bytes().to_vec())
+                .collect(),
+            cert: self.cert.as_ref().map(|b| b.to_vec()),
+            key: self.key.as_ref().map(|b| b.to_vec()),
+            reject_unauthorized: self.reject_unauthorized,
+            servername: self.servername.clone(),
+            alpn: self
+                .alpn_protocols
+                .iter()
+                .flatten()
+                .map(|p| p.as_bytes().to_vec())
+                .collect(),
+        }
+    }
+
+    /// A `ws`/`wss` endpoint. TLS options are kept for any WebSocket endpoint when the shim sent
+    /// them, as `transformWsUrl` may turn a later attempt's URL into a `wss://` one.
+    fn websocket_endpoint(&self, protocol: &str, ws_url: Option<&str>) -> napi::Result<Endpoint> {
+        let url = ws_url
+            .ok_or_else(|| invalid("protocol", format!("{protocol} needs a WebSocket URL")))?
+            .to_string();
+        let address = WebSocketAddress::parse(&url).map_err(|e| invalid("url", e.message()))?;
+        let has_tls_options = self.default_roots.is_some() || self.ca.is_some();
+        let tls = if address.secure || has_tls_options {
+            Some(WssTls::new(self.tls_options(), &address.host).map_err(tls_invalid)?)
+        } else {
+            None
+        };
+        let headers = self
+            .ws_headers
+            .iter()
+            .flatten()
+            .map(|header| (header.name.clone(), header.value.clone()))
+            .collect();
+        Ok(Endpoint::WebSocket(Arc::new(WebSocketTarget {
+            url,
+            headers,
+            subprotocol: self
+                .ws_subprotocol
+                .clone()
+                .unwrap_or_else(|| "mqtt".to_string()),
+            tls,
+            max_frame_size: self.max_incoming_packet_size.unwrap_or(MAX_PACKET_SIZE) as usize,
+        })))
+    }
+}
+
+/// A TLS option that cannot be used, reported as the argument error it is.
+fn tls_invalid(error: engine::transport::TransportError) -> napi::Error {
+    let message = match error.code() {
+        Some(code) => format!("{} ({code})", error.message()),
+        None => error.message(),
+    };
+    napi::Error::new(napi::Status::InvalidArg, message)
 }
 
 /// The proxy settings, checked again (the shim has validated the URL): what the engine and the

@@ -73,6 +73,9 @@ pub enum ClientCommand {
         /// How many `reconnect` records JS has applied so far (wrapping).
         count: u32,
         identity: Option<ConnectIdentity>,
+        /// The URL the next WebSocket attempt opens (MQTT.js calls `transformWsUrl` on every
+        /// connect); `None` keeps the endpoint's own.
+        websocket_url: Option<String>,
     },
     /// JS holds later events (an overridden `handleMessage` has not called back):
     /// attempts do not wait for their `reconnect` to be emitted meanwhile, as
@@ -113,11 +116,13 @@ pub struct ConnectIdentity {
 }
 
 /// Switches JS can flip while the client runs.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Controls {
     pub packet_events: bool,
     pub reading_paused: bool,
     /// `reconnect` events JS has emitted (wrapping), from `ReconnectEmitted`.
     pub reconnects_emitted: u32,
     pub events_held: bool,
+    /// The URL the next WebSocket attempt opens, from the last `ReconnectEmitted`.
+    pub next_websocket_url: Option<String>,
 }

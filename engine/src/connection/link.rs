@@ -137,8 +137,12 @@ fn handle_offline_command(
     match command {
         ClientCommand::End { .. } => OfflineCommand::End,
         ClientCommand::Reconnect => OfflineCommand::Reconnect,
-        ClientCommand::ReconnectEmitted { count, identity } => {
-            reconnect_emitted(session, controls, count, identity);
+        ClientCommand::ReconnectEmitted {
+            count,
+            identity,
+            websocket_url,
+        } => {
+            reconnect_emitted(session, controls, count, identity, websocket_url);
             OfflineCommand::Handled
         }
         ClientCommand::SetEventsHeld(held) => {
@@ -191,8 +195,12 @@ fn reconnect_emitted(
     controls: &mut Controls,
     count: u32,
     identity: Option<ConnectIdentity>,
+    websocket_url: Option<String>,
 ) {
     controls.reconnects_emitted = count;
+    if websocket_url.is_some() {
+        controls.next_websocket_url = websocket_url;
+    }
     if let Some(identity) = identity {
         session.set_connect_identity(identity.client_id, identity.username, identity.password);
     }
@@ -359,7 +367,7 @@ impl LinkIo {
         let sender = link.outbox.sender();
         loop {
             if let Err(error) =
-                self.encode_transmits(link.session, link.outbox, *link.controls, WRITE_HIGH_WATER)
+                self.encode_transmits(link.session, link.outbox, &*link.controls, WRITE_HIGH_WATER)
             {
                 return LinkOutcome::SessionError(error);
             }
@@ -400,11 +408,11 @@ impl LinkIo {
                     if let Some(outcome) = handle_commands(command, link) {
                         match outcome {
                             LinkOutcome::ReconnectRequested { .. } => {
-                                self.disconnect(&mut writer, link.outbox, *link.controls).await
+                                self.disconnect(&mut writer, link.outbox, &*link.controls).await
                             }
                             // A forced end still sends what was asked for before it, as
                             // MQTT.js has written it to the socket by then.
-                            _ => self.flush(&mut writer, link.session, link.outbox, *link.controls).await,
+                            _ => self.flush(&mut writer, link.session, link.outbox, &*link.controls).await,
                         }
                         return outcome;
                     }
@@ -414,7 +422,7 @@ impl LinkIo {
                         Ok(0) => return LinkOutcome::Closed,
                         Ok(n) => {
                             self.read_room = next_read_room(self.read_room, n);
-                            match self.decode_packets(link.session, link.outbox, *link.controls) {
+                            match self.decode_packets(link.session, link.outbox, &*link.controls) {
                                 Ok(messages) => self.pacer.on_read(now(), n, messages),
                                 Err(outcome) => return outcome,
                             }
@@ -449,7 +457,7 @@ impl LinkIo {
         &mut self,
         writer: &mut (impl AsyncWriteExt + Unpin),
         outbox: &mut Outbox,
-        controls: Controls,
+        controls: &Controls,
     ) {
         if self
             .write_queue
@@ -470,7 +478,7 @@ impl LinkIo {
         writer: &mut (impl AsyncWriteExt + Unpin),
         session: &mut Session,
         outbox: &mut Outbox,
-        controls: Controls,
+        controls: &Controls,
     ) {
         if self
             .encode_transmits(session, outbox, controls, usize::MAX)
@@ -502,7 +510,7 @@ impl LinkIo {
         &mut self,
         session: &mut Session,
         outbox: &mut Outbox,
-        controls: Controls,
+        controls: &Controls,
         limit: usize,
     ) -> Result<(), ClientError> {
         let now = now();
@@ -544,7 +552,7 @@ impl LinkIo {
         &mut self,
         session: &mut Session,
         outbox: &mut Outbox,
-        controls: Controls,
+        controls: &Controls,
     ) -> Result<u32, LinkOutcome> {
         let now = now();
         let mut decoded = 0;
@@ -614,9 +622,11 @@ fn handle_commands(first: Option<ClientCommand>, link: &mut Link<'_>) -> Option<
             ClientCommand::End { force: false } => {
                 link.session.handle_command(Command::Disconnect, now)
             }
-            ClientCommand::ReconnectEmitted { count, identity } => {
-                reconnect_emitted(link.session, link.controls, count, identity)
-            }
+            ClientCommand::ReconnectEmitted {
+                count,
+                identity,
+                websocket_url,
+            } => reconnect_emitted(link.session, link.controls, count, identity, websocket_url),
             ClientCommand::SetEventsHeld(held) => link.controls.events_held = held,
             ClientCommand::Reconnect => {
                 return Some(LinkOutcome::ReconnectRequested {

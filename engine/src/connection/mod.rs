@@ -11,6 +11,7 @@ mod read_pacer;
 mod reconnect;
 mod write_queue;
 
+use std::borrow::Cow;
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::task::Poll;
@@ -127,10 +128,14 @@ async fn drive(config: ClientConfig, mut commands: CommandReceiver, events: Even
         }
         let endpoint = &config.endpoints[attempt % config.endpoints.len()];
         attempt += 1;
+        let endpoint = match controls.next_websocket_url.take() {
+            Some(url) => Cow::Owned(endpoint.with_websocket_url(url)),
+            None => Cow::Borrowed(endpoint),
+        };
 
         let mut link = link::Link {
             config: &config,
-            endpoint,
+            endpoint: &endpoint,
             session: &mut session,
             commands: &mut commands,
             outbox: &mut outbox,

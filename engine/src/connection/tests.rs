@@ -157,6 +157,7 @@ impl Client {
                 let _ = self.commands.send(ClientCommand::ReconnectEmitted {
                     count: self.reconnects_seen,
                     identity: Some(identity),
+                    websocket_url: None,
                 });
             }
             self.seen.extend(batch);
@@ -406,6 +407,7 @@ async fn the_next_socket_opens_only_once_js_has_emitted_reconnect_with_its_crede
         .send(ClientCommand::ReconnectEmitted {
             count: 1,
             identity: Some(identity),
+            websocket_url: None,
         })
         .unwrap();
     let mut broker = Peer::accept(&listener).await;

@@ -76,6 +76,17 @@ impl TransportError {
         }
     }
 
+    /// A WebSocket handshake failure, worded as the `ws` package words it and, as there,
+    /// without a code.
+    pub(crate) fn websocket(message: impl Into<String>) -> Self {
+        Self {
+            code: None,
+            message: message.into(),
+            syscall: None,
+            source: None,
+        }
+    }
+
     /// Marks this error as the failure of `syscall`, with Node's errno for its code.
     fn of_syscall(mut self, syscall: &'static str, fill: impl FnOnce(&mut SyscallInfo)) -> Self {
         let mut info = SyscallInfo::new(syscall, self.code());

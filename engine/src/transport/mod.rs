@@ -1,5 +1,6 @@
 //! Transport: opens the byte stream an MQTT connection runs over — TCP (direct or through a SOCKS
-//! proxy), TLS over it (tokio-rustls with the ring provider) or, on Unix, a local socket — and reports failures with the `code`/`message`
+//! proxy), TLS over it (tokio-rustls with the ring provider), WebSocket over either, or, on Unix, a
+//! local socket — and reports failures with the `code`/`message`
 //! Node's `net`/`tls` modules would give, so MQTT.js error handling carries over.
 //!
 //! The TLS protocol is rustls; certificates are judged by OpenSSL's X509 verification (the one
@@ -23,6 +24,7 @@ mod tls;
 mod tls_config;
 mod tls_errors;
 mod tls_verify;
+mod websocket;
 
 #[cfg(test)]
 mod tests;
@@ -33,6 +35,7 @@ pub use error::{SyscallInfo, TransportError};
 pub use socks::{SocksCredentials, SocksProxy, SocksVersion, SOCKS_ERROR_CODE};
 pub use stream::Stream;
 pub use tls_config::{TlsConnectorConfig, TlsOptions};
+pub use websocket::{WebSocketAddress, WebSocketTarget, WssTls};
 
 /// Where to connect. A TLS endpoint carries its already validated configuration. `proxy`: the
 /// TCP connection goes through this SOCKS proxy (TLS then runs over it, end to end with the broker).
@@ -51,6 +54,22 @@ pub enum Endpoint {
     },
     #[cfg(unix)]
     Unix { path: std::path::PathBuf },
+    /// MQTT over WebSocket, over TCP (`ws://`) or TLS (`wss://`).
+    WebSocket(Arc<WebSocketTarget>),
+}
+
+impl Endpoint {
+    /// The same endpoint opened at another URL (MQTT.js's `transformWsUrl` result for this
+    /// attempt); other endpoints are returned as they are.
+    pub fn with_websocket_url(&self, url: String) -> Endpoint {
+        match self {
+            Endpoint::WebSocket(target) => Endpoint::WebSocket(Arc::new(WebSocketTarget {
+                url,
+                ..WebSocketTarget::clone(target)
+            })),
+            other => other.clone(),
+        }
+    }
 }
 
 /// Opens a stream to `endpoint`. Cancel-safe: wrap it in `tokio::time::timeout` for
@@ -70,6 +89,9 @@ pub async fn connect(endpoint: &Endpoint) -> Result<Stream, TransportError> {
             .map(|stream| Stream::Tls(Box::new(stream))),
         #[cfg(unix)]
         Endpoint::Unix { path } => tcp::connect_unix(path).await.map(Stream::Unix),
+        Endpoint::WebSocket(target) => websocket::connect_websocket(target)
+            .await
+            .map(|stream| Stream::WebSocket(Box::new(stream))),
     }
 }
 

@@ -9,6 +9,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
+use super::websocket::WebSocketByteStream;
+
 /// An established byte stream.
 #[derive(Debug)]
 pub enum Stream {
@@ -17,6 +19,8 @@ pub enum Stream {
     Tls(Box<TlsStream<TcpStream>>),
     #[cfg(unix)]
     Unix(tokio::net::UnixStream),
+    /// Boxed for the same reason; it wraps a `Tcp` or `Tls` stream.
+    WebSocket(Box<WebSocketByteStream>),
 }
 
 /// Forwards a poll method to whichever stream is inside.
@@ -27,6 +31,7 @@ macro_rules! delegate {
             Stream::Tls(stream) => Pin::new(stream.as_mut()).$method($($arg),*),
             #[cfg(unix)]
             Stream::Unix(stream) => Pin::new(stream).$method($($arg),*),
+            Stream::WebSocket(stream) => Pin::new(stream.as_mut()).$method($($arg),*),
         }
     };
 }
@@ -64,6 +69,7 @@ impl AsyncWrite for Stream {
             Stream::Tls(s) => s.is_write_vectored(),
             #[cfg(unix)]
             Stream::Unix(s) => s.is_write_vectored(),
+            Stream::WebSocket(s) => s.is_write_vectored(),
         }
     }
 
@@ -71,7 +77,8 @@ impl AsyncWrite for Stream {
         delegate!(self.poll_flush(cx))
     }
 
-    /// For TLS this sends close_notify before shutting the TCP write side.
+    /// For TLS this sends close_notify before shutting the TCP write side; for a WebSocket, a
+    /// close frame first.
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         delegate!(self.poll_shutdown(cx))
     }
