@@ -16,6 +16,8 @@ mod topic;
 
 #[cfg(test)]
 mod fixtures;
+#[cfg(any(test, feature = "testing"))]
+pub mod random;
 #[cfg(test)]
 mod round_trip_tests;
 

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 
 use std::sync::atomic::Ordering::Relaxed;
 
-use mqtt_napi_fuzz::{decode, session, Rng, SESSION_STATS, SESSION_STAT_NAMES};
+use mqtt_napi_fuzz::{
+    decode, decode_input, session, session_input, Rng, SESSION_STATS, SESSION_STAT_NAMES,
+};
 
 /// A target's name, the target, and its input generator.
 type Target = (&'static str, fn(&[u8]), fn(&mut Rng) -> Vec<u8>);
@@ -41,10 +43,7 @@ fn main() {
     }
 
     if let Some(count) = write_seeds {
-        let generators: [Generator; 2] = [
-            ("decode", Rng::decode_input),
-            ("session", Rng::session_input),
-        ];
+        let generators: [Generator; 2] = [("decode", decode_input), ("session", session_input)];
         for (name, generate) in generators {
             let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("corpus")
@@ -72,8 +71,8 @@ fn main() {
     }
 
     let targets: Vec<Target> = vec![
-        ("decode", decode, Rng::decode_input),
-        ("session", session, Rng::session_input),
+        ("decode", decode, decode_input),
+        ("session", session, session_input),
     ];
     let chosen: Vec<_> = targets
         .into_iter()
