@@ -377,3 +377,50 @@ pub enum Packet {
     PingResp,
     Disconnect(Disconnect),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connect_reason_codes_are_their_wire_bytes_and_only_the_3x_ones_exist_yet() {
+        for byte in 0..=u8::MAX {
+            let code = ConnectReasonCode::from_byte(byte);
+            assert_eq!(code.map(ConnectReasonCode::byte), code.and(Some(byte)));
+            assert_eq!(code.is_some(), byte <= 5, "byte {byte}");
+        }
+        assert!(ConnectReasonCode::Success.is_success());
+        assert!(!ConnectReasonCode::NotAuthorized.is_success());
+    }
+
+    #[test]
+    fn subscribe_reason_codes_are_granted_qos_or_failure() {
+        for byte in 0..=u8::MAX {
+            let code = SubscribeReasonCode::from_byte(byte);
+            assert_eq!(code.map(SubscribeReasonCode::byte), code.and(Some(byte)));
+            assert_eq!(code.is_some(), matches!(byte, 0..=2 | 0x80), "byte {byte}");
+        }
+        for qos in [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce] {
+            let granted = SubscribeReasonCode::granted(qos);
+            assert_eq!(granted.granted_qos(), Some(qos));
+            assert_eq!(granted.byte(), qos.as_u8());
+        }
+        assert_eq!(SubscribeReasonCode::Failure.granted_qos(), None);
+    }
+
+    #[test]
+    fn room_for_properties_costs_no_space_until_mqtt_5_fills_it() {
+        use std::mem::size_of;
+        assert_eq!(size_of::<PacketProperties>(), 0);
+        // A packet id and a one-byte code: an ack is as small as it can be.
+        assert_eq!(size_of::<PublishAck>(), 4);
+        assert_eq!(size_of::<Disconnect>(), 1);
+        // PUBLISH, the packet the hot paths queue, stays the largest variant: it alone sizes `Packet`.
+        let publish = size_of::<Publish>();
+        assert!(size_of::<ConnAck>() <= publish);
+        assert!(size_of::<Subscribe>() <= publish);
+        assert!(size_of::<SubAck>() <= publish);
+        assert!(size_of::<Unsubscribe>() <= publish);
+        assert!(size_of::<UnsubAck>() <= publish);
+    }
+}
