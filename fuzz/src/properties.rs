@@ -87,7 +87,7 @@ pub fn properties_input(rng: &mut Rng) -> Vec<u8> {
         };
         let text = |rng: &mut Rng| -> Vec<u8> {
             match rng.below(6) {
-                0 => rng.bytes(6),
+                0 => rng.bytes(6).to_vec(),
                 1 => "é/🙂".into(),
                 2 => "a/+".into(),
                 _ => format!("t{}", rng.below(100)).into_bytes(),
@@ -106,7 +106,7 @@ pub fn properties_input(rng: &mut Rng) -> Vec<u8> {
                 put_var_int(&mut list, rng.below(1 << bits))
             }
             WireType::Utf8String => prefixed(&mut list, text(rng)),
-            WireType::BinaryData => prefixed(&mut list, rng.bytes(8)),
+            WireType::BinaryData => prefixed(&mut list, rng.bytes(8).to_vec()),
             WireType::Utf8StringPair => {
                 prefixed(&mut list, text(rng));
                 prefixed(&mut list, text(rng));

@@ -131,14 +131,13 @@ fn put_packet(out: &mut Vec<u8>, packet: &Packet) {
         }
         Packet::ConnAck(connack) => {
             out.push(u8::from(connack.session_present));
-            out.push(connack.return_code);
+            out.push(connack.reason_code.byte());
         }
         Packet::Publish(publish) => put_publish(out, publish),
-        Packet::PubAck(id)
-        | Packet::PubRec(id)
-        | Packet::PubRel(id)
-        | Packet::PubComp(id)
-        | Packet::UnsubAck(id) => put_u16(out, *id),
+        Packet::PubAck(ack) | Packet::PubRec(ack) | Packet::PubRel(ack) | Packet::PubComp(ack) => {
+            put_u16(out, ack.packet_id)
+        }
+        Packet::UnsubAck(unsuback) => put_u16(out, unsuback.packet_id),
         Packet::Subscribe(subscribe) => {
             put_u16(out, subscribe.packet_id);
             put_u32(out, subscribe.filters.len() as u32);
@@ -149,7 +148,8 @@ fn put_packet(out: &mut Vec<u8>, packet: &Packet) {
         }
         Packet::SubAck(suback) => {
             put_u16(out, suback.packet_id);
-            put_bytes(out, &suback.return_codes);
+            let codes: Vec<u8> = suback.reason_codes.iter().map(|code| code.byte()).collect();
+            put_bytes(out, &codes);
         }
         Packet::Unsubscribe(unsubscribe) => {
             put_u16(out, unsubscribe.packet_id);
@@ -158,7 +158,7 @@ fn put_packet(out: &mut Vec<u8>, packet: &Packet) {
                 put_bytes(out, filter.as_bytes());
             }
         }
-        Packet::PingReq | Packet::PingResp | Packet::Disconnect => {}
+        Packet::PingReq | Packet::PingResp | Packet::Disconnect(_) => {}
     }
 }
 
@@ -205,7 +205,7 @@ fn encode_session_event(event: &Event, out: &mut Vec<u8>) {
         Event::Connected(connack) => {
             out.push(kind::CONNECT);
             out.push(u8::from(connack.session_present));
-            out.push(connack.return_code);
+            out.push(connack.reason_code.byte());
         }
         // `encode_events` writes messages (`put_message`): they may attach their payload.
         Event::Message(_) | Event::HeldMessage { .. } => {
@@ -236,8 +236,8 @@ fn encode_session_event(event: &Event, out: &mut Vec<u8>) {
                 put_bytes(out, filter.filter.as_bytes());
                 // Granted QoS from the SUBACK; the requested one when it never came.
                 let code = suback
-                    .and_then(|s| s.return_codes.get(i).copied())
-                    .unwrap_or(filter.qos.as_u8());
+                    .and_then(|s| s.reason_codes.get(i))
+                    .map_or(filter.qos.as_u8(), |code| code.byte());
                 out.push(code);
             }
         }
@@ -327,7 +327,7 @@ pub fn message_size_hint(topic_len: usize, payload_len: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use engine::codec::{ConnAck, QoS};
+    use engine::codec::{ConnAck, PacketProperties, QoS};
 
     #[test]
     fn a_message_record_carries_flags_id_topic_and_payload() {
@@ -340,6 +340,7 @@ mod tests {
                 topic: "a/b".into(),
                 packet_id: Some(258),
                 payload: Bytes::from_static(b"hi"),
+                properties: PacketProperties::NONE,
             }))],
             &mut batch,
         );
@@ -382,6 +383,7 @@ mod tests {
                     topic: "t".into(),
                     packet_id: Some(7),
                     payload: Bytes::from_static(b"p"),
+                    properties: PacketProperties::NONE,
                 },
                 connection: 0x0102_0304,
             })],
@@ -417,10 +419,7 @@ mod tests {
         let mut out = EncodedBatch::default();
         encode_events(
             &[
-                ClientEvent::Session(Event::Connected(ConnAck {
-                    session_present: true,
-                    return_code: 0,
-                })),
+                ClientEvent::Session(Event::Connected(ConnAck::accepted(true))),
                 ClientEvent::Close,
             ],
             &mut out,
@@ -506,6 +505,7 @@ mod tests {
                 topic: "t".into(),
                 packet_id: None,
                 payload,
+                properties: PacketProperties::NONE,
             }))
         };
         let mut batch = EncodedBatch::default();

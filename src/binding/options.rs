@@ -9,7 +9,7 @@ use bytes::Bytes;
 use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 
-use engine::codec::{validate_topic_name, LastWill, ProtocolVersion, QoS};
+use engine::codec::{validate_topic_name, LastWill, PacketProperties, ProtocolVersion, QoS};
 use engine::connection::{Backoff, ClientConfig, ReconnectPolicy};
 use engine::session::{OfflineLimits, SessionConfig};
 use engine::transport::{
@@ -171,6 +171,7 @@ impl NativeOptions {
                     payload: bytes(&will.payload),
                     qos: qos_from(will.qos, "will.qos")?,
                     retain: will.retain,
+                    properties: PacketProperties::NONE,
                 })
             }
         };

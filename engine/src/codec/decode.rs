@@ -6,8 +6,9 @@ use bytes::{Buf, BytesMut};
 use super::error::{DecodeError, Field};
 use super::fixed_header::parse_fixed_header;
 use super::packet::{
-    ConnAck, Connect, LastWill, Packet, ProtocolVersion, Publish, QoS, SubAck, Subscribe,
-    SubscribeFilter, Unsubscribe,
+    ConnAck, Connect, ConnectReasonCode, Disconnect, LastWill, Packet, PacketProperties,
+    ProtocolVersion, Publish, PublishAck, QoS, SubAck, Subscribe, SubscribeFilter,
+    SubscribeReasonCode, UnsubAck, Unsubscribe,
 };
 use super::packet_type::PacketType;
 use super::reader::Reader;
@@ -72,17 +73,18 @@ fn read_packet(kind: PacketType, flags: u8, body: &mut Reader) -> Result<Packet,
         PacketType::Connect => Packet::Connect(Box::new(read_connect(body)?)),
         PacketType::ConnAck => Packet::ConnAck(read_connack(body)?),
         PacketType::Publish => Packet::Publish(read_publish(flags, body)?),
-        PacketType::PubAck => Packet::PubAck(body.packet_id()?),
-        PacketType::PubRec => Packet::PubRec(body.packet_id()?),
-        PacketType::PubRel => Packet::PubRel(body.packet_id()?),
-        PacketType::PubComp => Packet::PubComp(body.packet_id()?),
+        PacketType::PubAck => Packet::PubAck(read_publish_ack(body)?),
+        PacketType::PubRec => Packet::PubRec(read_publish_ack(body)?),
+        PacketType::PubRel => Packet::PubRel(read_publish_ack(body)?),
+        PacketType::PubComp => Packet::PubComp(read_publish_ack(body)?),
         PacketType::Subscribe => Packet::Subscribe(read_subscribe(body)?),
         PacketType::SubAck => Packet::SubAck(read_suback(body)?),
         PacketType::Unsubscribe => Packet::Unsubscribe(read_unsubscribe(body)?),
-        PacketType::UnsubAck => Packet::UnsubAck(body.packet_id()?),
+        PacketType::UnsubAck => Packet::UnsubAck(read_unsuback(body)?),
         PacketType::PingReq => Packet::PingReq,
         PacketType::PingResp => Packet::PingResp,
-        PacketType::Disconnect => Packet::Disconnect,
+        // MQTT 5: DISCONNECT reason code and properties here.
+        PacketType::Disconnect => Packet::Disconnect(Disconnect::NORMAL),
     })
 }
 
@@ -132,6 +134,7 @@ fn read_connect(body: &mut Reader) -> Result<Connect, DecodeError> {
             payload,
             qos: will_qos,
             retain: will_retain,
+            properties: PacketProperties::NONE,
         })
     } else {
         None
@@ -148,6 +151,7 @@ fn read_connect(body: &mut Reader) -> Result<Connect, DecodeError> {
         will,
         username,
         password,
+        properties: PacketProperties::NONE,
     })
 }
 
@@ -179,16 +183,17 @@ fn read_connack(body: &mut Reader) -> Result<ConnAck, DecodeError> {
         return Err(DecodeError::InvalidConnAckFlags(flags));
     }
     let return_code = body.u8()?;
-    if return_code > ConnAck::MAX_RETURN_CODE {
-        return Err(DecodeError::InvalidConnAckReturnCode(return_code));
-    }
+    let reason_code = ConnectReasonCode::from_byte(return_code)
+        .ok_or(DecodeError::InvalidConnAckReturnCode(return_code))?;
     let session_present = flags == 1;
-    if session_present && return_code != 0 {
+    if session_present && !reason_code.is_success() {
         return Err(DecodeError::SessionPresentOnRefusal { return_code });
     }
+    // MQTT 5: CONNACK properties here.
     Ok(ConnAck {
         session_present,
-        return_code,
+        reason_code,
+        properties: PacketProperties::NONE,
     })
 }
 
@@ -215,6 +220,7 @@ fn read_publish(flags: u8, body: &mut Reader) -> Result<Publish, DecodeError> {
         topic,
         packet_id,
         payload: body.rest(),
+        properties: PacketProperties::NONE,
     })
 }
 
@@ -242,7 +248,11 @@ fn read_subscribe(body: &mut Reader) -> Result<Subscribe, DecodeError> {
             packet: PacketType::Subscribe,
         });
     }
-    Ok(Subscribe { packet_id, filters })
+    Ok(Subscribe {
+        packet_id,
+        filters,
+        properties: PacketProperties::NONE,
+    })
 }
 
 fn read_suback(body: &mut Reader) -> Result<SubAck, DecodeError> {
@@ -252,15 +262,16 @@ fn read_suback(body: &mut Reader) -> Result<SubAck, DecodeError> {
     if codes.is_empty() {
         return Err(DecodeError::NoReturnCodes);
     }
-    if let Some(&code) = codes
+    let reason_codes = codes
         .iter()
-        .find(|&&code| !SubAck::is_valid_return_code(code))
-    {
-        return Err(DecodeError::InvalidSubAckReturnCode(code));
-    }
+        .map(|&code| {
+            SubscribeReasonCode::from_byte(code).ok_or(DecodeError::InvalidSubAckReturnCode(code))
+        })
+        .collect::<Result<_, _>>()?;
     Ok(SubAck {
         packet_id,
-        return_codes: codes.to_vec(),
+        reason_codes,
+        properties: PacketProperties::NONE,
     })
 }
 
@@ -276,7 +287,22 @@ fn read_unsubscribe(body: &mut Reader) -> Result<Unsubscribe, DecodeError> {
             packet: PacketType::Unsubscribe,
         });
     }
-    Ok(Unsubscribe { packet_id, filters })
+    Ok(Unsubscribe {
+        packet_id,
+        filters,
+        properties: PacketProperties::NONE,
+    })
+}
+
+/// PUBACK, PUBREC, PUBREL and PUBCOMP: the packet id alone in 3.x.
+fn read_publish_ack(body: &mut Reader) -> Result<PublishAck, DecodeError> {
+    // MQTT 5: reason code and properties after the packet id, both optional.
+    Ok(PublishAck::new(body.packet_id()?))
+}
+
+fn read_unsuback(body: &mut Reader) -> Result<UnsubAck, DecodeError> {
+    // MQTT 5: properties, then one reason code per filter, after the packet id.
+    Ok(UnsubAck::new(body.packet_id()?))
 }
 
 fn read_filter(body: &mut Reader, field: Field) -> Result<String, DecodeError> {

@@ -8,8 +8,8 @@ use bytes::{BufMut, Bytes, BytesMut};
 use super::error::{EncodeError, Field, MAX_REMAINING_LEN};
 use super::fixed_header::{put_remaining_length, remaining_length_len};
 use super::packet::{
-    ConnAck, Connect, Packet, PacketId, ProtocolVersion, Publish, QoS, SubAck, Subscribe,
-    Unsubscribe,
+    AckReasonCode, ConnAck, Connect, Disconnect, DisconnectReasonCode, Packet, PacketId,
+    ProtocolVersion, Publish, PublishAck, QoS, SubAck, Subscribe, UnsubAck, Unsubscribe,
 };
 use super::packet_type::PacketType;
 
@@ -160,15 +160,15 @@ fn write_body(
         Packet::Connect(connect) => write_connect(connect, out),
         Packet::ConnAck(connack) => write_connack(connack, out),
         Packet::Publish(publish) => write_publish(publish, out),
-        Packet::PubAck(id)
-        | Packet::PubRec(id)
-        | Packet::PubRel(id)
-        | Packet::PubComp(id)
-        | Packet::UnsubAck(id) => write_packet_id(kind, *id, out),
+        Packet::PubAck(ack) | Packet::PubRec(ack) | Packet::PubRel(ack) | Packet::PubComp(ack) => {
+            write_publish_ack(kind, ack, out)
+        }
         Packet::Subscribe(subscribe) => write_subscribe(subscribe, out),
         Packet::SubAck(suback) => write_suback(suback, out),
         Packet::Unsubscribe(unsubscribe) => write_unsubscribe(unsubscribe, out),
-        Packet::PingReq | Packet::PingResp | Packet::Disconnect => Ok(()),
+        Packet::UnsubAck(unsuback) => write_unsuback(unsuback, out),
+        Packet::Disconnect(disconnect) => write_disconnect(disconnect),
+        Packet::PingReq | Packet::PingResp => Ok(()),
     }
 }
 
@@ -207,15 +207,14 @@ fn write_connect(connect: &Connect, out: &mut impl Sink) -> Result<(), EncodeErr
 }
 
 fn write_connack(connack: &ConnAck, out: &mut impl Sink) -> Result<(), EncodeError> {
-    let return_code = connack.return_code;
-    if return_code > ConnAck::MAX_RETURN_CODE {
-        return Err(EncodeError::InvalidConnAckReturnCode(return_code));
-    }
-    if connack.session_present && return_code != 0 {
+    // Every code the type holds today is a 3.x return code; MQTT 5's own codes will need a version check.
+    let return_code = connack.reason_code.byte();
+    if connack.session_present && !connack.reason_code.is_success() {
         return Err(EncodeError::SessionPresentOnRefusal { return_code });
     }
     out.write_u8(u8::from(connack.session_present));
     out.write_u8(return_code);
+    // MQTT 5: CONNACK properties here.
     Ok(())
 }
 
@@ -261,19 +260,14 @@ fn write_subscribe(subscribe: &Subscribe, out: &mut impl Sink) -> Result<(), Enc
 }
 
 fn write_suback(suback: &SubAck, out: &mut impl Sink) -> Result<(), EncodeError> {
-    if suback.return_codes.is_empty() {
+    if suback.reason_codes.is_empty() {
         return Err(EncodeError::NoReturnCodes);
-    }
-    if let Some(&code) = suback
-        .return_codes
-        .iter()
-        .find(|&&c| !SubAck::is_valid_return_code(c))
-    {
-        return Err(EncodeError::InvalidSubAckReturnCode(code));
     }
     write_packet_id(PacketType::SubAck, suback.packet_id, out)?;
     // MQTT 5: SUBACK properties here.
-    out.write_slice(&suback.return_codes);
+    for code in &suback.reason_codes {
+        out.write_u8(code.byte());
+    }
     Ok(())
 }
 
@@ -288,6 +282,42 @@ fn write_unsubscribe(unsubscribe: &Unsubscribe, out: &mut impl Sink) -> Result<(
     for filter in &unsubscribe.filters {
         write_prefixed(out, Field::UnsubscribeFilter, filter.as_bytes())?;
     }
+    Ok(())
+}
+
+/// PUBACK, PUBREC, PUBREL and PUBCOMP: the packet id alone in 3.x, where every ack is a success.
+fn write_publish_ack(
+    packet: PacketType,
+    ack: &PublishAck,
+    out: &mut impl Sink,
+) -> Result<(), EncodeError> {
+    // A 3.x ack has no reason code on the wire: the match stops compiling when MQTT 5 adds codes that
+    // 3.x cannot say.
+    match ack.reason_code {
+        AckReasonCode::Success => {}
+    }
+    write_packet_id(packet, ack.packet_id, out)?;
+    // MQTT 5: reason code and properties here.
+    Ok(())
+}
+
+fn write_unsuback(unsuback: &UnsubAck, out: &mut impl Sink) -> Result<(), EncodeError> {
+    if !unsuback.reason_codes.is_empty() {
+        return Err(EncodeError::ReasonCodesNeedMqtt5 {
+            packet: PacketType::UnsubAck,
+        });
+    }
+    write_packet_id(PacketType::UnsubAck, unsuback.packet_id, out)?;
+    // MQTT 5: properties and per-filter reason codes here.
+    Ok(())
+}
+
+fn write_disconnect(disconnect: &Disconnect) -> Result<(), EncodeError> {
+    // A 3.x DISCONNECT is empty; as in `write_publish_ack`, MQTT 5's codes will break this match.
+    match disconnect.reason_code {
+        DisconnectReasonCode::NormalDisconnection => {}
+    }
+    // MQTT 5: reason code and properties here.
     Ok(())
 }
 

@@ -375,13 +375,15 @@ pub enum EncodeError {
         packet: PacketType,
     },
     NoReturnCodes,
-    InvalidSubAckReturnCode(u8),
-    InvalidConnAckReturnCode(u8),
     SessionPresentOnRefusal {
         return_code: u8,
     },
     /// MQTT 3.x cannot carry a password without a user name.
     PasswordWithoutUsername,
+    /// Per-filter reason codes on a packet whose 3.x form has none (UNSUBACK).
+    ReasonCodesNeedMqtt5 {
+        packet: PacketType,
+    },
 }
 
 impl EncodeError {
@@ -400,12 +402,11 @@ impl EncodeError {
                 _ => None,
             },
             EncodeError::NoReturnCodes => Some("MQTT-3.8.4-5"),
-            EncodeError::InvalidSubAckReturnCode(_) => Some("MQTT-3.9.3-2"),
             EncodeError::SessionPresentOnRefusal { .. } => Some("MQTT-3.2.2-4"),
             EncodeError::PasswordWithoutUsername => Some("MQTT-3.1.2-22"),
             EncodeError::StringTooLong { .. }
             | EncodeError::PacketTooLarge { .. }
-            | EncodeError::InvalidConnAckReturnCode(_) => None,
+            | EncodeError::ReasonCodesNeedMqtt5 { .. } => None,
         }
     }
 
@@ -426,17 +427,14 @@ impl EncodeError {
             EncodeError::DupOnQoS0 => f.write_str("DUP set on a QoS 0 PUBLISH"),
             EncodeError::NoTopicFilters { packet } => write!(f, "{packet} without topic filters"),
             EncodeError::NoReturnCodes => f.write_str("SUBACK without return codes"),
-            EncodeError::InvalidSubAckReturnCode(code) => {
-                write!(f, "invalid SUBACK return code {code:#04x}")
-            }
-            EncodeError::InvalidConnAckReturnCode(code) => {
-                write!(f, "invalid CONNACK return code {code} (6-255 are reserved)")
-            }
             EncodeError::SessionPresentOnRefusal { return_code } => {
                 write!(f, "CONNACK refuses with return code {return_code} but sets session present")
             }
             EncodeError::PasswordWithoutUsername => {
                 f.write_str("CONNECT password without a user name")
+            }
+            EncodeError::ReasonCodesNeedMqtt5 { packet } => {
+                write!(f, "{packet} reason codes need MQTT 5; MQTT 3.x cannot carry them")
             }
         }
     }

@@ -56,6 +56,7 @@ pub(crate) fn all() -> Vec<Fixture> {
                 will: None,
                 username: None,
                 password: None,
+                properties: PacketProperties::NONE,
             }),
         ),
         fixture(
@@ -83,9 +84,11 @@ pub(crate) fn all() -> Vec<Fixture> {
                     payload: bytes(b"bye"),
                     qos: QoS::AtLeastOnce,
                     retain: true,
+                    properties: PacketProperties::NONE,
                 }),
                 username: Some(bytes(b"user")),
                 password: Some(bytes(&[0xFF, 0x00])),
+                properties: PacketProperties::NONE,
             }),
         ),
         fixture(
@@ -107,6 +110,7 @@ pub(crate) fn all() -> Vec<Fixture> {
                 will: None,
                 username: None,
                 password: None,
+                properties: PacketProperties::NONE,
             }),
         ),
         fixture(
@@ -134,28 +138,24 @@ pub(crate) fn all() -> Vec<Fixture> {
                     payload: Bytes::new(),
                     qos: QoS::ExactlyOnce,
                     retain: false,
+                    properties: PacketProperties::NONE,
                 }),
                 username: Some(bytes(b"u")),
                 password: Some(bytes(b"p")),
+                properties: PacketProperties::NONE,
             }),
         ),
         fixture(
             "CONNACK accepted with session present",
             V311,
             &[&[0x20, 2, 0x01, 0x00]],
-            Packet::ConnAck(ConnAck {
-                session_present: true,
-                return_code: 0,
-            }),
+            Packet::ConnAck(ConnAck::accepted(true)),
         ),
         fixture(
             "CONNACK refused: not authorized",
             V311,
             &[&[0x20, 2, 0x00, 0x05]],
-            Packet::ConnAck(ConnAck {
-                session_present: false,
-                return_code: 5,
-            }),
+            Packet::ConnAck(ConnAck::refused(ConnectReasonCode::NotAuthorized)),
         ),
         fixture(
             "QoS 0 PUBLISH",
@@ -172,6 +172,7 @@ pub(crate) fn all() -> Vec<Fixture> {
                 topic: "a/b".into(),
                 packet_id: None,
                 payload: bytes(b"hi"),
+                properties: PacketProperties::NONE,
             }),
         ),
         fixture(
@@ -190,6 +191,7 @@ pub(crate) fn all() -> Vec<Fixture> {
                 topic: "t".into(),
                 packet_id: Some(0x1234),
                 payload: bytes(&[0xFF, 0x00]),
+                properties: PacketProperties::NONE,
             }),
         ),
         fixture(
@@ -203,26 +205,32 @@ pub(crate) fn all() -> Vec<Fixture> {
                 topic: "t".into(),
                 packet_id: Some(1),
                 payload: Bytes::new(),
+                properties: PacketProperties::NONE,
             }),
         ),
         fixture(
             "PUBACK",
             V311,
             &[&[0x40, 2, 0x12, 0x34]],
-            Packet::PubAck(0x1234),
+            Packet::PubAck(PublishAck::new(0x1234)),
         ),
-        fixture("PUBREC", V311, &[&[0x50, 2, 0x00, 0x01]], Packet::PubRec(1)),
+        fixture(
+            "PUBREC",
+            V311,
+            &[&[0x50, 2, 0x00, 0x01]],
+            Packet::PubRec(PublishAck::new(1)),
+        ),
         fixture(
             "PUBREL (flags 0010)",
             V311,
             &[&[0x62, 2, 0xFF, 0xFF]],
-            Packet::PubRel(0xFFFF),
+            Packet::PubRel(PublishAck::new(0xFFFF)),
         ),
         fixture(
             "PUBCOMP",
             V311,
             &[&[0x70, 2, 0x00, 0x07]],
-            Packet::PubComp(7),
+            Packet::PubComp(PublishAck::new(7)),
         ),
         fixture(
             "SUBSCRIBE with two filters",
@@ -247,6 +255,7 @@ pub(crate) fn all() -> Vec<Fixture> {
                         qos: QoS::ExactlyOnce,
                     },
                 ],
+                properties: PacketProperties::NONE,
             }),
         ),
         fixture(
@@ -255,7 +264,11 @@ pub(crate) fn all() -> Vec<Fixture> {
             &[&[0x90, 4, 0, 10, 0x00, 0x80]],
             Packet::SubAck(SubAck {
                 packet_id: 10,
-                return_codes: vec![0x00, 0x80],
+                reason_codes: vec![
+                    SubscribeReasonCode::GrantedQoS0,
+                    SubscribeReasonCode::Failure,
+                ],
+                properties: PacketProperties::NONE,
             }),
         ),
         fixture(
@@ -265,12 +278,23 @@ pub(crate) fn all() -> Vec<Fixture> {
             Packet::Unsubscribe(Unsubscribe {
                 packet_id: 11,
                 filters: vec!["a/#".into(), "b".into()],
+                properties: PacketProperties::NONE,
             }),
         ),
-        fixture("UNSUBACK", V311, &[&[0xB0, 2, 0, 11]], Packet::UnsubAck(11)),
+        fixture(
+            "UNSUBACK",
+            V311,
+            &[&[0xB0, 2, 0, 11]],
+            Packet::UnsubAck(UnsubAck::new(11)),
+        ),
         fixture("PINGREQ", V311, &[&[0xC0, 0]], Packet::PingReq),
         fixture("PINGRESP", V311, &[&[0xD0, 0]], Packet::PingResp),
-        fixture("DISCONNECT", V311, &[&[0xE0, 0]], Packet::Disconnect),
+        fixture(
+            "DISCONNECT",
+            V311,
+            &[&[0xE0, 0]],
+            Packet::Disconnect(Disconnect::NORMAL),
+        ),
     ]
 }
 

@@ -2,7 +2,8 @@
 //!
 //! `decode` and `encode` are the whole interface; the packet structs are version-neutral and the per-version
 //! wire rules live in one reader and one writer function per packet type. `validate_topic_name` and
-//! `validate_topic_filter` are exported for outbound checks, which `encode` does not make.
+//! `validate_topic_filter` are exported for outbound checks, which `encode` does not make. `random`
+//! (tests, and the `testing` feature for `fuzz/`) generates valid packets for property tests.
 
 mod decode;
 mod encode;
@@ -17,6 +18,8 @@ pub mod v5;
 
 #[cfg(test)]
 mod fixtures;
+#[cfg(any(test, feature = "testing"))]
+pub mod random;
 #[cfg(test)]
 mod round_trip_tests;
 

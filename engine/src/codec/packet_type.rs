@@ -118,7 +118,7 @@ impl Packet {
             Packet::UnsubAck(_) => PacketType::UnsubAck,
             Packet::PingReq => PacketType::PingReq,
             Packet::PingResp => PacketType::PingResp,
-            Packet::Disconnect => PacketType::Disconnect,
+            Packet::Disconnect(_) => PacketType::Disconnect,
         }
     }
 }

@@ -14,7 +14,7 @@ use super::{
     ClientCommand, ClientConfig, ClientError, ClientEvent, CommandReceiver, ConnectIdentity,
     Controls, ErrorCode, EventSender,
 };
-use crate::codec::{self, Packet};
+use crate::codec::{self, Disconnect, Packet};
 use crate::session::{Command, Session, SessionError};
 use crate::transport::{self, Endpoint};
 
@@ -461,13 +461,15 @@ impl LinkIo {
     ) {
         if self
             .write_queue
-            .encode(&Packet::Disconnect, self.version)
+            .encode(&Packet::Disconnect(Disconnect::NORMAL), self.version)
             .is_err()
         {
             return;
         }
         if controls.packet_events {
-            outbox.push(ClientEvent::PacketSent(Packet::Disconnect));
+            outbox.push(ClientEvent::PacketSent(Packet::Disconnect(
+                Disconnect::NORMAL,
+            )));
         }
         self.write_out(writer).await;
     }
@@ -520,7 +522,9 @@ impl LinkIo {
             };
             self.write_queue
                 .encode(&packet, self.version)
-                .map_err(|e| ClientError::new(format!("cannot encode {}: {e}", packet.cmd())))?;
+                .map_err(|e| {
+                    ClientError::new(format!("cannot encode {}: {e}", packet.packet_type()))
+                })?;
             if controls.packet_events {
                 outbox.push(ClientEvent::PacketSent(packet));
             }
@@ -659,7 +663,7 @@ fn session_outcome(error: SessionError) -> LinkOutcome {
     match error {
         SessionError::ConnectionRefused(code) => LinkOutcome::Refused(ClientError::with_code(
             error.to_string(),
-            ErrorCode::Number(u32::from(code)),
+            ErrorCode::Number(u32::from(code.byte())),
         )),
         SessionError::Protocol(ref violation) => {
             let code = match violation.reason_code() {

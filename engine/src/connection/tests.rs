@@ -7,7 +7,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::*;
-use crate::codec::{self, ConnAck, Packet, ProtocolVersion, Publish, QoS, SubAck, SubscribeFilter};
+use crate::codec::{
+    self, ConnAck, ConnectReasonCode, Disconnect, Packet, PacketProperties, ProtocolVersion,
+    Publish, PublishAck, QoS, SubAck, SubscribeFilter, SubscribeReasonCode,
+};
 use crate::session::{Command, Event, OfflineLimits};
 
 const V4: ProtocolVersion = ProtocolVersion::V311;
@@ -86,11 +89,12 @@ impl Peer {
 
     async fn handshake(&mut self, return_code: u8) {
         assert!(matches!(self.recv().await, Some(Packet::Connect(_))));
-        self.send(Packet::ConnAck(ConnAck {
-            session_present: false,
-            return_code,
-        }))
-        .await;
+        let code = ConnectReasonCode::from_byte(return_code).expect("a CONNACK return code");
+        let connack = match code {
+            ConnectReasonCode::Success => ConnAck::accepted(false),
+            refusal => ConnAck::refused(refusal),
+        };
+        self.send(Packet::ConnAck(connack)).await;
     }
 }
 
@@ -217,7 +221,8 @@ async fn subscribe_receive_and_end_gracefully() {
     broker
         .send(Packet::SubAck(SubAck {
             packet_id: subscribe.packet_id,
-            return_codes: vec![1],
+            reason_codes: vec![SubscribeReasonCode::GrantedQoS1],
+            properties: PacketProperties::NONE,
         }))
         .await;
     broker
@@ -228,16 +233,23 @@ async fn subscribe_receive_and_end_gracefully() {
             topic: "t/x".into(),
             packet_id: Some(77),
             payload: Bytes::from_static(b"hello"),
+            properties: PacketProperties::NONE,
         }))
         .await;
-    assert_eq!(broker.recv().await, Some(Packet::PubAck(77)));
+    assert_eq!(
+        broker.recv().await,
+        Some(Packet::PubAck(PublishAck::new(77)))
+    );
     let events = client
         .until(|e| matches!(e, ClientEvent::Session(Event::Message(_))))
         .await;
     assert_eq!(names(&events), vec!["subscribed", "message"]);
 
     client.end(false);
-    assert_eq!(broker.recv().await, Some(Packet::Disconnect));
+    assert_eq!(
+        broker.recv().await,
+        Some(Packet::Disconnect(Disconnect::NORMAL))
+    );
     assert_eq!(broker.recv().await, None);
     let events = client.until(|e| matches!(e, ClientEvent::Terminated)).await;
     assert_eq!(names(&events), vec!["outgoingEmpty", "close", "terminated"]);
@@ -367,7 +379,10 @@ async fn a_drop_during_a_graceful_end_ends_the_client_instead_of_reconnecting() 
 async fn reconnect_says_disconnect_first_so_the_broker_drops_the_will() {
     let (listener, mut client, mut broker) = connected_client(60, 1000).await;
     client.commands.send(ClientCommand::Reconnect).unwrap();
-    assert_eq!(broker.recv().await, Some(Packet::Disconnect));
+    assert_eq!(
+        broker.recv().await,
+        Some(Packet::Disconnect(Disconnect::NORMAL))
+    );
     assert_eq!(broker.recv().await, None);
     let mut events = client.until(|e| matches!(e, ClientEvent::Reconnect)).await;
     let mut broker = Peer::accept(&listener).await;

@@ -117,7 +117,7 @@ impl WriteQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::{Publish, QoS};
+    use crate::codec::{PacketProperties, Publish, PublishAck, QoS};
 
     const V4: ProtocolVersion = ProtocolVersion::V311;
 
@@ -129,6 +129,7 @@ mod tests {
             topic: "a/b".into(),
             packet_id: Some(id),
             payload: Bytes::from(vec![id as u8; payload_len]),
+            properties: PacketProperties::NONE,
         })
     }
 
@@ -170,7 +171,7 @@ mod tests {
             publish(3, 3),
             publish(100_000, 4),
             publish(DETACH_PAYLOAD_BYTES * 2, 5),
-            Packet::PubAck(9),
+            Packet::PubAck(PublishAck::new(9)),
         ];
         let expected = expected_wire(&packets);
         for per_write in [1, 7, 4096, 65_536, usize::MAX / 2] {

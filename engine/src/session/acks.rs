@@ -11,12 +11,12 @@ impl Session {
             }
             (QoS::AtLeastOnce, Some(id)) => {
                 self.events.push_back(Event::Message(publish));
-                self.transmit.push_back(Packet::PubAck(id));
+                self.transmit.push_back(Packet::PubAck(PublishAck::new(id)));
             }
             (QoS::ExactlyOnce, Some(id)) => {
                 // A resend of an id we hold is the same message: answer, do not store twice.
                 self.incoming_qos2.entry(id).or_insert(Some(publish));
-                self.transmit.push_back(Packet::PubRec(id));
+                self.transmit.push_back(Packet::PubRec(PublishAck::new(id)));
             }
             _ => self.events.push_back(Event::Message(publish)),
         }
@@ -29,12 +29,15 @@ impl Session {
             Some(Some(publish)) if self.config.manual_acks => self.deliver_held(id, publish),
             Some(Some(publish)) => {
                 self.events.push_back(Event::Message(publish));
-                self.transmit.push_back(Packet::PubComp(id));
+                self.transmit
+                    .push_back(Packet::PubComp(PublishAck::new(id)));
             }
             // A repeated PUBREL for a message still being handled: PUBCOMP waits for its ack.
             _ if self.held_acks.contains(id) => {}
             // Released and completed before (our PUBCOMP was lost): complete again.
-            _ => self.transmit.push_back(Packet::PubComp(id)),
+            _ => self
+                .transmit
+                .push_back(Packet::PubComp(PublishAck::new(id))),
         }
     }
 
@@ -65,18 +68,18 @@ impl Session {
         // PUBREL (an id we no longer hold is answered with PUBCOMP).
         if self.is_connected() {
             self.transmit.push_back(match qos {
-                QoS::ExactlyOnce => Packet::PubComp(id),
-                _ => Packet::PubAck(id),
+                QoS::ExactlyOnce => Packet::PubComp(PublishAck::new(id)),
+                _ => Packet::PubAck(PublishAck::new(id)),
             });
         }
     }
 
-    pub(super) fn ack_mismatch(&self, id: PacketId, cmd: &'static str) -> SessionError {
+    pub(super) fn ack_mismatch(&self, id: PacketId, ack: PacketType) -> SessionError {
         SessionError::Protocol(match self.pending.get(&id) {
-            None => ProtocolViolation::UnsolicitedAck { cmd, packet_id: id },
+            None => ProtocolViolation::UnsolicitedAck { ack, packet_id: id },
             Some(pending) => ProtocolViolation::MismatchedAck {
-                cmd,
-                pending: pending.cmd(),
+                ack,
+                pending: pending.awaits_answer_to(),
                 packet_id: id,
             },
         })
@@ -85,7 +88,7 @@ impl Session {
     pub(super) fn complete_publish(
         &mut self,
         id: PacketId,
-        cmd: &'static str,
+        ack: PacketType,
         expected: PublishStage,
     ) -> Result<(), SessionError> {
         match self.pending.get(&id) {
@@ -101,7 +104,7 @@ impl Session {
                 self.after_ack();
                 Ok(())
             }
-            _ => Err(self.ack_mismatch(id, cmd)),
+            _ => Err(self.ack_mismatch(id, ack)),
         }
     }
 
@@ -115,10 +118,10 @@ impl Session {
             {
                 // A repeated PUBREC (after our resend) is answered again.
                 *stage = PublishStage::AwaitingPubComp;
-                self.transmit.push_back(Packet::PubRel(id));
+                self.transmit.push_back(Packet::PubRel(PublishAck::new(id)));
                 Ok(())
             }
-            _ => Err(self.ack_mismatch(id, "pubrec")),
+            _ => Err(self.ack_mismatch(id, PacketType::PubRec)),
         }
     }
 
@@ -126,20 +129,20 @@ impl Session {
         let id = suback.packet_id;
         let requested = match self.pending.get(&id) {
             Some(Pending::Subscribe { packet, .. }) => packet.filters.len(),
-            _ => return Err(self.ack_mismatch(id, "suback")),
+            _ => return Err(self.ack_mismatch(id, PacketType::SubAck)),
         };
-        if suback.return_codes.len() != requested {
+        if suback.reason_codes.len() != requested {
             return Err(SessionError::Protocol(
                 ProtocolViolation::SubAckCountMismatch {
-                    granted: suback.return_codes.len(),
+                    granted: suback.reason_codes.len(),
                     requested,
                 },
             ));
         }
         if let Some(Pending::Subscribe { token, packet }) = self.pending.remove(&id) {
             self.release_id(id);
-            for (filter, code) in packet.filters.iter().zip(&suback.return_codes) {
-                if code & 0x80 != 0 {
+            for (filter, code) in packet.filters.iter().zip(&suback.reason_codes) {
+                if code.granted_qos().is_none() {
                     self.resubscribe_topics.forget(&filter.filter);
                 }
             }
@@ -167,9 +170,9 @@ impl Session {
             }
             Some(other) => {
                 self.pending.insert(id, other);
-                Err(self.ack_mismatch(id, "unsuback"))
+                Err(self.ack_mismatch(id, PacketType::UnsubAck))
             }
-            None => Err(self.ack_mismatch(id, "unsuback")),
+            None => Err(self.ack_mismatch(id, PacketType::UnsubAck)),
         }
     }
 

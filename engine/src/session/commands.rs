@@ -77,6 +77,7 @@ impl Session {
                     topic,
                     packet_id: Some(id),
                     payload,
+                    properties: PacketProperties::NONE,
                 };
                 let stage = if self.is_connected() {
                     self.transmit.push_back(Packet::Publish(publish.clone()));
@@ -106,6 +107,7 @@ impl Session {
                 let packet = Subscribe {
                     packet_id: id,
                     filters,
+                    properties: PacketProperties::NONE,
                 };
                 self.send_or_queue_request(id, Packet::Subscribe(packet.clone()));
                 self.pending
@@ -124,6 +126,7 @@ impl Session {
                 let packet = Unsubscribe {
                     packet_id: id,
                     filters,
+                    properties: PacketProperties::NONE,
                 };
                 self.send_or_queue_request(id, Packet::Unsubscribe(packet.clone()));
                 self.pending
@@ -157,6 +160,7 @@ impl Session {
             // The size depends on whether there is an id, not on its value (allocated later).
             packet_id: (qos != QoS::AtMostOnce).then_some(1),
             payload,
+            properties: PacketProperties::NONE,
         };
         let size = match publish_encoded_len(&publish, self.config.protocol) {
             Ok(size) if size <= self.max_packet_size => {
@@ -261,6 +265,7 @@ impl Session {
             topic,
             packet_id: None,
             payload,
+            properties: PacketProperties::NONE,
         }));
         self.events.push_back(Event::Published {
             token,

@@ -1,8 +1,8 @@
 //! Why a session ends a network connection, and why a command failed.
 
-use std::fmt;
+use std::fmt::{self, Write};
 
-use crate::codec::{PacketId, MAX_PACKET_SIZE, MAX_REMAINING_LEN};
+use crate::codec::{ConnectReasonCode, PacketId, PacketType, MAX_PACKET_SIZE, MAX_REMAINING_LEN};
 
 /// A reason to close the current network connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,8 +11,8 @@ pub enum SessionError {
     ConnackTimeout,
     /// No answer to PINGREQ within 1.5 × keepalive.
     KeepaliveTimeout,
-    /// CONNACK with a non-zero return code.
-    ConnectionRefused(u8),
+    /// CONNACK refused the connection.
+    ConnectionRefused(ConnectReasonCode),
     /// The broker broke the protocol; the connection cannot be trusted any more.
     Protocol(ProtocolViolation),
 }
@@ -20,19 +20,20 @@ pub enum SessionError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProtocolViolation {
     /// Anything but CONNACK as the first packet ([MQTT-3.2.0-1]).
-    PacketBeforeConnAck(&'static str),
+    PacketBeforeConnAck(PacketType),
     DuplicateConnAck,
     /// A packet type a server never sends to a client.
-    ServerOnlyPacket(&'static str),
+    ServerOnlyPacket(PacketType),
     /// An acknowledgement for a packet id that has nothing pending.
     UnsolicitedAck {
-        cmd: &'static str,
+        ack: PacketType,
         packet_id: PacketId,
     },
     /// An acknowledgement of the wrong kind for what is pending on that id.
     MismatchedAck {
-        cmd: &'static str,
-        pending: &'static str,
+        ack: PacketType,
+        /// The packet the pending entry waits for an answer to.
+        pending: PacketType,
         packet_id: PacketId,
     },
     /// SUBACK with a different number of return codes than filters sent ([MQTT-3.8.4-5]).
@@ -56,35 +57,53 @@ impl ProtocolViolation {
 impl fmt::Display for ProtocolViolation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ProtocolViolation::PacketBeforeConnAck(cmd) => write!(
+            ProtocolViolation::PacketBeforeConnAck(packet) => write!(
                 f,
-                "Protocol error: {cmd} received before CONNACK [MQTT-3.2.0-1]"
+                "Protocol error: {} received before CONNACK [MQTT-3.2.0-1]",
+                Cmd(*packet)
             ),
             ProtocolViolation::DuplicateConnAck => write!(
                 f,
                 "Protocol error: duplicate CONNACK on the same network connection"
             ),
-            ProtocolViolation::ServerOnlyPacket(cmd) => write!(
+            ProtocolViolation::ServerOnlyPacket(packet) => write!(
                 f,
-                "Protocol error: a server must not send {cmd} to a client"
+                "Protocol error: a server must not send {} to a client",
+                Cmd(*packet)
             ),
-            ProtocolViolation::UnsolicitedAck { cmd, packet_id } => write!(
+            ProtocolViolation::UnsolicitedAck { ack, packet_id } => write!(
                 f,
-                "Protocol error: {cmd} for message id {packet_id}, which has nothing pending"
+                "Protocol error: {} for message id {packet_id}, which has nothing pending",
+                Cmd(*ack)
             ),
             ProtocolViolation::MismatchedAck {
-                cmd,
+                ack,
                 pending,
                 packet_id,
             } => write!(
                 f,
-                "Protocol error: {cmd} does not answer the {pending} pending on message id {packet_id}"
+                "Protocol error: {} does not answer the {} pending on message id {packet_id}",
+                Cmd(*ack),
+                Cmd(*pending)
             ),
             ProtocolViolation::SubAckCountMismatch { granted, requested } => write!(
                 f,
                 "Protocol error: suback granted {granted} reason code(s) for {requested} subscription(s) [MQTT-3.8.4-5]"
             ),
         }
+    }
+}
+
+/// A packet named as MQTT.js names it (its `cmd`: the specification's name in lower case), which is
+/// how these messages have always named packets and what applications may match on.
+struct Cmd(PacketType);
+
+impl fmt::Display for Cmd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0
+            .name()
+            .chars()
+            .try_for_each(|c| f.write_char(c.to_ascii_lowercase()))
     }
 }
 
@@ -104,16 +123,15 @@ impl fmt::Display for SessionError {
 
 impl std::error::Error for SessionError {}
 
-/// MQTT 3.1.1 CONNACK return codes, worded as MQTT.js's `ReasonCodes`.
-pub fn connack_reason(code: u8) -> &'static str {
+/// A CONNACK code worded as MQTT.js's `ReasonCodes` table words it.
+pub fn connack_reason(code: ConnectReasonCode) -> &'static str {
     match code {
-        0 => "",
-        1 => "Unacceptable protocol version",
-        2 => "Identifier rejected",
-        3 => "Server unavailable",
-        4 => "Bad username or password",
-        5 => "Not authorized",
-        _ => "Unknown return code",
+        ConnectReasonCode::Success => "",
+        ConnectReasonCode::UnacceptableProtocolVersion => "Unacceptable protocol version",
+        ConnectReasonCode::IdentifierRejected => "Identifier rejected",
+        ConnectReasonCode::ServerUnavailable => "Server unavailable",
+        ConnectReasonCode::BadUsernameOrPassword => "Bad username or password",
+        ConnectReasonCode::NotAuthorized => "Not authorized",
     }
 }
 

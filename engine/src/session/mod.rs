@@ -26,8 +26,9 @@ pub use packet_ids::PacketIdAllocator;
 use resubscribe::ResubscribeSet;
 
 use crate::codec::{
-    ConnAck, Connect, LastWill, Packet, PacketId, ProtocolVersion, Publish, QoS, SharedStr, SubAck,
-    Subscribe, SubscribeFilter, Unsubscribe, MAX_PACKET_SIZE,
+    ConnAck, Connect, Disconnect, LastWill, Packet, PacketId, PacketProperties, PacketType,
+    ProtocolVersion, Publish, PublishAck, QoS, SharedStr, SubAck, Subscribe, SubscribeFilter,
+    Unsubscribe, MAX_PACKET_SIZE,
 };
 
 /// Matches a completion event to the JS callback that asked for it; 0 = nobody waits.
@@ -176,16 +177,16 @@ enum Pending {
 }
 
 impl Pending {
-    fn cmd(&self) -> &'static str {
+    /// The packet whose answer this entry waits for, for protocol error messages.
+    fn awaits_answer_to(&self) -> PacketType {
         match self {
             Pending::Publish {
                 stage: PublishStage::AwaitingPubComp,
                 ..
-            } => "pubrel",
-            Pending::Publish { .. } => "publish",
-            Pending::Subscribe { .. } => "subscribe",
-            Pending::Unsubscribe { .. } => "unsubscribe",
-            Pending::Withdrawn => "publish",
+            } => PacketType::PubRel,
+            Pending::Publish { .. } | Pending::Withdrawn => PacketType::Publish,
+            Pending::Subscribe { .. } => PacketType::Subscribe,
+            Pending::Unsubscribe { .. } => PacketType::Unsubscribe,
         }
     }
 }
@@ -391,11 +392,14 @@ impl Session {
             return match packet {
                 Packet::ConnAck(connack) => self.handle_connack(connack),
                 other => Err(SessionError::Protocol(
-                    ProtocolViolation::PacketBeforeConnAck(other.cmd()),
+                    ProtocolViolation::PacketBeforeConnAck(other.packet_type()),
                 )),
             };
         }
-        if let Packet::PubAck(id) | Packet::PubRec(id) | Packet::PubComp(id) = packet {
+        if let Packet::PubAck(PublishAck { packet_id: id, .. })
+        | Packet::PubRec(PublishAck { packet_id: id, .. })
+        | Packet::PubComp(PublishAck { packet_id: id, .. }) = packet
+        {
             if let Some(Pending::Withdrawn) = self.pending.get(&id) {
                 self.pending.remove(&id);
                 self.release_id(id);
@@ -409,19 +413,25 @@ impl Session {
                 self.handle_incoming_publish(publish);
                 Ok(())
             }
-            Packet::PubAck(id) => self.complete_publish(id, "puback", PublishStage::AwaitingPubAck),
-            Packet::PubRec(id) => self.handle_pubrec(id),
-            Packet::PubComp(id) => {
-                self.complete_publish(id, "pubcomp", PublishStage::AwaitingPubComp)
-            }
-            Packet::PubRel(id) => {
-                self.handle_pubrel(id);
+            Packet::PubAck(ack) => self.complete_publish(
+                ack.packet_id,
+                PacketType::PubAck,
+                PublishStage::AwaitingPubAck,
+            ),
+            Packet::PubRec(ack) => self.handle_pubrec(ack.packet_id),
+            Packet::PubComp(ack) => self.complete_publish(
+                ack.packet_id,
+                PacketType::PubComp,
+                PublishStage::AwaitingPubComp,
+            ),
+            Packet::PubRel(ack) => {
+                self.handle_pubrel(ack.packet_id);
                 Ok(())
             }
             Packet::SubAck(suback) => self.handle_suback(suback),
-            Packet::UnsubAck(id) => self.handle_unsuback(id),
+            Packet::UnsubAck(unsuback) => self.handle_unsuback(unsuback.packet_id),
             Packet::PingResp => Ok(()),
-            Packet::Disconnect => {
+            Packet::Disconnect(_) => {
                 self.events.push_back(Event::ServerDisconnect);
                 Ok(())
             }
@@ -429,7 +439,7 @@ impl Session {
             | Packet::Subscribe(_)
             | Packet::Unsubscribe(_)
             | Packet::PingReq) => Err(SessionError::Protocol(ProtocolViolation::ServerOnlyPacket(
-                other.cmd(),
+                other.packet_type(),
             ))),
         }
     }
@@ -463,7 +473,7 @@ impl Session {
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Packet> {
         let packet = self.transmit.pop_front()?;
         release_if_drained(&mut self.transmit);
-        if matches!(packet, Packet::Disconnect) {
+        if matches!(packet, Packet::Disconnect(_)) {
             self.disconnect_sent = true;
         }
         self.keepalive.on_packet_sent(now);
@@ -508,6 +518,7 @@ impl Session {
             will: self.config.will.clone(),
             username: self.config.username.clone(),
             password: self.config.password.clone(),
+            properties: PacketProperties::NONE,
         }
     }
 
@@ -518,8 +529,8 @@ impl Session {
     }
 
     fn handle_connack(&mut self, connack: ConnAck) -> Result<(), SessionError> {
-        if connack.return_code != 0 {
-            return Err(SessionError::ConnectionRefused(connack.return_code));
+        if !connack.reason_code.is_success() {
+            return Err(SessionError::ConnectionRefused(connack.reason_code));
         }
         self.link = Link::Connected;
         self.connections = self.connections.wrapping_add(1);
@@ -572,7 +583,7 @@ impl Session {
             };
             match *stage {
                 PublishStage::AwaitingPubComp if resumed => {
-                    self.transmit.push_back(Packet::PubRel(id))
+                    self.transmit.push_back(Packet::PubRel(PublishAck::new(id)))
                 }
                 PublishStage::AwaitingPubComp => {
                     // The broker dropped the session, and with it a message it may
@@ -636,7 +647,8 @@ impl Session {
             .all(|p| matches!(p, Pending::Withdrawn));
         if self.is_connected() && nothing_in_flight && self.waiting_for_id.is_empty() {
             self.events.push_back(Event::OutgoingEmpty);
-            self.transmit.push_back(Packet::Disconnect);
+            self.transmit
+                .push_back(Packet::Disconnect(Disconnect::NORMAL));
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Scripted session scenarios with explicit timestamps.
 
 use super::*;
+use crate::codec::{ConnectReasonCode, SubscribeReasonCode};
 
 const SECOND: Duration = Duration::from_secs(1);
 
@@ -32,10 +33,7 @@ fn events(session: &mut Session) -> Vec<Event> {
 }
 
 fn connack(session_present: bool) -> Packet {
-    Packet::ConnAck(ConnAck {
-        session_present,
-        return_code: 0,
-    })
+    Packet::ConnAck(ConnAck::accepted(session_present))
 }
 
 fn publish(topic: &str, qos: QoS, token: Token) -> Command {
@@ -115,10 +113,7 @@ fn connack_accepted_emits_connected() {
     assert!(session.is_connected());
     assert_eq!(
         events(&mut session),
-        vec![Event::Connected(ConnAck {
-            session_present: false,
-            return_code: 0
-        })]
+        vec![Event::Connected(ConnAck::accepted(false))]
     );
 }
 
@@ -127,12 +122,12 @@ fn connack_refused_is_an_error_with_the_return_code() {
     let t0 = Instant::now();
     let mut session = Session::new(config(), t0);
     session.on_transport_open(t0, t0);
-    let refused = Packet::ConnAck(ConnAck {
-        session_present: false,
-        return_code: 5,
-    });
+    let refused = Packet::ConnAck(ConnAck::refused(ConnectReasonCode::NotAuthorized));
     let err = session.handle_packet(refused, t0).unwrap_err();
-    assert_eq!(err, SessionError::ConnectionRefused(5));
+    assert_eq!(
+        err,
+        SessionError::ConnectionRefused(ConnectReasonCode::NotAuthorized)
+    );
     assert_eq!(err.to_string(), "Connection refused: Not authorized");
 }
 
@@ -154,7 +149,9 @@ fn a_packet_before_connack_is_a_protocol_violation() {
     let t0 = Instant::now();
     let mut session = Session::new(config(), t0);
     session.on_transport_open(t0, t0);
-    let err = session.handle_packet(Packet::PubAck(1), t0).unwrap_err();
+    let err = session
+        .handle_packet(Packet::PubAck(PublishAck::new(1)), t0)
+        .unwrap_err();
     assert!(err.to_string().contains("[MQTT-3.2.0-1]"));
 }
 
@@ -169,7 +166,7 @@ fn a_second_connack_is_a_protocol_violation() {
     // MQTT.js reports it as ErrorWithReasonCode 130 (MQTT 5 "Protocol Error").
     assert_eq!(ProtocolViolation::DuplicateConnAck.reason_code(), Some(130));
     let unsolicited = ProtocolViolation::UnsolicitedAck {
-        cmd: "puback",
+        ack: PacketType::PubAck,
         packet_id: 1,
     };
     assert_eq!(unsolicited.reason_code(), None);
@@ -204,7 +201,9 @@ fn qos1_publish_completes_on_puback_and_frees_its_id() {
         vec![(Some(1), false)]
     );
     assert!(events(&mut session).is_empty());
-    session.handle_packet(Packet::PubAck(1), t0).unwrap();
+    session
+        .handle_packet(Packet::PubAck(PublishAck::new(1)), t0)
+        .unwrap();
     assert_eq!(
         events(&mut session),
         vec![Event::Published {
@@ -222,10 +221,17 @@ fn qos2_publish_goes_through_pubrec_pubrel_pubcomp() {
     let mut session = connected(config(), t0);
     session.handle_command(publish("a", QoS::ExactlyOnce, 3), t0);
     transmitted(&mut session, t0);
-    session.handle_packet(Packet::PubRec(1), t0).unwrap();
-    assert_eq!(transmitted(&mut session, t0), vec![Packet::PubRel(1)]);
+    session
+        .handle_packet(Packet::PubRec(PublishAck::new(1)), t0)
+        .unwrap();
+    assert_eq!(
+        transmitted(&mut session, t0),
+        vec![Packet::PubRel(PublishAck::new(1))]
+    );
     assert!(events(&mut session).is_empty());
-    session.handle_packet(Packet::PubComp(1), t0).unwrap();
+    session
+        .handle_packet(Packet::PubComp(PublishAck::new(1)), t0)
+        .unwrap();
     assert!(matches!(
         events(&mut session)[..],
         [Event::Published {
@@ -241,7 +247,9 @@ fn puback_for_a_qos2_publish_is_a_mismatched_ack() {
     let t0 = Instant::now();
     let mut session = connected(config(), t0);
     session.handle_command(publish("a", QoS::ExactlyOnce, 3), t0);
-    let err = session.handle_packet(Packet::PubAck(1), t0).unwrap_err();
+    let err = session
+        .handle_packet(Packet::PubAck(PublishAck::new(1)), t0)
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "Protocol error: puback does not answer the publish pending on message id 1"
@@ -253,7 +261,7 @@ fn an_ack_for_nothing_pending_is_unsolicited() {
     let t0 = Instant::now();
     let mut session = connected(config(), t0);
     assert!(matches!(
-        session.handle_packet(Packet::PubComp(9), t0),
+        session.handle_packet(Packet::PubComp(PublishAck::new(9)), t0),
         Err(SessionError::Protocol(
             ProtocolViolation::UnsolicitedAck { .. }
         ))
@@ -271,12 +279,16 @@ fn inbound_qos1_is_delivered_and_acknowledged() {
         topic: "t".into(),
         packet_id: Some(5),
         payload: Bytes::from_static(b"x"),
+        properties: PacketProperties::NONE,
     };
     session
         .handle_packet(Packet::Publish(incoming.clone()), t0)
         .unwrap();
     assert_eq!(events(&mut session), vec![Event::Message(incoming)]);
-    assert_eq!(transmitted(&mut session, t0), vec![Packet::PubAck(5)]);
+    assert_eq!(
+        transmitted(&mut session, t0),
+        vec![Packet::PubAck(PublishAck::new(5))]
+    );
 }
 
 #[test]
@@ -290,6 +302,7 @@ fn inbound_qos2_is_delivered_exactly_once_on_pubrel_even_when_resent() {
         topic: "t".into(),
         packet_id: Some(9),
         payload: Bytes::from_static(b"x"),
+        properties: PacketProperties::NONE,
     };
     session
         .handle_packet(Packet::Publish(incoming.clone()), t0)
@@ -302,14 +315,24 @@ fn inbound_qos2_is_delivered_exactly_once_on_pubrel_even_when_resent() {
     assert!(events(&mut session).is_empty());
     assert_eq!(
         transmitted(&mut session, t0),
-        vec![Packet::PubRec(9), Packet::PubRec(9)]
+        vec![
+            Packet::PubRec(PublishAck::new(9)),
+            Packet::PubRec(PublishAck::new(9))
+        ]
     );
-    session.handle_packet(Packet::PubRel(9), t0).unwrap();
-    session.handle_packet(Packet::PubRel(9), t0).unwrap();
+    session
+        .handle_packet(Packet::PubRel(PublishAck::new(9)), t0)
+        .unwrap();
+    session
+        .handle_packet(Packet::PubRel(PublishAck::new(9)), t0)
+        .unwrap();
     assert_eq!(events(&mut session), vec![Event::Message(incoming)]);
     assert_eq!(
         transmitted(&mut session, t0),
-        vec![Packet::PubComp(9), Packet::PubComp(9)]
+        vec![
+            Packet::PubComp(PublishAck::new(9)),
+            Packet::PubComp(PublishAck::new(9))
+        ]
     );
 }
 
@@ -334,7 +357,8 @@ fn subscribe_completes_with_the_suback_and_the_filters_sent() {
     ));
     let suback = SubAck {
         packet_id: 1,
-        return_codes: vec![1],
+        reason_codes: vec![SubscribeReasonCode::GrantedQoS1],
+        properties: PacketProperties::NONE,
     };
     session
         .handle_packet(Packet::SubAck(suback.clone()), t0)
@@ -365,7 +389,11 @@ fn suback_with_the_wrong_number_of_codes_is_a_violation() {
     );
     let suback = SubAck {
         packet_id: 1,
-        return_codes: vec![0, 0],
+        reason_codes: vec![
+            SubscribeReasonCode::GrantedQoS0,
+            SubscribeReasonCode::GrantedQoS0,
+        ],
+        properties: PacketProperties::NONE,
     };
     assert!(session.handle_packet(Packet::SubAck(suback), t0).is_err());
 }
@@ -420,7 +448,9 @@ fn resumed_session_resends_unacked_publishes_with_dup_and_pubrel_in_order() {
     session.handle_command(publish("b", QoS::ExactlyOnce, 2), t0);
     session.handle_command(publish("c", QoS::AtLeastOnce, 3), t0);
     transmitted(&mut session, t0);
-    session.handle_packet(Packet::PubRec(2), t0).unwrap();
+    session
+        .handle_packet(Packet::PubRec(PublishAck::new(2)), t0)
+        .unwrap();
     transmitted(&mut session, t0);
     assert_eq!(
         reconnect(&mut session, t0, true),
@@ -432,8 +462,9 @@ fn resumed_session_resends_unacked_publishes_with_dup_and_pubrel_in_order() {
                 topic: "a".into(),
                 packet_id: Some(1),
                 payload: Bytes::from_static(b"payload"),
+                properties: PacketProperties::NONE,
             }),
-            Packet::PubRel(2),
+            Packet::PubRel(PublishAck::new(2)),
             Packet::Publish(Publish {
                 dup: true,
                 qos: QoS::AtLeastOnce,
@@ -441,6 +472,7 @@ fn resumed_session_resends_unacked_publishes_with_dup_and_pubrel_in_order() {
                 topic: "c".into(),
                 packet_id: Some(3),
                 payload: Bytes::from_static(b"payload"),
+                properties: PacketProperties::NONE,
             }),
         ]
     );
@@ -477,7 +509,8 @@ fn subscriptions_are_resent_after_reconnecting_without_a_session() {
         .handle_packet(
             Packet::SubAck(SubAck {
                 packet_id: 1,
-                return_codes: vec![1],
+                reason_codes: vec![SubscribeReasonCode::GrantedQoS1],
+                properties: PacketProperties::NONE,
             }),
             t0,
         )
@@ -526,8 +559,12 @@ fn more_than_65535_publishes_wait_for_a_free_id_and_never_reuse_one() {
     }
     let first = sent_publish(&transmitted(&mut session, t0));
     assert_eq!(first.len(), 65_535);
-    session.handle_packet(Packet::PubAck(10), t0).unwrap();
-    session.handle_packet(Packet::PubAck(20), t0).unwrap();
+    session
+        .handle_packet(Packet::PubAck(PublishAck::new(10)), t0)
+        .unwrap();
+    session
+        .handle_packet(Packet::PubAck(PublishAck::new(20)), t0)
+        .unwrap();
     let next = sent_publish(&transmitted(&mut session, t0));
     assert_eq!(next, vec![(Some(10), false), (Some(20), false)]);
 }
@@ -570,8 +607,13 @@ fn graceful_disconnect_waits_for_in_flight_then_sends_disconnect() {
     session.handle_command(Command::Disconnect, t0);
     assert!(transmitted(&mut session, t0).is_empty());
     assert!(!session.is_finished());
-    session.handle_packet(Packet::PubAck(1), t0).unwrap();
-    assert_eq!(transmitted(&mut session, t0), vec![Packet::Disconnect]);
+    session
+        .handle_packet(Packet::PubAck(PublishAck::new(1)), t0)
+        .unwrap();
+    assert_eq!(
+        transmitted(&mut session, t0),
+        vec![Packet::Disconnect(Disconnect::NORMAL)]
+    );
     assert!(session.is_finished());
     assert!(events(&mut session).contains(&Event::OutgoingEmpty));
 }
@@ -676,7 +718,9 @@ fn a_removed_outgoing_message_fails_at_once_and_its_late_ack_is_swallowed() {
     );
     // The broker may still acknowledge what it got: that is swallowed, and only
     // then is the id free again.
-    session.handle_packet(Packet::PubAck(1), t0).unwrap();
+    session
+        .handle_packet(Packet::PubAck(PublishAck::new(1)), t0)
+        .unwrap();
     assert!(events(&mut session).is_empty());
     assert_eq!(session.in_flight(), 0);
 }
@@ -687,15 +731,24 @@ fn a_clean_session_republishes_a_message_past_pubrec_instead_of_sending_pubrel()
     let mut session = connected(config(), t0);
     session.handle_command(publish("a", QoS::ExactlyOnce, 1), t0);
     transmitted(&mut session, t0);
-    session.handle_packet(Packet::PubRec(1), t0).unwrap();
+    session
+        .handle_packet(Packet::PubRec(PublishAck::new(1)), t0)
+        .unwrap();
     transmitted(&mut session, t0);
     assert_eq!(
         sent_publish(&reconnect(&mut session, t0, false)),
         vec![(Some(1), false)]
     );
-    session.handle_packet(Packet::PubRec(1), t0).unwrap();
-    assert_eq!(transmitted(&mut session, t0), vec![Packet::PubRel(1)]);
-    session.handle_packet(Packet::PubComp(1), t0).unwrap();
+    session
+        .handle_packet(Packet::PubRec(PublishAck::new(1)), t0)
+        .unwrap();
+    assert_eq!(
+        transmitted(&mut session, t0),
+        vec![Packet::PubRel(PublishAck::new(1))]
+    );
+    session
+        .handle_packet(Packet::PubComp(PublishAck::new(1)), t0)
+        .unwrap();
     assert!(matches!(
         events(&mut session)[..],
         [
@@ -732,7 +785,12 @@ fn resubscription_is_split_by_the_subscribe_batch_size() {
         .handle_packet(
             Packet::SubAck(SubAck {
                 packet_id: 1,
-                return_codes: vec![1, 1, 1],
+                reason_codes: vec![
+                    SubscribeReasonCode::GrantedQoS1,
+                    SubscribeReasonCode::GrantedQoS1,
+                    SubscribeReasonCode::GrantedQoS1,
+                ],
+                properties: PacketProperties::NONE,
             }),
             t0,
         )
@@ -765,6 +823,7 @@ fn inbound(qos: QoS, id: PacketId, dup: bool) -> Publish {
         topic: "t".into(),
         packet_id: Some(id),
         payload: Bytes::from_static(b"x"),
+        properties: PacketProperties::NONE,
     }
 }
 
@@ -791,7 +850,7 @@ fn manual_acks_hold_the_puback_until_the_application_acknowledges() {
     session.acknowledge(5, 1);
     assert_eq!(
         transmitted(&mut session, t0 + SECOND),
-        vec![Packet::PubAck(5)]
+        vec![Packet::PubAck(PublishAck::new(5))]
     );
     session.acknowledge(5, 1);
     assert!(
@@ -811,9 +870,16 @@ fn manual_acks_send_pubrec_on_receipt_and_hold_pubcomp_until_acknowledged() {
         .handle_packet(Packet::Publish(message.clone()), t0)
         .unwrap();
     assert!(events(&mut session).is_empty());
-    assert_eq!(transmitted(&mut session, t0), vec![Packet::PubRec(9)]);
-    session.handle_packet(Packet::PubRel(9), t0).unwrap();
-    session.handle_packet(Packet::PubRel(9), t0).unwrap();
+    assert_eq!(
+        transmitted(&mut session, t0),
+        vec![Packet::PubRec(PublishAck::new(9))]
+    );
+    session
+        .handle_packet(Packet::PubRel(PublishAck::new(9)), t0)
+        .unwrap();
+    session
+        .handle_packet(Packet::PubRel(PublishAck::new(9)), t0)
+        .unwrap();
     assert_eq!(events(&mut session), vec![held(message, 1)]);
     assert!(
         transmitted(&mut session, t0).is_empty(),
@@ -822,16 +888,16 @@ fn manual_acks_send_pubrec_on_receipt_and_hold_pubcomp_until_acknowledged() {
     session.acknowledge(9, 1);
     assert_eq!(
         transmitted(&mut session, t0 + SECOND),
-        vec![Packet::PubComp(9)]
+        vec![Packet::PubComp(PublishAck::new(9))]
     );
     // Our PUBCOMP was lost: a repeated PUBREL is completed again, not redelivered.
     session
-        .handle_packet(Packet::PubRel(9), t0 + SECOND)
+        .handle_packet(Packet::PubRel(PublishAck::new(9)), t0 + SECOND)
         .unwrap();
     assert!(events(&mut session).is_empty());
     assert_eq!(
         transmitted(&mut session, t0 + SECOND),
-        vec![Packet::PubComp(9)]
+        vec![Packet::PubComp(PublishAck::new(9))]
     );
 }
 
@@ -866,7 +932,7 @@ fn an_ack_from_an_earlier_connection_never_acknowledges_the_redelivery() {
     session.acknowledge(5, 2);
     assert_eq!(
         transmitted(&mut session, t0 + 3 * SECOND),
-        vec![Packet::PubAck(5)]
+        vec![Packet::PubAck(PublishAck::new(5))]
     );
 }
 
@@ -877,8 +943,13 @@ fn released_qos2_held(t0: Instant) -> Session {
     session
         .handle_packet(Packet::Publish(inbound(QoS::ExactlyOnce, 9, false)), t0)
         .unwrap();
-    session.handle_packet(Packet::PubRel(9), t0).unwrap();
-    assert_eq!(transmitted(&mut session, t0), vec![Packet::PubRec(9)]);
+    session
+        .handle_packet(Packet::PubRel(PublishAck::new(9)), t0)
+        .unwrap();
+    assert_eq!(
+        transmitted(&mut session, t0),
+        vec![Packet::PubRec(PublishAck::new(9))]
+    );
     assert_eq!(events(&mut session).len(), 1, "delivered once");
     session
 }
@@ -890,7 +961,7 @@ fn a_released_qos2_message_is_completed_on_the_next_connection_when_the_session_
     assert!(reconnect(&mut session, t0 + SECOND, true).is_empty());
     // The broker resends its PUBREL: still being handled, so no PUBCOMP and no second delivery.
     session
-        .handle_packet(Packet::PubRel(9), t0 + SECOND)
+        .handle_packet(Packet::PubRel(PublishAck::new(9)), t0 + SECOND)
         .unwrap();
     assert!(transmitted(&mut session, t0 + SECOND).is_empty());
     assert!(events(&mut session)
@@ -899,7 +970,7 @@ fn a_released_qos2_message_is_completed_on_the_next_connection_when_the_session_
     session.acknowledge(9, 1);
     assert_eq!(
         transmitted(&mut session, t0 + 2 * SECOND),
-        vec![Packet::PubComp(9)]
+        vec![Packet::PubComp(PublishAck::new(9))]
     );
 }
 
@@ -912,11 +983,11 @@ fn a_qos2_ack_made_offline_is_completed_when_the_broker_resends_pubrel() {
     assert!(transmitted(&mut session, t0 + SECOND).is_empty());
     assert!(reconnect(&mut session, t0 + 2 * SECOND, true).is_empty());
     session
-        .handle_packet(Packet::PubRel(9), t0 + 2 * SECOND)
+        .handle_packet(Packet::PubRel(PublishAck::new(9)), t0 + 2 * SECOND)
         .unwrap();
     assert_eq!(
         transmitted(&mut session, t0 + 2 * SECOND),
-        vec![Packet::PubComp(9)]
+        vec![Packet::PubComp(PublishAck::new(9))]
     );
 }
 
@@ -931,11 +1002,11 @@ fn a_new_session_drops_held_acks_so_a_late_one_cannot_complete_a_new_message() {
         .handle_packet(Packet::Publish(other.clone()), t0 + SECOND)
         .unwrap();
     session
-        .handle_packet(Packet::PubRel(9), t0 + SECOND)
+        .handle_packet(Packet::PubRel(PublishAck::new(9)), t0 + SECOND)
         .unwrap();
     assert_eq!(
         transmitted(&mut session, t0 + SECOND),
-        vec![Packet::PubRec(9)]
+        vec![Packet::PubRec(PublishAck::new(9))]
     );
     assert!(events(&mut session).contains(&held(other, 2)));
     session.acknowledge(9, 1);
@@ -943,7 +1014,7 @@ fn a_new_session_drops_held_acks_so_a_late_one_cannot_complete_a_new_message() {
     session.acknowledge(9, 2);
     assert_eq!(
         transmitted(&mut session, t0 + 2 * SECOND),
-        vec![Packet::PubComp(9)]
+        vec![Packet::PubComp(PublishAck::new(9))]
     );
 }
 
@@ -972,7 +1043,10 @@ fn a_copy_resent_on_the_same_connection_is_acknowledged_once_both_are_handled() 
         "the id stays ours while a copy is still being handled"
     );
     session.acknowledge(5, 1);
-    assert_eq!(transmitted(&mut session, t0), vec![Packet::PubAck(5)]);
+    assert_eq!(
+        transmitted(&mut session, t0),
+        vec![Packet::PubAck(PublishAck::new(5))]
+    );
 }
 
 #[test]
@@ -992,9 +1066,15 @@ fn switching_manual_acks_off_acks_new_messages_on_receipt_and_keeps_held_ones() 
         events(&mut session),
         vec![held(first, 1), Event::Message(second)]
     );
-    assert_eq!(transmitted(&mut session, t0), vec![Packet::PubAck(6)]);
+    assert_eq!(
+        transmitted(&mut session, t0),
+        vec![Packet::PubAck(PublishAck::new(6))]
+    );
     session.acknowledge(5, 1);
-    assert_eq!(transmitted(&mut session, t0), vec![Packet::PubAck(5)]);
+    assert_eq!(
+        transmitted(&mut session, t0),
+        vec![Packet::PubAck(PublishAck::new(5))]
+    );
     session.set_manual_acks(true);
     session
         .handle_packet(Packet::Publish(inbound(QoS::AtLeastOnce, 7, false)), t0)
@@ -1036,7 +1116,9 @@ fn queues_drained_after_an_offline_burst_give_their_room_back() {
             ..
         }) = packet
         {
-            session.handle_packet(Packet::PubAck(*id), t0).unwrap();
+            session
+                .handle_packet(Packet::PubAck(PublishAck::new(*id)), t0)
+                .unwrap();
         }
     }
     assert_eq!(

@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 use std::sync::atomic::Ordering::Relaxed;
 
 use mqtt_napi_fuzz::{
-    decode, properties, properties_input, session, Rng, SESSION_STATS, SESSION_STAT_NAMES,
+    decode, decode_input, properties, properties_input, session, session_input, Rng, SESSION_STATS,
+    SESSION_STAT_NAMES,
 };
 
 /// A target's name, the target, and its input generator.
@@ -44,8 +45,8 @@ fn main() {
 
     if let Some(count) = write_seeds {
         let generators: [Generator; 3] = [
-            ("decode", Rng::decode_input),
-            ("session", Rng::session_input),
+            ("decode", decode_input),
+            ("session", session_input),
             ("properties", properties_input),
         ];
         for (name, generate) in generators {
@@ -75,8 +76,8 @@ fn main() {
     }
 
     let targets: Vec<Target> = vec![
-        ("decode", decode, Rng::decode_input),
-        ("session", session, Rng::session_input),
+        ("decode", decode, decode_input),
+        ("session", session, session_input),
         ("properties", properties, properties_input),
     ];
     let chosen: Vec<_> = targets

@@ -2,7 +2,9 @@ use bytes::{Bytes, BytesMut};
 
 use super::*;
 use crate::codec::fixtures;
-use crate::codec::packet::{LastWill, SubscribeFilter};
+use crate::codec::packet::{
+    ConnectReasonCode, LastWill, PacketProperties, SubscribeFilter, SubscribeReasonCode, UnsubAck,
+};
 use crate::codec::{MAX_PACKET_SIZE, MAX_PAYLOAD_ANY_TOPIC};
 
 const V311: ProtocolVersion = ProtocolVersion::V311;
@@ -27,6 +29,7 @@ fn publish(qos: QoS, packet_id: Option<PacketId>) -> Publish {
         topic: "t".into(),
         packet_id,
         payload: Bytes::new(),
+        properties: PacketProperties::NONE,
     }
 }
 
@@ -39,6 +42,7 @@ fn connect() -> Connect {
         will: None,
         username: None,
         password: None,
+        properties: PacketProperties::NONE,
     }
 }
 
@@ -61,7 +65,7 @@ fn every_fixture_packet_encodes_to_its_bytes() {
 fn encode_appends_after_existing_bytes() {
     let mut out = BytesMut::from(&[0xAA][..]);
     encode(&Packet::PingReq, V311, &mut out).unwrap();
-    encode(&Packet::PubAck(1), V311, &mut out).unwrap();
+    encode(&Packet::PubAck(PublishAck::new(1)), V311, &mut out).unwrap();
     assert_eq!(&out[..], &[0xAA, 0xC0, 0x00, 0x40, 0x02, 0x00, 0x01]);
 }
 
@@ -119,12 +123,24 @@ fn packet_identifier_0_is_refused_everywhere() {
         encode_error(Packet::Publish(publish(QoS::AtLeastOnce, Some(0)))),
         zero(PacketType::Publish)
     );
-    assert_eq!(encode_error(Packet::PubAck(0)), zero(PacketType::PubAck));
-    assert_eq!(encode_error(Packet::PubRec(0)), zero(PacketType::PubRec));
-    assert_eq!(encode_error(Packet::PubRel(0)), zero(PacketType::PubRel));
-    assert_eq!(encode_error(Packet::PubComp(0)), zero(PacketType::PubComp));
     assert_eq!(
-        encode_error(Packet::UnsubAck(0)),
+        encode_error(Packet::PubAck(PublishAck::new(0))),
+        zero(PacketType::PubAck)
+    );
+    assert_eq!(
+        encode_error(Packet::PubRec(PublishAck::new(0))),
+        zero(PacketType::PubRec)
+    );
+    assert_eq!(
+        encode_error(Packet::PubRel(PublishAck::new(0))),
+        zero(PacketType::PubRel)
+    );
+    assert_eq!(
+        encode_error(Packet::PubComp(PublishAck::new(0))),
+        zero(PacketType::PubComp)
+    );
+    assert_eq!(
+        encode_error(Packet::UnsubAck(UnsubAck::new(0))),
         zero(PacketType::UnsubAck)
     );
     let filters = vec![SubscribeFilter {
@@ -134,21 +150,24 @@ fn packet_identifier_0_is_refused_everywhere() {
     assert_eq!(
         encode_error(Packet::Subscribe(Subscribe {
             packet_id: 0,
-            filters
+            filters,
+            properties: PacketProperties::NONE,
         })),
         zero(PacketType::Subscribe)
     );
     assert_eq!(
         encode_error(Packet::Unsubscribe(Unsubscribe {
             packet_id: 0,
-            filters: vec!["a".into()]
+            filters: vec!["a".into()],
+            properties: PacketProperties::NONE,
         })),
         zero(PacketType::Unsubscribe)
     );
     assert_eq!(
         encode_error(Packet::SubAck(SubAck {
             packet_id: 0,
-            return_codes: vec![0]
+            reason_codes: vec![SubscribeReasonCode::GrantedQoS0],
+            properties: PacketProperties::NONE,
         })),
         zero(PacketType::SubAck)
     );
@@ -159,7 +178,8 @@ fn subscribe_and_unsubscribe_without_filters_are_refused() {
     assert_eq!(
         encode_error(Packet::Subscribe(Subscribe {
             packet_id: 1,
-            filters: vec![]
+            filters: vec![],
+            properties: PacketProperties::NONE,
         })),
         EncodeError::NoTopicFilters {
             packet: PacketType::Subscribe
@@ -168,7 +188,8 @@ fn subscribe_and_unsubscribe_without_filters_are_refused() {
     assert_eq!(
         encode_error(Packet::Unsubscribe(Unsubscribe {
             packet_id: 1,
-            filters: vec![]
+            filters: vec![],
+            properties: PacketProperties::NONE,
         })),
         EncodeError::NoTopicFilters {
             packet: PacketType::Unsubscribe
@@ -176,39 +197,47 @@ fn subscribe_and_unsubscribe_without_filters_are_refused() {
     );
 }
 
+// Reserved SUBACK and CONNACK codes need no encoder check: their types cannot hold them.
+
 #[test]
-fn suback_must_carry_valid_return_codes() {
+fn suback_must_carry_return_codes() {
     assert_eq!(
         encode_error(Packet::SubAck(SubAck {
             packet_id: 1,
-            return_codes: vec![]
+            reason_codes: vec![],
+            properties: PacketProperties::NONE,
         })),
         EncodeError::NoReturnCodes
-    );
-    assert_eq!(
-        encode_error(Packet::SubAck(SubAck {
-            packet_id: 1,
-            return_codes: vec![0, 3]
-        })),
-        EncodeError::InvalidSubAckReturnCode(3)
     );
 }
 
 #[test]
-fn connack_must_carry_a_defined_return_code_and_no_session_on_refusal() {
-    assert_eq!(
-        encode_error(Packet::ConnAck(ConnAck {
-            session_present: false,
-            return_code: 6
-        })),
-        EncodeError::InvalidConnAckReturnCode(6)
-    );
+fn connack_must_not_present_a_session_on_refusal() {
     assert_eq!(
         encode_error(Packet::ConnAck(ConnAck {
             session_present: true,
-            return_code: 2
+            ..ConnAck::refused(ConnectReasonCode::IdentifierRejected)
         })),
         EncodeError::SessionPresentOnRefusal { return_code: 2 }
+    );
+}
+
+#[test]
+fn unsuback_reason_codes_cannot_be_encoded_in_mqtt_3() {
+    let unsuback = UnsubAck {
+        reason_codes: vec![AckReasonCode::Success],
+        ..UnsubAck::new(1)
+    };
+    let error = encode_error(Packet::UnsubAck(unsuback));
+    assert_eq!(
+        error,
+        EncodeError::ReasonCodesNeedMqtt5 {
+            packet: PacketType::UnsubAck
+        }
+    );
+    assert_eq!(
+        error.to_string(),
+        "UNSUBACK reason codes need MQTT 5; MQTT 3.x cannot carry them"
     );
 }
 
@@ -252,7 +281,8 @@ fn strings_longer_than_65535_bytes_are_refused_and_65535_is_accepted() {
     assert_eq!(
         encode_error(Packet::Subscribe(Subscribe {
             packet_id: 1,
-            filters
+            filters,
+            properties: PacketProperties::NONE,
         })),
         EncodeError::StringTooLong {
             field: Field::SubscribeFilter,
@@ -265,6 +295,7 @@ fn strings_longer_than_65535_bytes_are_refused_and_65535_is_accepted() {
         payload: big.clone(),
         qos: QoS::AtMostOnce,
         retain: false,
+        properties: PacketProperties::NONE,
     };
     assert_eq!(
         encode_error(Packet::Connect(

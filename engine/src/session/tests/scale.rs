@@ -4,7 +4,7 @@
 //! `Vec`, id-by-id probing for a free packet id) turns into minutes.
 
 use super::*;
-use crate::codec::MAX_REMAINING_LEN;
+use crate::codec::{SubscribeReasonCode, UnsubAck, MAX_REMAINING_LEN};
 
 const TOPICS: usize = 100_000;
 
@@ -17,10 +17,11 @@ fn filters(count: usize, qos: QoS) -> Vec<SubscribeFilter> {
         .collect()
 }
 
-fn suback(packet_id: PacketId, return_codes: Vec<u8>) -> Packet {
+fn suback(packet_id: PacketId, reason_codes: Vec<SubscribeReasonCode>) -> Packet {
     Packet::SubAck(SubAck {
         packet_id,
-        return_codes,
+        reason_codes,
+        properties: PacketProperties::NONE,
     })
 }
 
@@ -48,7 +49,10 @@ fn a_hundred_thousand_topics_are_resubscribed_in_order_and_all_unsubscribed() {
     );
     transmitted(&mut session, t0);
     session
-        .handle_packet(suback(1, vec![1; TOPICS]), t0)
+        .handle_packet(
+            suback(1, vec![SubscribeReasonCode::GrantedQoS1; TOPICS]),
+            t0,
+        )
         .unwrap();
     // The same topics one call each, the first at a higher QoS: in place, no duplicates.
     session.handle_command(
@@ -96,9 +100,12 @@ fn a_hundred_thousand_topics_refused_in_one_suback_are_all_forgotten() {
         t0,
     );
     transmitted(&mut session, t0);
-    // Every other topic refused (0x80).
+    // Every other topic refused.
     let codes = (0..TOPICS)
-        .map(|i| if i % 2 == 0 { 0x80 } else { 0 })
+        .map(|i| match i % 2 {
+            0 => SubscribeReasonCode::Failure,
+            _ => SubscribeReasonCode::GrantedQoS0,
+        })
         .collect();
     session.handle_packet(suback(1, codes), t0).unwrap();
     let kept = resubscribed_filters(&reconnect(&mut session, t0, false));
@@ -119,7 +126,9 @@ fn acknowledgements_in_reverse_order_free_ids_for_waiting_publishes_without_a_se
     assert_eq!(sent_publish(&transmitted(&mut session, t0)).len(), 65_535);
     let acked: Vec<PacketId> = (1..=u16::MAX).rev().take(WAITING as usize).collect();
     for id in &acked {
-        session.handle_packet(Packet::PubAck(*id), t0).unwrap();
+        session
+            .handle_packet(Packet::PubAck(PublishAck::new(*id)), t0)
+            .unwrap();
     }
     let resent: Vec<PacketId> = sent_publish(&transmitted(&mut session, t0))
         .into_iter()
@@ -211,10 +220,17 @@ fn graceful_end_waits_for_suback_and_unsuback_before_disconnect() {
     transmitted(&mut session, t0);
     session.handle_command(Command::Disconnect, t0);
     assert!(transmitted(&mut session, t0).is_empty());
-    session.handle_packet(suback(1, vec![1]), t0).unwrap();
+    session
+        .handle_packet(suback(1, vec![SubscribeReasonCode::GrantedQoS1]), t0)
+        .unwrap();
     assert!(transmitted(&mut session, t0).is_empty());
-    session.handle_packet(Packet::UnsubAck(2), t0).unwrap();
-    assert_eq!(transmitted(&mut session, t0), vec![Packet::Disconnect]);
+    session
+        .handle_packet(Packet::UnsubAck(UnsubAck::new(2)), t0)
+        .unwrap();
+    assert_eq!(
+        transmitted(&mut session, t0),
+        vec![Packet::Disconnect(Disconnect::NORMAL)]
+    );
     let order: Vec<&str> = events(&mut session)
         .iter()
         .map(|event| match event {
