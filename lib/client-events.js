@@ -5,49 +5,14 @@
 // callbacks and emit events in MQTT.js's order. This module works on the
 // client's internals; client.js owns the public API.
 
-const { KIND, ACK_HELD } = require('./event-batch')
-const { ErrorWithReasonCode, ErrorWithSubackPacket, ReasonCodes } = require('./errors')
+const { KIND } = require('./event-batch')
+const { recordReader } = require('./event-records')
+const { ErrorWithSubackPacket, ReasonCodes } = require('./errors')
 const { applyEndpoint, toBuffer } = require('./options')
 const { binary } = require('./native-options')
-const {
-  connackPacket, disconnectPacket, subackPacket, unsubackPacket,
-  readPublish, readSentPacket, readReceivedPacket
-} = require('./packets')
+const { subackPacket, unsubackPacket, disconnectPacket } = require('./packets')
 
 const MAX_PACKET_ID = 65535
-
-function readError (r) {
-  const message = r.string()
-  const codeKind = r.u8()
-  const err = codeKind === 2 ? new ErrorWithReasonCode(message, r.u32()) : new Error(message)
-  const code = codeKind === 1 ? r.string() : undefined
-  if (r.u8() === 1) {
-    // A failed system call: Node's fields, in the order `net` sets them.
-    const errno = r.i32()
-    if (errno !== 0) err.errno = errno
-    if (code !== undefined) err.code = code
-    err.syscall = r.string()
-    const address = r.string()
-    if (address !== '') err.address = address
-    const port = r.u16()
-    if (port !== 0) err.port = port
-    const hostname = r.string()
-    if (hostname !== '') err.hostname = hostname
-  } else if (code !== undefined) {
-    err.code = code
-  }
-  return err
-}
-
-function readGranted (r) {
-  const count = r.u32()
-  const granted = []
-  for (let i = 0; i < count; i++) {
-    r.string() // the filter, as sent: the pending entry knows it already
-    granted.push(r.u8())
-  }
-  return granted
-}
 
 /** True when id `a` was handed out after `b` (ids count up and wrap 65535 -> 1). */
 function isLaterId (a, b) {
@@ -62,12 +27,11 @@ function noteMessageId (client, messageId) {
   }
 }
 
-function onConnack (client, packet) {
+function onConnack (client, { packet, sessionResumed }) {
   client._hideConnectPacket = false
   client.connackPacket = packet
   client.reconnecting = false
-  const resumed = !client.options.clean && (client.options.protocolVersion < 4 || packet.sessionPresent)
-  if (!resumed) client._mirror.onSessionLost()
+  if (!sessionResumed) client._mirror.onSessionLost()
   // While end() is in progress the engine closes this connection: it never
   // counts as connected (MQTT.js emits `connect` here, after `end` was called).
   if (client.disconnecting && !client.disconnected) return
@@ -100,7 +64,7 @@ function onPacketReceived (client, packet) {
   client.emit('packetreceive', packet)
 }
 
-function onPublishDone (client, token, messageId, error) {
+function onPublishDone (client, { token, messageId, error }) {
   const entry = client._pending.get(token)
   const qos = entry ? entry.qos : 0
   const putError = qos > 0 ? client._mirror.takePutError(messageId) : null
@@ -126,7 +90,7 @@ function onPublishDone (client, token, messageId, error) {
   }
 }
 
-function onSubscribeDone (client, token, messageId, error, granted) {
+function onSubscribeDone (client, { token, messageId, error, granted }) {
   const entry = client._pending.take(token)
   if (entry === undefined) return
   if (error !== null) {
@@ -149,7 +113,7 @@ function onSubscribeDone (client, token, messageId, error, granted) {
   entry.callback(null, packet)
 }
 
-function onUnsubscribeDone (client, token, messageId, error) {
+function onUnsubscribeDone (client, { token, messageId, error }) {
   if (error !== null) {
     client._complete(token, error)
     return
@@ -158,11 +122,10 @@ function onUnsubscribeDone (client, token, messageId, error) {
   client._complete(token, null, unsubackPacket(messageId))
 }
 
-/** A new connection attempt: the next server, as MQTT.js rotates `servers`. */
-function onReconnect (client) {
+/** A new connection attempt, to the server the engine picked (MQTT.js rotates `servers`). */
+function onReconnect (client, { server }) {
   client._hideConnectPacket = false
   client._reconnectsEmitted = (client._reconnectsEmitted + 1) >>> 0
-  client._serverAttempt++
   try {
     if (client._reconnectAnnounced) {
       // reconnect() already emitted it, before the old connection closed.
@@ -172,7 +135,7 @@ function onReconnect (client) {
     }
   } finally {
     // MQTT.js writes the next server into the options after `reconnect`, as it opens the stream.
-    applyEndpoint(client.options, client._serverAttempt)
+    applyEndpoint(client.options, server)
     letEngineConnect(client)
   }
 }
@@ -247,44 +210,28 @@ function onTerminated (client) {
   if (client.disconnecting) client._finishEnd()
 }
 
+/** What each record kind does, given what its reader (event-records.js) returned. */
 const HANDLERS = {
-  [KIND.CONNECT]: (client, r) => onConnack(client, connackPacket(r.u8() === 1, r.u8())),
-  [KIND.MESSAGE]: (client, r) => {
-    const held = (r.buf[r.pos] & ACK_HELD) !== 0
-    const packet = readPublish(r)
-    // Connections count from 1: 0 means the engine acknowledged on receipt.
-    const ackConnection = held ? r.u32() : 0
+  [KIND.CONNECT]: onConnack,
+  [KIND.MESSAGE]: (client, { packet, ackConnection }) => {
     // Once end(true), or end() once it closes, was called, nothing more is
     // delivered: queued messages are dropped, as MQTT.js drops what its
     // destroyed socket still held. Not a QoS 1/2 message the engine has
     // already acknowledged: the broker will not send it again, so dropping it
     // would lose it (MQTT.js acknowledges only what it has emitted).
-    if (client._messagesStopped && (packet.qos === 0 || held)) return
+    if (client._messagesStopped && (packet.qos === 0 || ackConnection !== 0)) return
     client.emit('message', packet.topic, packet.payload, packet)
     client._handleMessage(packet, ackConnection)
   },
-  [KIND.PACKET_SEND]: (client, r) => onPacketSent(client, readSentPacket(r)),
-  [KIND.PACKET_RECEIVE]: (client, r) => onPacketReceived(client, readReceivedPacket(r)),
-  [KIND.PUBLISH_DONE]: (client, r) => {
-    const token = r.f64()
-    const messageId = r.u16()
-    onPublishDone(client, token, messageId, r.optionalError())
-  },
-  [KIND.SUBSCRIBE_DONE]: (client, r) => {
-    const token = r.f64()
-    const messageId = r.u16()
-    const error = r.optionalError()
-    onSubscribeDone(client, token, messageId, error, readGranted(r))
-  },
-  [KIND.UNSUBSCRIBE_DONE]: (client, r) => {
-    const token = r.f64()
-    const messageId = r.u16()
-    onUnsubscribeDone(client, token, messageId, r.optionalError())
-  },
+  [KIND.PACKET_SEND]: onPacketSent,
+  [KIND.PACKET_RECEIVE]: onPacketReceived,
+  [KIND.PUBLISH_DONE]: onPublishDone,
+  [KIND.SUBSCRIBE_DONE]: onSubscribeDone,
+  [KIND.UNSUBSCRIBE_DONE]: onUnsubscribeDone,
   [KIND.RECONNECT]: onReconnect,
   [KIND.OFFLINE]: onOffline,
   [KIND.CLOSE]: onClose,
-  [KIND.ERROR]: (client, r) => client.emit('error', readError(r)),
+  [KIND.ERROR]: (client, error) => client.emit('error', error),
   [KIND.OUTGOING_EMPTY]: onOutgoingEmpty,
   [KIND.DISCONNECT]: (client) => client.emit('disconnect', disconnectPacket()),
   [KIND.TERMINATED]: onTerminated
@@ -304,12 +251,7 @@ function dispatchRecord (client, reader) {
     return
   }
   const kind = reader.u8()
-  const handler = HANDLERS[kind]
-  if (handler === undefined) {
-    reader.failed = true
-    throw new Error(`mqtt-napi: unknown event kind ${kind} (engine and shim out of sync)`)
-  }
-  handler(client, reader)
+  HANDLERS[kind](client, recordReader(kind, reader)(reader))
   if (client._connectDue !== null && reader.done) emitDueConnect(client)
 }
 

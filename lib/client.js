@@ -11,7 +11,7 @@ const { startNativeClient } = require('./event-bridge')
 const { InboundQueue } = require('./inbound-queue')
 const { PendingCallbacks } = require('./pending')
 const { StoreMirror } = require('./store-mirror')
-const { PublishBatch } = require('./command-batch')
+const { PublishBatch } = require('./publish-batch')
 const { ErrorWithSubackPacket } = require('./errors')
 const { resolveConnectOptions, applyEndpoint, parseOptionsArg, defaultClientId } = require('./options')
 const { nativeOptions } = require('./native-options')
@@ -99,7 +99,6 @@ class MqttClient extends EventEmitter {
     this._outgoingAtEnd = false
     this._deferredReconnect = null
     this._lastMessageId = 0
-    this._serverAttempt = 0
     this._reconnectAnnounced = false
     this._packetEventsOn = false
     this._hideConnectPacket = false
@@ -152,8 +151,8 @@ class MqttClient extends EventEmitter {
     }
     this._terminated = false
     this._messagesStopped = false
-    this._serverAttempt = 0
-    applyEndpoint(this.options, this._serverAttempt)
+    // The engine starts with the first of `servers`; a `reconnect` record names each next one.
+    applyEndpoint(this.options, 0)
     const native = nativeOptions(this.options, () => tls.rootCertificates)
     this._manualAcks = native.manualAcks = this._overridesHandleMessage()
     this._reconnectsEmitted = 0

@@ -331,7 +331,7 @@ fn drain(session: &mut Session, h: &mut Harness, now: Instant) {
                     session.acknowledge(id, connection);
                 }
             }
-            Event::Connected(_) => {
+            Event::Connected { .. } => {
                 SESSION_STATS[0].fetch_add(1, Relaxed);
             }
             Event::OutgoingEmpty | Event::ServerDisconnect => {}

@@ -115,10 +115,13 @@ fn connack_accepted_emits_connected() {
     assert!(session.is_connected());
     assert_eq!(
         events(&mut session),
-        vec![Event::Connected(ConnAck {
-            session_present: false,
-            return_code: 0
-        })]
+        vec![Event::Connected {
+            connack: ConnAck {
+                session_present: false,
+                return_code: 0
+            },
+            session_resumed: false
+        }]
     );
 }
 
@@ -382,7 +385,7 @@ fn publishes_made_offline_are_sent_after_connack_in_call_order() {
     let sent = transmitted(&mut session, t0);
     // MQTT.js order: stored QoS>0 messages first, then the offline queue.
     assert_eq!(sent_publish(&sent), vec![(Some(1), false), (None, false)]);
-    assert!(matches!(events(&mut session)[0], Event::Connected(_)));
+    assert!(matches!(events(&mut session)[0], Event::Connected { .. }));
 }
 
 #[test]
@@ -404,6 +407,37 @@ fn qos0_offline_without_queueing_fails_at_once() {
             result: Err(CommandError::NoConnection)
         }]
     );
+}
+
+/// The connect event says whether the session resumed: JS takes it from there
+/// (it used to guess from its own copy of the options).
+#[test]
+fn connected_reports_a_resumed_session_only_for_a_kept_non_clean_session() {
+    let resumed = |clean_session: bool, protocol: ProtocolVersion, session_present: bool| {
+        let t0 = Instant::now();
+        let mut session = Session::new(
+            SessionConfig {
+                clean_session,
+                protocol,
+                ..config()
+            },
+            t0,
+        );
+        session.on_transport_open(t0, t0);
+        transmitted(&mut session, t0);
+        session.handle_packet(connack(session_present), t0).unwrap();
+        match &events(&mut session)[..] {
+            [Event::Connected {
+                session_resumed, ..
+            }] => *session_resumed,
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    assert!(resumed(false, ProtocolVersion::V311, true));
+    assert!(!resumed(false, ProtocolVersion::V311, false));
+    assert!(!resumed(true, ProtocolVersion::V311, true));
+    // MQTT 3.1 has no session-present flag: a non-clean session is assumed kept.
+    assert!(resumed(false, ProtocolVersion::V31, false));
 }
 
 #[test]
@@ -699,7 +733,7 @@ fn a_clean_session_republishes_a_message_past_pubrec_instead_of_sending_pubrel()
     assert!(matches!(
         events(&mut session)[..],
         [
-            Event::Connected(_),
+            Event::Connected { .. },
             Event::Published {
                 token: 1,
                 result: Ok(()),
@@ -895,7 +929,7 @@ fn a_released_qos2_message_is_completed_on_the_next_connection_when_the_session_
     assert!(transmitted(&mut session, t0 + SECOND).is_empty());
     assert!(events(&mut session)
         .iter()
-        .all(|e| matches!(e, Event::Connected(_))));
+        .all(|e| matches!(e, Event::Connected { .. })));
     session.acknowledge(9, 1);
     assert_eq!(
         transmitted(&mut session, t0 + 2 * SECOND),

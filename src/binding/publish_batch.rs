@@ -1,18 +1,17 @@
-//! Reads the publish batches the JS shim writes (`lib/command-batch.js`).
+//! Reads the publish batches the JS shim writes (`lib/publish-batch.js`).
 //!
 //! Publishes made in the same tick cross the N-API boundary as one Buffer:
 //! one native call and one copy for the lot. Payloads are then slices of
-//! that one copy. Record layout (little-endian):
-//! `u8 op=1 | u8 flags (qos | retain << 2) | f64 token | u32 len, topic | u32 len, payload`.
+//! that one copy. Record layout (little-endian, constants in `batch_format`):
+//! `u8 OP_PUBLISH | u8 flags (qos | FLAG_RETAIN) | f64 token | u32 len, topic | u32 len, payload`.
 
 use bytes::Bytes;
 
 use super::batch_buffers;
+use super::batch_format::{FLAG_QOS_MASK, FLAG_RETAIN, OP_PUBLISH};
 
 use engine::codec::{validate_topic_name, QoS, SharedStr};
 use engine::session::{Command, CommandError};
-
-pub const OP_PUBLISH: u8 = 1;
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct MalformedBatch(pub &'static str);
@@ -53,7 +52,7 @@ pub fn publish_command(token: u64, flags: u8, topic: Bytes, payload: Bytes) -> C
     if let Err(error) = validate_topic_name(&topic) {
         return fail(format!("Invalid topic {topic}: {error}"));
     }
-    let Some(qos) = QoS::from_u8(flags & 0b11) else {
+    let Some(qos) = QoS::from_u8(flags & FLAG_QOS_MASK) else {
         return fail("Invalid QoS 3: must be 0, 1 or 2".into());
     };
     Command::Publish {
@@ -61,7 +60,7 @@ pub fn publish_command(token: u64, flags: u8, topic: Bytes, payload: Bytes) -> C
         topic,
         payload,
         qos,
-        retain: flags & 0b100 != 0,
+        retain: flags & FLAG_RETAIN != 0,
     }
 }
 
@@ -107,6 +106,7 @@ impl Cursor<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::binding::batch_format::PUBLISH_RECORD_HEADER_BYTES;
 
     fn record(flags: u8, token: f64, topic: &[u8], payload: &[u8]) -> Vec<u8> {
         let mut out = vec![OP_PUBLISH, flags];
@@ -120,7 +120,7 @@ mod tests {
 
     #[test]
     fn two_publishes_come_out_in_order_with_their_fields() {
-        let mut batch = record(1 | 4, 7.0, b"a/b", b"hello");
+        let mut batch = record(1 | FLAG_RETAIN, 7.0, b"a/b", b"hello");
         batch.extend(record(0, 0.0, b"c", b""));
         let commands = parse_publish_batch(&batch).unwrap();
         assert_eq!(commands.len(), 2);
@@ -155,6 +155,11 @@ mod tests {
     fn qos_3_becomes_a_failed_command() {
         let commands = parse_publish_batch(&record(3, 1.0, b"t", b"x")).unwrap();
         assert!(matches!(&commands[..], [Command::Fail { token: 1, .. }]));
+    }
+
+    #[test]
+    fn a_record_header_is_as_long_as_the_format_says() {
+        assert_eq!(record(0, 0.0, b"", b"").len(), PUBLISH_RECORD_HEADER_BYTES);
     }
 
     #[test]
