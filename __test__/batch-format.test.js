@@ -176,3 +176,28 @@ describeNapi('batch formats agree between Rust and JS', () => {
     }
   })
 })
+
+describeNapi('rules the shim takes from the engine instead of copying', () => {
+  const { topicNameError } = isNapi ? require('../lib/validations') : {}
+  const { ReasonCodes } = isNapi ? require('..') : {}
+
+  test('a publish topic is judged by the engine rule: wildcards, empty, U+0000, over 65535 bytes', () => {
+    expect(topicNameError('a/b')).toBeNull()
+    expect(topicNameError('a/b')).toBeNull() // the cached answer agrees
+    expect(topicNameError('a/+')).toMatch(/^Invalid topic a\/\+: .*wildcard/)
+    expect(topicNameError('a/#')).toMatch(/^Invalid topic a\/#: .*wildcard/)
+    expect(topicNameError('')).toMatch(/^Invalid topic: .*empty \[MQTT-4\.7\.3-1\]/)
+    expect(topicNameError('a\u0000b')).toMatch(/U\+0000 \[MQTT-4\.7\.3-2\]/)
+    expect(topicNameError('é'.repeat(32768))).toMatch(/^Invalid topic: .*65535.*\[MQTT-4\.7\.3-3\]/)
+    expect(topicNameError('é'.repeat(32767))).toBeNull()
+  })
+
+  test('ReasonCodes is the engine table, with the CONNACK and MQTT 5 texts', () => {
+    expect(ReasonCodes[0]).toBe('')
+    expect(ReasonCodes[4]).toBe('Bad username or password')
+    expect(ReasonCodes[5]).toBe('Not authorized')
+    expect(ReasonCodes[128]).toBe('Unspecified error')
+    expect(ReasonCodes[162]).toBe('Wildcard Subscriptions not supported')
+    expect(Object.keys(ReasonCodes)).toHaveLength(43)
+  })
+})

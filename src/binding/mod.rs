@@ -10,6 +10,7 @@ mod external_buffers;
 mod format_samples;
 mod options;
 mod publish_batch;
+mod shared_rules;
 
 use bytes::Bytes;
 use std::sync::Arc;

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use super::batch_buffers;
 use super::batch_format::{FLAG_QOS_MASK, FLAG_RETAIN, OP_PUBLISH};
 
-use engine::codec::{validate_topic_name, QoS, SharedStr};
+use engine::codec::{validate_topic_name, QoS, SharedStr, TopicError};
 use engine::session::{Command, CommandError};
 
 #[derive(Debug, PartialEq, Eq)]
@@ -49,8 +49,8 @@ pub fn publish_command(token: u64, flags: u8, topic: Bytes, payload: Bytes) -> C
     let Ok(topic) = SharedStr::from_utf8(topic) else {
         return fail("Invalid topic: not valid UTF-8".into());
     };
-    if let Err(error) = validate_topic_name(&topic) {
-        return fail(format!("Invalid topic {topic}: {error}"));
+    if let Some(reason) = topic_name_error(&topic) {
+        return fail(reason);
     }
     let Some(qos) = QoS::from_u8(flags & FLAG_QOS_MASK) else {
         return fail("Invalid QoS 3: must be 0, 1 or 2".into());
@@ -62,6 +62,18 @@ pub fn publish_command(token: u64, flags: u8, topic: Bytes, payload: Bytes) -> C
         qos,
         retain: flags & FLAG_RETAIN != 0,
     }
+}
+
+/// Why `topic` cannot be published to, or `None`: the engine's topic-name
+/// rule, which the shim also calls (`topicNameError`) to fail a publish
+/// before it is queued, as MQTT.js fails it inside `publish()`.
+pub fn topic_name_error(topic: &str) -> Option<String> {
+    let error = validate_topic_name(topic).err()?;
+    Some(match error {
+        // Nothing to quote, or too much to.
+        TopicError::Empty | TopicError::TooLong { .. } => format!("Invalid topic: {error}"),
+        _ => format!("Invalid topic {topic}: {error}"),
+    })
 }
 
 struct Cursor<'a> {
@@ -149,6 +161,20 @@ mod tests {
             &commands[..],
             [Command::Fail { token: 3, error: CommandError::Invalid(reason) }] if reason.contains("a/+")
         ));
+    }
+
+    #[test]
+    fn topic_name_errors_quote_the_topic_unless_it_is_empty_or_huge() {
+        assert_eq!(topic_name_error("a/b"), None);
+        assert_eq!(
+            topic_name_error("a/#").as_deref(),
+            Some("Invalid topic a/#: topic contains a wildcard ('+' or '#') [MQTT-4.7.1-1]")
+        );
+        assert!(topic_name_error("")
+            .unwrap()
+            .starts_with("Invalid topic: topic is empty"));
+        let huge = "x".repeat(65536);
+        assert!(!topic_name_error(&huge).unwrap().contains(&huge));
     }
 
     #[test]

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-pub use error::{connack_reason, CommandError, ProtocolViolation, SessionError};
+pub use error::{connack_reason, CommandError, ProtocolViolation, SessionError, REASON_TEXTS};
 pub use keepalive::{Keepalive, KeepaliveAction};
 pub use packet_ids::PacketIdAllocator;
 use resubscribe::ResubscribeSet;
