@@ -1,31 +1,26 @@
 'use strict'
 
 // What the client does with each engine event: read the event-batch record
-// (written by src/binding/event_batch.rs), update the client's state, run
-// callbacks and emit events in MQTT.js's order. This module works on the
-// client's internals; client.js owns the public API.
+// (event-records.js), update the client's state, run callbacks and emit
+// events in MQTT.js's order. client.js owns the public API.
+//
+// What this module uses of an MqttClient, and nothing else:
+// - EventEmitter: `emit`.
+// - MQTT.js's public state flags, set as MQTT.js sets them: `connected`,
+//   `reconnecting`, `connackPacket`; read: `disconnecting`, `disconnected`.
+// - Its collaborators: `_mirror` (store-mirror.js), `_pending` (pending.js).
+// - Methods (client.js, "shared by the commands and the engine events"):
+//   `_complete`, `_handleMessage`, `_noteMessageId`, `_forgetSubscription`,
+//   `_takeAnnouncedReconnect`, `_startAttempt`, `_afterSubscribeCallbacksRan`,
+//   `_outgoingDrained`, `_engineTerminated`.
+// - Event-order state both sides set: `_hideConnectPacket` (connect() emitted
+//   the first CONNECT), `_connectDue` / `_connectGate` (`connect` waits for
+//   packetsend records / replayed publishes), `_messagesStopped` (read).
 
 const { KIND } = require('./event-batch')
 const { recordReader } = require('./event-records')
 const { ErrorWithSubackPacket, ReasonCodes } = require('./errors')
-const { applyEndpoint, toBuffer } = require('./options')
-const { binary } = require('./native-options')
 const { subackPacket, unsubackPacket, disconnectPacket } = require('./packets')
-
-const MAX_PACKET_ID = 65535
-
-/** True when id `a` was handed out after `b` (ids count up and wrap 65535 -> 1). */
-function isLaterId (a, b) {
-  const distance = (a - b + MAX_PACKET_ID) % MAX_PACKET_ID
-  return distance > 0 && distance < MAX_PACKET_ID / 2
-}
-
-/** getLastMessageId(): the latest id the engine has reported using. */
-function noteMessageId (client, messageId) {
-  if (messageId && (client._lastMessageId === 0 || isLaterId(messageId, client._lastMessageId))) {
-    client._lastMessageId = messageId
-  }
-}
 
 function onConnack (client, { packet, sessionResumed }) {
   client._hideConnectPacket = false
@@ -53,7 +48,7 @@ function onPacketSent (client, packet) {
     return
   }
   if (packet.cmd === 'publish' || packet.cmd === 'subscribe' || packet.cmd === 'unsubscribe') {
-    noteMessageId(client, packet.messageId)
+    client._noteMessageId(packet.messageId)
   }
   client._mirror.onPacketSent(packet)
   client.emit('packetsend', packet)
@@ -69,7 +64,7 @@ function onPublishDone (client, { token, messageId, error }) {
   const qos = entry ? entry.qos : 0
   const putError = qos > 0 ? client._mirror.takePutError(messageId) : null
   if (qos > 0) {
-    noteMessageId(client, messageId)
+    client._noteMessageId(messageId)
     if (error === null || error.message === 'Message removed') client._mirror.onPublishDone(messageId)
   }
   if (putError !== null) {
@@ -97,14 +92,13 @@ function onSubscribeDone (client, { token, messageId, error, granted }) {
     entry.callback(new ErrorWithSubackPacket(error.message, undefined))
     return
   }
-  noteMessageId(client, messageId)
+  client._noteMessageId(messageId)
   const packet = subackPacket(messageId, granted)
   const failure = granted.find((code) => (code & 0x80) !== 0)
   if (failure !== undefined) {
     // As MQTT.js: a refused topic is forgotten, and the granted QoS are not reported.
-    const known = client._resubscribeTopics
     granted.forEach((code, i) => {
-      if ((code & 0x80) !== 0 && known !== null) delete known[entry.subs[i].topic]
+      if ((code & 0x80) !== 0) client._forgetSubscription(entry.subs[i].topic)
     })
     entry.callback(new ErrorWithSubackPacket(`Subscribe error: ${ReasonCodes[failure]}`, packet), packet)
     return
@@ -118,47 +112,19 @@ function onUnsubscribeDone (client, { token, messageId, error }) {
     client._complete(token, error)
     return
   }
-  noteMessageId(client, messageId)
+  client._noteMessageId(messageId)
   client._complete(token, null, unsubackPacket(messageId))
 }
 
 /** A new connection attempt, to the server the engine picked (MQTT.js rotates `servers`). */
 function onReconnect (client, { server }) {
   client._hideConnectPacket = false
-  client._reconnectsEmitted = (client._reconnectsEmitted + 1) >>> 0
   try {
-    if (client._reconnectAnnounced) {
-      // reconnect() already emitted it, before the old connection closed.
-      client._reconnectAnnounced = false
-    } else {
-      client.emit('reconnect')
-    }
+    // reconnect() may have emitted it already, before the old connection closed.
+    if (!client._takeAnnouncedReconnect()) client.emit('reconnect')
   } finally {
-    // MQTT.js writes the next server into the options after `reconnect`, as it opens the stream.
-    applyEndpoint(client.options, server)
-    letEngineConnect(client)
+    client._startAttempt(server)
   }
-}
-
-/**
- * The engine opens the next socket only once `reconnect` has been emitted (MQTT.js's
- * order), and its CONNECT takes the client id and credentials from `client.options`
- * as the listeners left them, as MQTT.js builds each CONNECT from its options.
- */
-function letEngineConnect (client) {
-  const native = client._native
-  if (native === null || client._terminated) return
-  const count = client._reconnectsEmitted
-  let identity
-  try {
-    const { clientId, username, password } = client.options
-    identity = [toBuffer(clientId, 'clientId'), binary(username, 'username'), binary(password, 'password')]
-  } catch (err) {
-    // The attempt goes ahead with the fields as they were; the app hears what was wrong.
-    native.reconnectEmitted(count)
-    throw err
-  }
-  native.reconnectEmitted(count, ...identity)
 }
 
 function onOffline (client) {
@@ -172,18 +138,9 @@ function onOffline (client) {
 }
 
 function onClose (client) {
-  if (client._subscribeCallbacksDue > 0) {
-    // A SUBACK in this batch settles a subscribe whose callback runs a few microtasks
-    // from now; in MQTT.js `close` (a socket event) always comes after it. Later
-    // records (`close`, `end`, end's callback) wait until it has run.
-    client._inbound.pause()
-    client._afterSubscribeCallbacks = () => {
-      closed(client)
-      client._inbound.resume()
-    }
-    return
-  }
-  closed(client)
+  // A SUBACK in this batch may settle a subscribe whose callback runs a few
+  // microtasks from now; in MQTT.js `close` (a socket event) always comes after it.
+  client._afterSubscribeCallbacksRan(closed)
 }
 
 function closed (client) {
@@ -194,20 +151,7 @@ function closed (client) {
 }
 
 function onOutgoingEmpty (client) {
-  // MQTT.js emits this only when end() had to wait for in-flight messages.
-  if (!client._outgoingAtEnd) return
-  client._outgoingAtEnd = false
-  // end() now closes the connection: no more messages (see client.end()).
-  client._messagesStopped = true
-  client.emit('outgoingEmpty')
-}
-
-/** The engine has stopped for good: nothing may wait forever. */
-function onTerminated (client) {
-  client._terminated = true
-  client.connected = false
-  client._failAllPending()
-  if (client.disconnecting) client._finishEnd()
+  if (client._outgoingDrained()) client.emit('outgoingEmpty')
 }
 
 /** What each record kind does, given what its reader (event-records.js) returned. */
@@ -234,7 +178,8 @@ const HANDLERS = {
   [KIND.ERROR]: (client, error) => client.emit('error', error),
   [KIND.OUTGOING_EMPTY]: onOutgoingEmpty,
   [KIND.DISCONNECT]: (client) => client.emit('disconnect', disconnectPacket()),
-  [KIND.TERMINATED]: onTerminated
+  // The engine has stopped for good: nothing may wait forever.
+  [KIND.TERMINATED]: (client) => client._engineTerminated()
 }
 
 function emitDueConnect (client) {

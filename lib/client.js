@@ -13,8 +13,8 @@ const { PendingCallbacks } = require('./pending')
 const { StoreMirror } = require('./store-mirror')
 const { PublishBatch } = require('./publish-batch')
 const { ErrorWithSubackPacket } = require('./errors')
-const { resolveConnectOptions, applyEndpoint, parseOptionsArg, defaultClientId } = require('./options')
-const { nativeOptions } = require('./native-options')
+const { resolveConnectOptions, applyEndpoint, parseOptionsArg, defaultClientId, toBuffer } = require('./options')
+const { nativeOptions, binary } = require('./native-options')
 const { refuse } = require('./option-support')
 const { validateTopics, topicNameError, describeValue } = require('./validations')
 const { readTopicObject, subscriptionsToSend, chunk } = require('./subscriptions')
@@ -30,6 +30,14 @@ const DIRECT_PUBLISH_BYTES = 64 * 1024
 const { MAX_PAYLOAD_ANY_TOPIC } = require('./native')
 
 function noop () {}
+
+const MAX_PACKET_ID = 65535
+
+/** True when id `a` was handed out after `b` (ids count up and wrap 65535 -> 1). */
+function isLaterId (a, b) {
+  const distance = (a - b + MAX_PACKET_ID) % MAX_PACKET_ID
+  return distance > 0 && distance < MAX_PACKET_ID / 2
+}
 
 // The client's own listeners and its nextTick callback are functions shared by
 // every client (EventEmitter calls a listener with `this` set to the emitter):
@@ -522,6 +530,83 @@ class MqttClient extends EventEmitter {
   }
 
   // ---- shared by the commands and the engine events (client-events.js) -------
+
+  /** getLastMessageId(): the latest of the ids the engine reports using (they come out of allocation order). */
+  _noteMessageId (messageId) {
+    if (messageId && (this._lastMessageId === 0 || isLaterId(messageId, this._lastMessageId))) {
+      this._lastMessageId = messageId
+    }
+  }
+
+  /** A topic the broker refused is not resubscribed (and no longer counts as subscribed). */
+  _forgetSubscription (topic) {
+    if (this._resubscribeTopics !== null) delete this._resubscribeTopics[topic]
+  }
+
+  /** True once if reconnect() emitted `reconnect` itself (the engine's record then emits nothing). */
+  _takeAnnouncedReconnect () {
+    const announced = this._reconnectAnnounced
+    this._reconnectAnnounced = false
+    return announced
+  }
+
+  /**
+   * `reconnect` has been emitted for an attempt on `servers[server]`. MQTT.js
+   * writes that server into the options now, as it opens the stream; the
+   * engine opens the socket only now (MQTT.js's order), and its CONNECT takes
+   * the client id and credentials from the options as the listeners left them.
+   */
+  _startAttempt (server) {
+    this._reconnectsEmitted = (this._reconnectsEmitted + 1) >>> 0
+    applyEndpoint(this.options, server)
+    const native = this._native
+    if (native === null || this._terminated) return
+    const count = this._reconnectsEmitted
+    let identity
+    try {
+      const { clientId, username, password } = this.options
+      identity = [toBuffer(clientId, 'clientId'), binary(username, 'username'), binary(password, 'password')]
+    } catch (err) {
+      // The attempt goes ahead with the fields as they were; the app hears what was wrong.
+      native.reconnectEmitted(count)
+      throw err
+    }
+    native.reconnectEmitted(count, ...identity)
+  }
+
+  /**
+   * Runs `then(this)` once no subscribe callback is due (see _sendSubscribe):
+   * at once, or, when a SUBACK of this batch settled one whose callback runs a
+   * few microtasks from now, after it; later records wait meanwhile.
+   */
+  _afterSubscribeCallbacksRan (then) {
+    if (this._subscribeCallbacksDue === 0) {
+      then(this)
+      return
+    }
+    this._inbound.pause()
+    this._afterSubscribeCallbacks = () => {
+      then(this)
+      this._inbound.resume()
+    }
+  }
+
+  /** Nothing is left in flight: true when end() waited for that (MQTT.js then emits `outgoingEmpty`). */
+  _outgoingDrained () {
+    if (!this._outgoingAtEnd) return false
+    this._outgoingAtEnd = false
+    // end() now closes the connection: no more messages (see end()).
+    this._messagesStopped = true
+    return true
+  }
+
+  /** The engine has stopped for good: nothing may wait forever. */
+  _engineTerminated () {
+    this._terminated = true
+    this.connected = false
+    this._failAllPending()
+    if (this.disconnecting) this._finishEnd()
+  }
 
   /** A publish completed: `connect` is emitted after the last one replayed on CONNACK. */
   _publishCompleted (token) {
