@@ -35,8 +35,8 @@ describeNapi('batch formats agree between Rust and JS', () => {
     const { eventBatch } = native().batchFormat()
     expect(KIND).toEqual(eventBatch.kinds)
     expect(Object.keys(KIND).sort()).toEqual([
-      'CLOSE', 'CONNECT', 'DISCONNECT', 'ERROR', 'MESSAGE', 'OFFLINE', 'OUTGOING_EMPTY', 'PACKET_RECEIVE',
-      'PACKET_SEND', 'PUBLISH_DONE', 'RECONNECT', 'SUBSCRIBE_DONE', 'TERMINATED', 'UNSUBSCRIBE_DONE'
+      'CLOSE', 'CONNECT', 'DISCONNECT', 'ERROR', 'MESSAGE', 'OFFLINE', 'OUTGOING_EMPTY', 'PACKET_ID_ALLOCATED',
+      'PACKET_RECEIVE', 'PACKET_SEND', 'PUBLISH_DONE', 'RECONNECT', 'SUBSCRIBE_DONE', 'TERMINATED', 'UNSUBSCRIBE_DONE'
     ])
     expect(new Set(Object.values(KIND)).size).toBe(Object.keys(KIND).length)
   })
@@ -91,6 +91,7 @@ describeNapi('batch formats agree between Rust and JS', () => {
     expect(failedSubscribe.error.code).toBeUndefined()
 
     expect(next('UNSUBSCRIBE_DONE')).toEqual({ token: 11, messageId: 302, error: null })
+    expect(next('PACKET_ID_ALLOCATED')).toBe(65535)
     expect(next('RECONNECT')).toEqual({ server: 2 })
     expect(next('OFFLINE')).toBeNull()
     expect(next('CLOSE')).toBeNull()

@@ -7,10 +7,11 @@
 // What this module uses of an MqttClient, and nothing else:
 // - EventEmitter: `emit`.
 // - MQTT.js's public state flags, set as MQTT.js sets them: `connected`,
-//   `reconnecting`, `connackPacket`; read: `disconnecting`, `disconnected`.
+//   `reconnecting`, `connackPacket`; read: `disconnecting`, `disconnected`;
+//   and `_lastMessageId`, the answer of getLastMessageId().
 // - Its collaborators: `_mirror` (store-mirror.js), `_pending` (pending.js).
 // - Methods (client.js, "shared by the commands and the engine events"):
-//   `_complete`, `_handleMessage`, `_noteMessageId`, `_forgetSubscription`,
+//   `_complete`, `_handleMessage`, `_forgetSubscription`,
 //   `_takeAnnouncedReconnect`, `_startAttempt`, `_afterSubscribeCallbacksRan`,
 //   `_outgoingDrained`, `_engineTerminated`.
 // - Event-order state both sides set: `_hideConnectPacket` (connect() emitted
@@ -47,9 +48,6 @@ function onPacketSent (client, packet) {
     client._hideConnectPacket = false
     return
   }
-  if (packet.cmd === 'publish' || packet.cmd === 'subscribe' || packet.cmd === 'unsubscribe') {
-    client._noteMessageId(packet.messageId)
-  }
   client._mirror.onPacketSent(packet)
   client.emit('packetsend', packet)
 }
@@ -63,10 +61,7 @@ function onPublishDone (client, { token, messageId, error }) {
   const entry = client._pending.get(token)
   const qos = entry ? entry.qos : 0
   const putError = qos > 0 ? client._mirror.takePutError(messageId) : null
-  if (qos > 0) {
-    client._noteMessageId(messageId)
-    if (error === null || error.message === 'Message removed') client._mirror.onPublishDone(messageId)
-  }
+  if (qos > 0 && (error === null || error.message === 'Message removed')) client._mirror.onPublishDone(messageId)
   if (putError !== null) {
     // As MQTT.js: a failed outgoingStore.put is the publish's error.
     client._complete(token, putError)
@@ -92,7 +87,6 @@ function onSubscribeDone (client, { token, messageId, error, granted }) {
     entry.callback(new ErrorWithSubackPacket(error.message, undefined))
     return
   }
-  client._noteMessageId(messageId)
   const packet = subackPacket(messageId, granted)
   const failure = granted.find((code) => (code & 0x80) !== 0)
   if (failure !== undefined) {
@@ -112,7 +106,6 @@ function onUnsubscribeDone (client, { token, messageId, error }) {
     client._complete(token, error)
     return
   }
-  client._noteMessageId(messageId)
   client._complete(token, null, unsubackPacket(messageId))
 }
 
@@ -172,6 +165,8 @@ const HANDLERS = {
   [KIND.PUBLISH_DONE]: onPublishDone,
   [KIND.SUBSCRIBE_DONE]: onSubscribeDone,
   [KIND.UNSUBSCRIBE_DONE]: onUnsubscribeDone,
+  // getLastMessageId() answers the latest id the engine allocated.
+  [KIND.PACKET_ID_ALLOCATED]: (client, messageId) => { client._lastMessageId = messageId },
   [KIND.RECONNECT]: onReconnect,
   [KIND.OFFLINE]: onOffline,
   [KIND.CLOSE]: onClose,
@@ -188,9 +183,18 @@ function emitDueConnect (client) {
   client.emit('connect', packet)
 }
 
+/**
+ * The records a due `connect` is emitted after: the packets sent right after
+ * CONNACK (MQTT.js sends them from its own `connect` listener) and the ids
+ * allocated for them.
+ */
+function precedesDueConnect (kind) {
+  return kind === KIND.PACKET_SEND || kind === KIND.PACKET_ID_ALLOCATED
+}
+
 /** Reads and applies the next record of `reader`. */
 function dispatchRecord (client, reader) {
-  if (client._connectDue !== null && reader.buf[reader.pos] !== KIND.PACKET_SEND) {
+  if (client._connectDue !== null && !precedesDueConnect(reader.buf[reader.pos])) {
     // The record stays unread: the caller dispatches it next, even if a listener threw.
     emitDueConnect(client)
     return

@@ -31,14 +31,6 @@ const { MAX_PAYLOAD_ANY_TOPIC } = require('./native')
 
 function noop () {}
 
-const MAX_PACKET_ID = 65535
-
-/** True when id `a` was handed out after `b` (ids count up and wrap 65535 -> 1). */
-function isLaterId (a, b) {
-  const distance = (a - b + MAX_PACKET_ID) % MAX_PACKET_ID
-  return distance > 0 && distance < MAX_PACKET_ID / 2
-}
-
 // The client's own listeners and its nextTick callback are functions shared by
 // every client (EventEmitter calls a listener with `this` set to the emitter):
 // per-client closures and a bound function cost each client ~200 bytes.
@@ -206,7 +198,7 @@ class MqttClient extends EventEmitter {
     return this
   }
 
-  /** The last packet id the engine has reported using (see README: known once sent). */
+  /** The last packet id the engine has allocated (reported as it allocates: see README). */
   getLastMessageId () {
     return this._lastMessageId
   }
@@ -530,13 +522,6 @@ class MqttClient extends EventEmitter {
   }
 
   // ---- shared by the commands and the engine events (client-events.js) -------
-
-  /** getLastMessageId(): the latest of the ids the engine reports using (they come out of allocation order). */
-  _noteMessageId (messageId) {
-    if (messageId && (this._lastMessageId === 0 || isLaterId(messageId, this._lastMessageId))) {
-      this._lastMessageId = messageId
-    }
-  }
 
   /** A topic the broker refused is not resubscribed (and no longer counts as subscribed). */
   _forgetSubscription (topic) {

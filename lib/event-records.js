@@ -67,6 +67,7 @@ const RECORD_READERS = {
     return completion
   },
   [KIND.UNSUBSCRIBE_DONE]: readCompletion,
+  [KIND.PACKET_ID_ALLOCATED]: (r) => r.u16(),
   // The index in `servers` of the broker this attempt connects to.
   [KIND.RECONNECT]: (r) => ({ server: r.u32() }),
   [KIND.OFFLINE]: nothing,

@@ -334,7 +334,7 @@ fn drain(session: &mut Session, h: &mut Harness, now: Instant) {
             Event::Connected { .. } => {
                 SESSION_STATS[0].fetch_add(1, Relaxed);
             }
-            Event::OutgoingEmpty | Event::ServerDisconnect => {}
+            Event::OutgoingEmpty | Event::ServerDisconnect | Event::PacketIdAllocated(_) => {}
         }
     }
 }

@@ -62,6 +62,7 @@ event_kinds! {
     TERMINATED = 12,
     PACKET_SEND = 13,
     PACKET_RECEIVE = 14,
+    PACKET_ID_ALLOCATED = 15,
 }
 
 #[napi(object)]

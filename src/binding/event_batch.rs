@@ -247,6 +247,10 @@ fn encode_session_event(event: &Event, out: &mut Vec<u8>) {
             put_u16(out, *packet_id);
             put_command_result(out, result.as_ref().err());
         }
+        Event::PacketIdAllocated(id) => {
+            out.push(kind::PACKET_ID_ALLOCATED);
+            put_u16(out, *id);
+        }
         Event::OutgoingEmpty => out.push(kind::OUTGOING_EMPTY),
         Event::ServerDisconnect => out.push(kind::DISCONNECT),
     }

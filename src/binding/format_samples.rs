@@ -135,6 +135,7 @@ fn sample_events() -> Vec<ClientEvent> {
             packet_id: 302,
             result: Ok(()),
         }),
+        session(Event::PacketIdAllocated(65535)),
         ClientEvent::Reconnect { server: 2 },
         ClientEvent::Offline,
         ClientEvent::Close,

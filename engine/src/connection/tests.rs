@@ -168,9 +168,11 @@ fn is_connected(event: &ClientEvent) -> bool {
     matches!(event, ClientEvent::Session(Event::Connected { .. }))
 }
 
+/// The events by name, without packet-id reports.
 fn names(events: &[ClientEvent]) -> Vec<&'static str> {
     events
         .iter()
+        .filter(|e| !matches!(e, ClientEvent::Session(Event::PacketIdAllocated(_))))
         .map(|e| match e {
             ClientEvent::Session(Event::Connected { .. }) => "connect",
             ClientEvent::Session(Event::Message(_)) => "message",

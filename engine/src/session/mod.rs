@@ -129,6 +129,11 @@ pub enum Event {
         packet_id: PacketId,
         result: Result<(), CommandError>,
     },
+    /// A packet id handed out (to a publish, subscribe or unsubscribe, the
+    /// session's resubscribes included), reported as it happens: MQTT.js's
+    /// `getLastMessageId()` is the latest of these, while completions come
+    /// back in any order.
+    PacketIdAllocated(PacketId),
     /// A graceful end found nothing left in flight (MQTT.js `outgoingEmpty`).
     OutgoingEmpty,
     /// The broker sent DISCONNECT (only legal from MQTT 5 on; MQTT.js emits `disconnect`).

@@ -27,8 +27,21 @@ fn transmitted(session: &mut Session, now: Instant) -> Vec<Packet> {
     std::iter::from_fn(|| session.poll_transmit(now)).collect()
 }
 
+/// The events, without the packet-id reports (`ids_allocated` checks those).
 fn events(session: &mut Session) -> Vec<Event> {
-    std::iter::from_fn(|| session.poll_event()).collect()
+    std::iter::from_fn(|| session.poll_event())
+        .filter(|event| !matches!(event, Event::PacketIdAllocated(_)))
+        .collect()
+}
+
+/// The packet ids the session reported allocating, in order.
+fn ids_allocated(session: &mut Session) -> Vec<PacketId> {
+    std::iter::from_fn(|| session.poll_event())
+        .filter_map(|event| match event {
+            Event::PacketIdAllocated(id) => Some(id),
+            _ => None,
+        })
+        .collect()
 }
 
 fn connack(session_present: bool) -> Packet {
@@ -407,6 +420,39 @@ fn qos0_offline_without_queueing_fails_at_once() {
             result: Err(CommandError::NoConnection)
         }]
     );
+}
+
+/// Every id handed out is reported as it is allocated, before the completion
+/// that carries it (JS answers `getLastMessageId()` from these reports).
+#[test]
+fn packet_ids_are_reported_as_allocated_in_allocation_order() {
+    let t0 = Instant::now();
+    let mut session = connected(config(), t0);
+    session.handle_command(publish("a", QoS::AtMostOnce, 1), t0);
+    session.handle_command(publish("b", QoS::AtLeastOnce, 2), t0);
+    session.handle_command(
+        Command::Subscribe {
+            token: 3,
+            filters: vec![SubscribeFilter {
+                filter: "s".into(),
+                qos: QoS::AtMostOnce,
+            }],
+        },
+        t0,
+    );
+    session.handle_command(
+        Command::Unsubscribe {
+            token: 4,
+            filters: vec!["s".into()],
+        },
+        t0,
+    );
+    // QoS 0 takes no id.
+    assert_eq!(ids_allocated(&mut session), vec![1, 2, 3]);
+    session.handle_packet(Packet::PubAck(1), t0).unwrap();
+    session.handle_command(publish("c", QoS::ExactlyOnce, 5), t0);
+    // The id freed by the PUBACK is not reused before the counter wraps.
+    assert_eq!(ids_allocated(&mut session), vec![4]);
 }
 
 /// The connect event says whether the session resumed: JS takes it from there
