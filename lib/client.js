@@ -84,6 +84,9 @@ class MqttClient extends EventEmitter {
     this.queueQoSZero = options.queueQoSZero === undefined ? true : options.queueQoSZero
     // Topics subscribed, as MQTT.js keeps them: a subscribe at an equal or lower QoS is skipped.
     // Null until the first one is remembered (a null-prototype object costs ~200 bytes).
+    // The engine's session keeps the set it resubscribes from (ResubscribeSet); this map
+    // answers subscribe() synchronously, as MQTT.js does (a skipped subscribe calls back
+    // inside the call), which the engine, a thread away, cannot.
     this._resubscribeTopics = null
     this._pending = new PendingCallbacks()
     // Created on the first publish: most clients of a many-client process never

@@ -114,7 +114,7 @@ pub fn batch_format() -> BatchFormat {
             flag_payload_attached: FLAG_PAYLOAD_ATTACHED.into(),
             flag_ack_held: FLAG_ACK_HELD.into(),
         },
-        packet_types: (0..16).map(|wire| packet_type_name(wire)).collect(),
+        packet_types: (0..16).map(packet_type_name).collect(),
     }
 }
 

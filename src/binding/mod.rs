@@ -26,6 +26,10 @@ use engine::session::Command;
 use external_buffers::ExternalBuffers;
 use options::{invalid, qos_from};
 pub use options::{NativeOptions, NativeWill};
+// Free functions the addon exports besides the classes below.
+pub use batch_format::{batch_format, BatchFormat};
+pub use format_samples::{format_samples, read_publish_batch};
+pub use shared_rules::{reason_codes, topic_name_error};
 
 /// A QoS 0 publish with a payload up to this many bytes always fits in a
 /// packet (whatever its topic), so the shim may call it back as soon as the
