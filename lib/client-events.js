@@ -7,8 +7,9 @@
 // What this module uses of an MqttClient, and nothing else:
 // - EventEmitter: `emit`.
 // - MQTT.js's public state flags, set as MQTT.js sets them: `connected`,
-//   `reconnecting`, `connackPacket`; read: `disconnecting`, `disconnected`;
-//   and `_lastMessageId`, the answer of getLastMessageId().
+//   `reconnecting`, `connackPacket`; read: `disconnecting`, `disconnected`.
+// - `_lastMessageId`, what getLastMessageId() answers: the id of the latest
+//   PACKET_ID_ALLOCATED record (the engine allocates ids).
 // - Its collaborators: `_mirror` (store-mirror.js), `_pending` (pending.js).
 // - Methods (client.js, "shared by the commands and the engine events"):
 //   `_complete`, `_handleMessage`, `_forgetSubscription`,
