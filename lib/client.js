@@ -11,10 +11,10 @@ const { startNativeClient } = require('./event-bridge')
 const { InboundQueue } = require('./inbound-queue')
 const { PendingCallbacks } = require('./pending')
 const { StoreMirror } = require('./store-mirror')
-const { PublishBatch } = require('./command-batch')
+const { PublishBatch } = require('./publish-batch')
 const { ErrorWithSubackPacket } = require('./errors')
-const { resolveConnectOptions, applyEndpoint, parseOptionsArg, defaultClientId } = require('./options/client-options')
-const { nativeOptions } = require('./options/native-config')
+const { resolveConnectOptions, applyEndpoint, parseOptionsArg, defaultClientId, toBuffer, isWebSocket, webSocketUrl } = require('./options/client-options')
+const { nativeOptions, binary } = require('./options/native-config')
 const { refuse } = require('./options/unsupported')
 const { validateTopics, topicNameError, describeValue } = require('./validations')
 const { readTopicObject, subscriptionsToSend, chunk } = require('./subscriptions')
@@ -84,6 +84,9 @@ class MqttClient extends EventEmitter {
     this.queueQoSZero = options.queueQoSZero === undefined ? true : options.queueQoSZero
     // Topics subscribed, as MQTT.js keeps them: a subscribe at an equal or lower QoS is skipped.
     // Null until the first one is remembered (a null-prototype object costs ~200 bytes).
+    // The engine's session keeps the set it resubscribes from (ResubscribeSet); this map
+    // answers subscribe() synchronously, as MQTT.js does (a skipped subscribe calls back
+    // inside the call), which the engine, a thread away, cannot.
     this._resubscribeTopics = null
     this._pending = new PendingCallbacks()
     // Created on the first publish: most clients of a many-client process never
@@ -99,7 +102,6 @@ class MqttClient extends EventEmitter {
     this._outgoingAtEnd = false
     this._deferredReconnect = null
     this._lastMessageId = 0
-    this._serverAttempt = 0
     this._reconnectAnnounced = false
     this._packetEventsOn = false
     this._hideConnectPacket = false
@@ -152,8 +154,8 @@ class MqttClient extends EventEmitter {
     }
     this._terminated = false
     this._messagesStopped = false
-    this._serverAttempt = 0
-    applyEndpoint(this.options, this._serverAttempt)
+    // The engine starts with the first of `servers`; a `reconnect` record names each next one.
+    applyEndpoint(this.options, 0)
     const native = nativeOptions(this.options, () => tls.rootCertificates, this)
     this._manualAcks = native.manualAcks = this._overridesHandleMessage()
     this._reconnectsEmitted = 0
@@ -199,7 +201,7 @@ class MqttClient extends EventEmitter {
     return this
   }
 
-  /** The last packet id the engine has reported using (see README: known once sent). */
+  /** The last packet id the engine has allocated (reported as it allocates: see README). */
   getLastMessageId () {
     return this._lastMessageId
   }
@@ -523,6 +525,81 @@ class MqttClient extends EventEmitter {
   }
 
   // ---- shared by the commands and the engine events (client-events.js) -------
+
+  /** A topic the broker refused is not resubscribed (and no longer counts as subscribed). */
+  _forgetSubscription (topic) {
+    if (this._resubscribeTopics !== null) delete this._resubscribeTopics[topic]
+  }
+
+  /** True once if reconnect() emitted `reconnect` itself (the engine's record then emits nothing). */
+  _takeAnnouncedReconnect () {
+    const announced = this._reconnectAnnounced
+    this._reconnectAnnounced = false
+    return announced
+  }
+
+  /**
+   * `reconnect` has been emitted for an attempt on `servers[server]`. MQTT.js
+   * writes that server into the options now, as it opens the stream; the
+   * engine opens the socket only now (MQTT.js's order), and its CONNECT takes
+   * the client id and credentials from the options as the listeners left them.
+   * A WebSocket attempt opens the URL built now, through `transformWsUrl`, as
+   * MQTT.js builds one for every connect.
+   */
+  _startAttempt (server) {
+    this._reconnectsEmitted = (this._reconnectsEmitted + 1) >>> 0
+    applyEndpoint(this.options, server)
+    const native = this._native
+    if (native === null || this._terminated) return
+    const count = this._reconnectsEmitted
+    let identity
+    let wsUrl
+    try {
+      const { clientId, username, password } = this.options
+      identity = [toBuffer(clientId, 'clientId'), binary(username, 'username'), binary(password, 'password')]
+      if (isWebSocket(this.options.protocol)) wsUrl = webSocketUrl(this.options, this)
+    } catch (err) {
+      // The attempt goes ahead with the fields as they were; the app hears what was wrong.
+      if (identity === undefined) native.reconnectEmitted(count)
+      else native.reconnectEmitted(count, ...identity)
+      throw err
+    }
+    native.reconnectEmitted(count, ...identity, wsUrl)
+  }
+
+  /**
+   * Runs `then(this)` once no subscribe callback is due (see _sendSubscribe):
+   * at once, or, when a SUBACK of this batch settled one whose callback runs a
+   * few microtasks from now, after it; later records wait meanwhile.
+   */
+  _afterSubscribeCallbacksRan (then) {
+    if (this._subscribeCallbacksDue === 0) {
+      then(this)
+      return
+    }
+    this._inbound.pause()
+    this._afterSubscribeCallbacks = () => {
+      then(this)
+      this._inbound.resume()
+    }
+  }
+
+  /** Nothing is left in flight: true when end() waited for that (MQTT.js then emits `outgoingEmpty`). */
+  _outgoingDrained () {
+    if (!this._outgoingAtEnd) return false
+    this._outgoingAtEnd = false
+    // end() now closes the connection: no more messages (see end()).
+    this._messagesStopped = true
+    return true
+  }
+
+  /** The engine has stopped for good: nothing may wait forever. */
+  _engineTerminated () {
+    this._terminated = true
+    this.connected = false
+    this._failAllPending()
+    if (this.disconnecting) this._finishEnd()
+  }
 
   /** A publish completed: `connect` is emitted after the last one replayed on CONNACK. */
   _publishCompleted (token) {

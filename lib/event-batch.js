@@ -1,36 +1,35 @@
 'use strict'
 
-// Reads the event batches written by src/binding/event_batch.rs.
-// Record kinds must match `event_batch::kind` there.
-const KIND = {
-  CONNECT: 1,
-  MESSAGE: 2,
-  PUBLISH_DONE: 3,
-  SUBSCRIBE_DONE: 4,
-  UNSUBSCRIBE_DONE: 5,
-  RECONNECT: 6,
-  OFFLINE: 7,
-  CLOSE: 8,
-  ERROR: 9,
-  OUTGOING_EMPTY: 10,
-  DISCONNECT: 11,
-  TERMINATED: 12,
-  PACKET_SEND: 13,
-  PACKET_RECEIVE: 14
-}
+// Reads the event batches written by src/binding/event_batch.rs. The record
+// kinds, flag bits and packet type names come from the addon
+// (src/binding/batch_format.rs), the format's one definition; what each
+// record holds is read in event-records.js.
+
+const { batchFormat } = require('./native-loader')
+
+const FORMAT = batchFormat()
+const EVENTS = FORMAT.eventBatch
+
+/** Record kinds by name (`KIND.CONNECT`, ...): every record starts with one. */
+const KIND = Object.freeze({ ...EVENTS.kinds })
 
 /**
- * MESSAGE flags bit (`FLAG_ATTACHED` in event_batch.rs): the payload is not in
- * the record but the batch's next attached Buffer (large payloads, no copy).
+ * Bits of a publish's flags byte. `PAYLOAD_ATTACHED` (MESSAGE): the payload is
+ * not in the record but the batch's next attached Buffer (large payloads, no
+ * copy). `ACK_HELD` (MESSAGE): the engine holds the message's PUBACK/PUBCOMP
+ * until JS acknowledges it; the record ends with the u32 connection number the
+ * acknowledgement must name.
  */
-const PAYLOAD_ATTACHED = 0x10
+const FLAG = Object.freeze({
+  QOS_MASK: EVENTS.flagQosMask,
+  RETAIN: EVENTS.flagRetain,
+  DUP: EVENTS.flagDup,
+  PAYLOAD_ATTACHED: EVENTS.flagPayloadAttached,
+  ACK_HELD: EVENTS.flagAckHeld
+})
 
-/**
- * MESSAGE flags bit (`FLAG_HELD` in event_batch.rs): the engine holds the
- * message's PUBACK/PUBCOMP until JS acknowledges it; the record ends with the
- * u32 connection number the acknowledgement must name.
- */
-const ACK_HELD = 0x20
+/** MQTT.js's `cmd` name of each packet type, by the wire number packet records carry. */
+const PACKET_TYPES = Object.freeze(FORMAT.packetTypes)
 
 /** Longest topic worth remembering: comparing bytes must stay cheaper than decoding. */
 const MAX_CACHED_TOPIC = 256
@@ -120,7 +119,7 @@ class BatchReader {
     return value
   }
 
-  /** The next attached payload (a MESSAGE record flagged PAYLOAD_ATTACHED). */
+  /** The next attached payload (a MESSAGE record flagged `FLAG.PAYLOAD_ATTACHED`). */
   attachedPayload () {
     return this.payloads[this.nextPayload++]
   }
@@ -140,7 +139,6 @@ class BatchReader {
     return this.buf.toString('utf8', start, this.pos)
   }
 
-  /** An optional error message: a flag byte, then the text. */
   /** A command's failure (`put_command_result`): null, or an Error, with `code` when the engine gave one. */
   optionalError () {
     if (this.u8() !== 1) return null
@@ -150,4 +148,4 @@ class BatchReader {
   }
 }
 
-module.exports = { KIND, PAYLOAD_ATTACHED, ACK_HELD, BatchReader, TopicCache }
+module.exports = { KIND, FLAG, PACKET_TYPES, BatchReader, TopicCache }

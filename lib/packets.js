@@ -6,10 +6,9 @@
 // writes (only the fields it sets). `packetsend`/`packetreceive` listeners,
 // callbacks and `message` handlers therefore see the same fields as with MQTT.js.
 
-const { PAYLOAD_ATTACHED } = require('./event-batch')
+const { FLAG, PACKET_TYPES } = require('./event-batch')
 
-const TYPE_NAMES = [null, 'connect', 'connack', 'publish', 'puback', 'pubrec', 'pubrel', 'pubcomp',
-  'subscribe', 'suback', 'unsubscribe', 'unsuback', 'pingreq', 'pingresp', 'disconnect']
+const { QOS_MASK, RETAIN, DUP, PAYLOAD_ATTACHED } = FLAG
 
 /** A parsed packet: mqtt-packet's fixed-header fields, then the variable ones. */
 function parsedPacket (cmd, length, fields) {
@@ -41,7 +40,7 @@ function readPublishFields (r) {
   const messageId = r.u16()
   const topic = r.topic()
   const payload = r.bytes()
-  return { qos: flags & 3, retain: (flags & 4) !== 0, dup: (flags & 8) !== 0, messageId, topic, payload }
+  return { qos: flags & QOS_MASK, retain: (flags & RETAIN) !== 0, dup: (flags & DUP) !== 0, messageId, topic, payload }
 }
 
 /** An inbound PUBLISH as the `message` event and `packetreceive` show it (the hot path). */
@@ -51,12 +50,12 @@ function readPublish (r) {
   const topic = r.topic()
   const topicBytes = r.topicBytes
   const payload = (flags & PAYLOAD_ATTACHED) === 0 ? r.bytes() : r.attachedPayload()
-  const qos = flags & 3
+  const qos = flags & QOS_MASK
   const packet = {
     cmd: 'publish',
-    retain: (flags & 4) !== 0,
+    retain: (flags & RETAIN) !== 0,
     qos,
-    dup: (flags & 8) !== 0,
+    dup: (flags & DUP) !== 0,
     length: 2 + topicBytes + (qos > 0 ? 2 : 0) + payload.length,
     topic,
     payload
@@ -122,7 +121,7 @@ function connectPacketOf (options) {
 
 /** A `packetsend` record, shaped like the object MQTT.js writes. */
 function readSentPacket (r) {
-  const cmd = TYPE_NAMES[r.u8()]
+  const cmd = PACKET_TYPES[r.u8()]
   switch (cmd) {
     case 'connect':
       return readConnect(r)
@@ -152,7 +151,7 @@ function readSentPacket (r) {
 
 /** A `packetreceive` record, shaped like mqtt-packet's parser output. */
 function readReceivedPacket (r) {
-  const cmd = TYPE_NAMES[r.u8()]
+  const cmd = PACKET_TYPES[r.u8()]
   switch (cmd) {
     case 'connack':
       return connackPacket(r.u8() === 1, r.u8())
@@ -170,18 +169,8 @@ function readReceivedPacket (r) {
       const messageId = r.u16()
       return subackPacket(messageId, [...r.bytes()])
     }
-    // Only a broken broker sends these; report them without their fields.
-    case 'connect':
-      readConnect(r)
-      return parsedPacket(cmd, 0)
-    case 'subscribe':
-      r.u16()
-      readSubscriptions(r)
-      return parsedPacket(cmd, 0)
-    case 'unsubscribe':
-      r.u16()
-      readUnsubscriptions(r)
-      return parsedPacket(cmd, 0)
+    // PINGRESP; or a client's packet from a broken broker, which the record
+    // names without its fields.
     default:
       return parsedPacket(cmd, 0)
   }

@@ -40,6 +40,12 @@ function subscriptionsToSend ({ topics, optionsOf, force }, defaultQos, known) {
   return subs
 }
 
+/**
+ * A subscribe() as MQTT.js splits it: one SUBSCRIBE (one callback to join) per
+ * `size` topics. The engine splits its own resubscribes after a reconnect by
+ * the same option (`subscribe_batch_size`); moving this split into the engine
+ * too needs per-packet completions with their place in the call (follow-up).
+ */
 function chunk (subs, size) {
   const batchSize = size || subs.length
   const chunks = []

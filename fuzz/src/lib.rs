@@ -335,10 +335,10 @@ fn drain(session: &mut Session, h: &mut Harness, now: Instant) {
                     session.acknowledge(id, connection);
                 }
             }
-            Event::Connected(_) => {
+            Event::Connected { .. } => {
                 SESSION_STATS[0].fetch_add(1, Relaxed);
             }
-            Event::OutgoingEmpty | Event::ServerDisconnect => {}
+            Event::OutgoingEmpty | Event::ServerDisconnect | Event::PacketIdAllocated(_) => {}
         }
     }
 }

@@ -2,39 +2,19 @@
 //!
 //! One `Buffer` per batch crosses the N-API boundary instead of one JS object
 //! per event; `lib/event-batch.js` reads it back. Little-endian throughout.
-//! Strings are UTF-8 with a u32 length; every record starts with a kind byte.
+//! Strings are UTF-8 with a u32 length; every record starts with a kind byte
+//! (`batch_format::kind`, which JS reads from the addon).
 
 use bytes::Bytes;
 
+use super::batch_format::{
+    kind, FLAG_ACK_HELD, FLAG_DUP, FLAG_PAYLOAD_ATTACHED, FLAG_QOS_MASK, FLAG_RETAIN,
+};
 use engine::codec::{Packet, Publish};
 use engine::connection::{ClientError, ClientEvent, ErrorCode};
 use engine::session::{CommandError, Event};
 
 use super::PAYLOAD_BY_REFERENCE_BYTES;
-
-/// Record kinds; keep in sync with `lib/event-batch.js`.
-pub mod kind {
-    pub const CONNECT: u8 = 1;
-    pub const MESSAGE: u8 = 2;
-    pub const PUBLISH_DONE: u8 = 3;
-    pub const SUBSCRIBE_DONE: u8 = 4;
-    pub const UNSUBSCRIBE_DONE: u8 = 5;
-    pub const RECONNECT: u8 = 6;
-    pub const OFFLINE: u8 = 7;
-    pub const CLOSE: u8 = 8;
-    pub const ERROR: u8 = 9;
-    pub const OUTGOING_EMPTY: u8 = 10;
-    pub const DISCONNECT: u8 = 11;
-    pub const TERMINATED: u8 = 12;
-    pub const PACKET_SEND: u8 = 13;
-    pub const PACKET_RECEIVE: u8 = 14;
-}
-
-/// MESSAGE flags bit: the payload is the batch's next attached one.
-const FLAG_ATTACHED: u8 = 0x10;
-/// MESSAGE flags bit: the engine holds this message's PUBACK/PUBCOMP until JS
-/// acknowledges it; the record ends with the u32 connection to name in the ack.
-const FLAG_HELD: u8 = 0x20;
 
 /// A batch as it goes to JS: the records, and the large payloads that
 /// MESSAGE records refer to, in record order.
@@ -66,16 +46,16 @@ pub fn encode_events(events: &[ClientEvent], out: &mut EncodedBatch) {
     }
 }
 
-/// `held_on`: the connection a held message came on (see `FLAG_HELD`). A large
-/// payload is attached to the batch, not copied into it.
+/// `held_on`: the connection a held message came on (see `FLAG_ACK_HELD`). A large payload is
+/// attached to the batch, not copied into it.
 fn put_message(out: &mut EncodedBatch, publish: &Publish, held_on: Option<u32>) {
     out.records.push(kind::MESSAGE);
-    let held = if held_on.is_some() { FLAG_HELD } else { 0 };
+    let held = if held_on.is_some() { FLAG_ACK_HELD } else { 0 };
     if publish.payload.len() < PAYLOAD_BY_REFERENCE_BYTES as usize {
         put_publish_with(&mut out.records, publish, held);
     } else {
         out.records
-            .push(publish_flags(publish) | FLAG_ATTACHED | held);
+            .push(publish_flags(publish) | FLAG_PAYLOAD_ATTACHED | held);
         put_u16(&mut out.records, publish.packet_id.unwrap_or(0));
         put_bytes(&mut out.records, publish.topic.as_bytes());
         out.payloads.push(publish.payload.clone());
@@ -88,7 +68,10 @@ fn put_message(out: &mut EncodedBatch, publish: &Publish, held_on: Option<u32>) 
 fn encode_event(event: &ClientEvent, out: &mut Vec<u8>) {
     match event {
         ClientEvent::Session(event) => encode_session_event(event, out),
-        ClientEvent::Reconnect => out.push(kind::RECONNECT),
+        ClientEvent::Reconnect { server } => {
+            out.push(kind::RECONNECT);
+            put_u32(out, *server as u32);
+        }
         ClientEvent::Offline => out.push(kind::OFFLINE),
         ClientEvent::Close => out.push(kind::CLOSE),
         ClientEvent::Terminated => out.push(kind::TERMINATED),
@@ -102,7 +85,14 @@ fn encode_event(event: &ClientEvent, out: &mut Vec<u8>) {
         }
         ClientEvent::PacketReceived(packet) => {
             out.push(kind::PACKET_RECEIVE);
-            put_packet(out, packet);
+            match packet {
+                // Only a broken broker sends a client's packets: JS reports
+                // them by type alone, so their fields stay here.
+                Packet::Connect(_) | Packet::Subscribe(_) | Packet::Unsubscribe(_) => {
+                    out.push(packet.packet_type().wire())
+                }
+                packet => put_packet(out, packet),
+            }
         }
     }
 }
@@ -163,7 +153,10 @@ fn put_packet(out: &mut Vec<u8>, packet: &Packet) {
 }
 
 fn publish_flags(publish: &Publish) -> u8 {
-    publish.qos.as_u8() | (u8::from(publish.retain) << 2) | (u8::from(publish.dup) << 3)
+    let flag = |on: bool, bit: u8| if on { bit } else { 0 };
+    (publish.qos.as_u8() & FLAG_QOS_MASK)
+        | flag(publish.retain, FLAG_RETAIN)
+        | flag(publish.dup, FLAG_DUP)
 }
 
 fn put_publish(out: &mut Vec<u8>, publish: &Publish) {
@@ -202,10 +195,14 @@ fn encode_session_event(event: &Event, out: &mut Vec<u8>) {
         return;
     }
     match event {
-        Event::Connected(connack) => {
+        Event::Connected {
+            connack,
+            session_resumed,
+        } => {
             out.push(kind::CONNECT);
             out.push(u8::from(connack.session_present));
             out.push(connack.reason_code.byte());
+            out.push(u8::from(*session_resumed));
         }
         // `encode_events` writes messages (`put_message`): they may attach their payload.
         Event::Message(_) | Event::HeldMessage { .. } => {
@@ -221,24 +218,23 @@ fn encode_session_event(event: &Event, out: &mut Vec<u8>) {
             put_u16(out, packet_id.unwrap_or(0));
             put_command_result(out, result.as_ref().err());
         }
-        Event::Subscribed {
-            token,
-            filters,
-            result,
-        } => {
+        Event::Subscribed { token, result, .. } => {
             out.push(kind::SUBSCRIBE_DONE);
             put_u64(out, *token);
-            let suback = result.as_ref().ok();
-            put_u16(out, suback.map_or(0, |s| s.packet_id));
-            put_command_result(out, result.as_ref().err());
-            put_u32(out, filters.len() as u32);
-            for (i, filter) in filters.iter().enumerate() {
-                put_bytes(out, filter.filter.as_bytes());
-                // Granted QoS from the SUBACK; the requested one when it never came.
-                let code = suback
-                    .and_then(|s| s.reason_codes.get(i))
-                    .map_or(filter.qos.as_u8(), |code| code.byte());
-                out.push(code);
+            // The SUBACK's id and return codes; JS matches them to the filters
+            // it asked for (its pending entry), so the filters do not cross back.
+            match result {
+                Ok(suback) => {
+                    put_u16(out, suback.packet_id);
+                    out.push(0);
+                    let codes: Vec<u8> =
+                        suback.reason_codes.iter().map(|code| code.byte()).collect();
+                    put_bytes(out, &codes);
+                }
+                Err(error) => {
+                    put_u16(out, 0);
+                    put_command_result(out, Some(error));
+                }
             }
         }
         Event::Unsubscribed {
@@ -250,6 +246,10 @@ fn encode_session_event(event: &Event, out: &mut Vec<u8>) {
             put_u64(out, *token);
             put_u16(out, *packet_id);
             put_command_result(out, result.as_ref().err());
+        }
+        Event::PacketIdAllocated(id) => {
+            out.push(kind::PACKET_ID_ALLOCATED);
+            put_u16(out, *id);
         }
         Event::OutgoingEmpty => out.push(kind::OUTGOING_EMPTY),
         Event::ServerDisconnect => out.push(kind::DISCONNECT),
@@ -393,7 +393,7 @@ mod tests {
             batch.records,
             vec![
                 kind::MESSAGE,
-                FLAG_HELD | 1,
+                FLAG_ACK_HELD | 1,
                 7,
                 0,
                 1,
@@ -415,16 +415,19 @@ mod tests {
     }
 
     #[test]
-    fn connect_and_simple_events_are_one_or_three_bytes() {
+    fn connect_and_simple_events_are_one_or_four_bytes() {
         let mut out = EncodedBatch::default();
         encode_events(
             &[
-                ClientEvent::Session(Event::Connected(ConnAck::accepted(true))),
+                ClientEvent::Session(Event::Connected {
+                    connack: ConnAck::accepted(true),
+                    session_resumed: true,
+                }),
                 ClientEvent::Close,
             ],
             &mut out,
         );
-        assert_eq!(out.records, vec![kind::CONNECT, 1, 0, kind::CLOSE]);
+        assert_eq!(out.records, vec![kind::CONNECT, 1, 0, 1, kind::CLOSE]);
     }
 
     #[test]
@@ -516,7 +519,7 @@ mod tests {
             ],
             &mut batch,
         );
-        let attached = [kind::MESSAGE, FLAG_ATTACHED, 0, 0, 1, 0, 0, 0, b't'];
+        let attached = [kind::MESSAGE, FLAG_PAYLOAD_ATTACHED, 0, 0, 1, 0, 0, 0, b't'];
         assert_eq!(&batch.records[..attached.len()], attached);
         assert_eq!(
             batch.records.len(),

@@ -2,12 +2,15 @@
 //! wraps, and the bridge that carries event batches back to JS.
 
 mod batch_buffers;
+mod batch_format;
 mod coalescer;
-mod command_batch;
 mod event_batch;
 mod event_pump;
 mod external_buffers;
+mod format_samples;
 mod options;
+mod publish_batch;
+mod shared_rules;
 
 use bytes::Bytes;
 use std::sync::Arc;
@@ -16,12 +19,17 @@ use napi::bindgen_prelude::{Buffer, Function};
 use napi::Env;
 use napi_derive::napi;
 
+use batch_format::FLAG_RETAIN;
 use engine::codec::{validate_topic_filter, SubscribeFilter};
 use engine::connection::{self, ClientCommand};
 use engine::session::Command;
 use external_buffers::ExternalBuffers;
 use options::{invalid, qos_from};
 pub use options::{NativeOptions, NativeWill};
+// Free functions the addon exports besides the classes below.
+pub use batch_format::{batch_format, BatchFormat};
+pub use format_samples::{format_samples, read_publish_batch};
+pub use shared_rules::{reason_codes, topic_name_error};
 
 /// A QoS 0 publish with a payload up to this many bytes always fits in a
 /// packet (whatever its topic), so the shim may call it back as soon as the
@@ -134,11 +142,11 @@ impl NativeClient {
         })
     }
 
-    /// Queues the publishes of one tick (see `command_batch`); completions
+    /// Queues the publishes of one tick (see `publish_batch`); completions
     /// arrive as events carrying each publish's token (0 = nobody waits).
     #[napi(catch_unwind)]
     pub fn publish_batch(&self, batch: &[u8]) -> napi::Result<()> {
-        let commands = command_batch::parse_publish_batch(batch).map_err(|e| {
+        let commands = publish_batch::parse_publish_batch(batch).map_err(|e| {
             napi::Error::from_reason(format!("mqtt-napi: malformed publish batch ({})", e.0))
         })?;
         self.commands
@@ -159,9 +167,9 @@ impl NativeClient {
         retain: bool,
         token: f64,
     ) -> napi::Result<()> {
-        self.send(command_batch::publish_command(
+        self.send(publish_batch::publish_command(
             token as u64,
-            (qos.min(3) as u8) | (u8::from(retain) << 2),
+            (qos.min(3) as u8) | if retain { FLAG_RETAIN } else { 0 },
             Bytes::from(topic),
             // napi-rs releases the Buffer's reference on the JS thread wherever it is dropped.
             Bytes::from_owner(payload),

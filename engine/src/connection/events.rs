@@ -46,7 +46,11 @@ impl ClientError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientEvent {
     Session(Event),
-    Reconnect,
+    /// A new connection attempt, to `config.endpoints[server]` (MQTT.js
+    /// rotates `servers` on each one; JS writes that server into its options).
+    Reconnect {
+        server: usize,
+    },
     Offline,
     Close,
     Error(ClientError),

@@ -111,8 +111,9 @@ async fn drive(config: ClientConfig, mut commands: CommandReceiver, events: Even
     let mut reconnects_announced = 0u32;
 
     loop {
+        let server = attempt % config.endpoints.len();
         if attempt > 0 {
-            outbox.push(ClientEvent::Reconnect);
+            outbox.push(ClientEvent::Reconnect { server });
             reconnects_announced = reconnects_announced.wrapping_add(1);
             let emitted = link::wait_for_reconnect_emitted(
                 reconnects_announced,
@@ -126,7 +127,7 @@ async fn drive(config: ClientConfig, mut commands: CommandReceiver, events: Even
                 break;
             }
         }
-        let endpoint = &config.endpoints[attempt % config.endpoints.len()];
+        let endpoint = &config.endpoints[server];
         attempt += 1;
         let endpoint = match controls.next_websocket_url.take() {
             Some(url) => Cow::Owned(endpoint.with_websocket_url(url)),

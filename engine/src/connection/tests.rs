@@ -154,7 +154,7 @@ impl Client {
             // Stands in for the JS shim, which answers each `reconnect` it emits.
             let reconnects = batch
                 .iter()
-                .filter(|e| matches!(e, ClientEvent::Reconnect))
+                .filter(|e| matches!(e, ClientEvent::Reconnect { .. }))
                 .count() as u32;
             self.reconnects_seen += reconnects;
             if let Some(identity) = self.identity.clone().filter(|_| reconnects > 0) {
@@ -171,20 +171,22 @@ impl Client {
 }
 
 fn is_connected(event: &ClientEvent) -> bool {
-    matches!(event, ClientEvent::Session(Event::Connected(_)))
+    matches!(event, ClientEvent::Session(Event::Connected { .. }))
 }
 
+/// The events by name, without packet-id reports.
 fn names(events: &[ClientEvent]) -> Vec<&'static str> {
     events
         .iter()
+        .filter(|e| !matches!(e, ClientEvent::Session(Event::PacketIdAllocated(_))))
         .map(|e| match e {
-            ClientEvent::Session(Event::Connected(_)) => "connect",
+            ClientEvent::Session(Event::Connected { .. }) => "connect",
             ClientEvent::Session(Event::Message(_)) => "message",
             ClientEvent::Session(Event::Subscribed { .. }) => "subscribed",
             ClientEvent::Session(Event::Published { .. }) => "published",
             ClientEvent::Session(Event::OutgoingEmpty) => "outgoingEmpty",
             ClientEvent::Session(_) => "session",
-            ClientEvent::Reconnect => "reconnect",
+            ClientEvent::Reconnect { .. } => "reconnect",
             ClientEvent::Offline => "offline",
             ClientEvent::Close => "close",
             ClientEvent::Error(_) => "error",
@@ -261,7 +263,9 @@ async fn a_dropped_connection_goes_offline_then_reconnects() {
     drop(broker);
 
     // The next socket opens once JS has emitted `reconnect` (`until` answers it).
-    let mut events = client.until(|e| matches!(e, ClientEvent::Reconnect)).await;
+    let mut events = client
+        .until(|e| matches!(e, ClientEvent::Reconnect { .. }))
+        .await;
     let mut broker = Peer::accept(&listener).await;
     broker.handshake(0).await;
     events.extend(client.until(is_connected).await);
@@ -384,7 +388,9 @@ async fn reconnect_says_disconnect_first_so_the_broker_drops_the_will() {
         Some(Packet::Disconnect(Disconnect::NORMAL))
     );
     assert_eq!(broker.recv().await, None);
-    let mut events = client.until(|e| matches!(e, ClientEvent::Reconnect)).await;
+    let mut events = client
+        .until(|e| matches!(e, ClientEvent::Reconnect { .. }))
+        .await;
     let mut broker = Peer::accept(&listener).await;
     broker.handshake(0).await;
     events.extend(client.until(is_connected).await);
@@ -407,7 +413,9 @@ async fn the_next_socket_opens_only_once_js_has_emitted_reconnect_with_its_crede
     let (listener, mut client, broker) = connected_client(60, 10).await;
     client.identity = None;
     drop(broker);
-    client.until(|e| matches!(e, ClientEvent::Reconnect)).await;
+    client
+        .until(|e| matches!(e, ClientEvent::Reconnect { .. }))
+        .await;
     // JS has not answered: no new connection, however long the wait.
     let early = tokio::time::timeout(Duration::from_millis(300), listener.accept()).await;
     assert!(early.is_err(), "connected before JS emitted reconnect");
@@ -441,7 +449,9 @@ async fn end_while_waiting_for_js_to_emit_reconnect_ends_the_client() {
     let (_listener, mut client, broker) = connected_client(60, 10).await;
     client.identity = None;
     drop(broker);
-    client.until(|e| matches!(e, ClientEvent::Reconnect)).await;
+    client
+        .until(|e| matches!(e, ClientEvent::Reconnect { .. }))
+        .await;
     client.end(false);
     client.until(|e| matches!(e, ClientEvent::Terminated)).await;
 }

@@ -58,7 +58,7 @@ impl Session {
                         return Ok(());
                     }
                 }
-                let Some(id) = self.packet_ids.allocate() else {
+                let Some(id) = self.allocate_id() else {
                     if !self.is_connected() {
                         self.release_offline(topic.len() + payload.len());
                     }
@@ -98,7 +98,7 @@ impl Session {
                 Ok(())
             }
             Command::Subscribe { token, filters } => {
-                let Some(id) = self.packet_ids.allocate() else {
+                let Some(id) = self.allocate_id() else {
                     return Err(Command::Subscribe { token, filters });
                 };
                 if self.config.resubscribe && self.config.auto_reconnect {
@@ -115,7 +115,7 @@ impl Session {
                 Ok(())
             }
             Command::Unsubscribe { token, filters } => {
-                let Some(id) = self.packet_ids.allocate() else {
+                let Some(id) = self.allocate_id() else {
                     return Err(Command::Unsubscribe { token, filters });
                 };
                 if self.config.resubscribe {
@@ -309,6 +309,13 @@ impl Session {
                 break;
             }
         }
+    }
+
+    /// The next free packet id, reported as allocated (`Event::PacketIdAllocated`).
+    fn allocate_id(&mut self) -> Option<PacketId> {
+        let id = self.packet_ids.allocate()?;
+        self.events.push_back(Event::PacketIdAllocated(id));
+        Some(id)
     }
 
     pub(super) fn queue_resubscribe(&mut self) {

@@ -2,6 +2,7 @@
 
 use std::fmt::{self, Write};
 
+use crate::codec::v5::ReasonCode;
 use crate::codec::{ConnectReasonCode, PacketId, PacketType, MAX_PACKET_SIZE, MAX_REMAINING_LEN};
 
 /// A reason to close the current network connection.
@@ -123,16 +124,12 @@ impl fmt::Display for SessionError {
 
 impl std::error::Error for SessionError {}
 
-/// A CONNACK code worded as MQTT.js's `ReasonCodes` table words it.
+/// A CONNACK code worded as MQTT.js's `ReasonCodes` table words it (the one table of those texts,
+/// `codec::v5::ReasonCode::mqttjs_text`, which the addon also exports as the package's `ReasonCodes`).
 pub fn connack_reason(code: ConnectReasonCode) -> &'static str {
-    match code {
-        ConnectReasonCode::Success => "",
-        ConnectReasonCode::UnacceptableProtocolVersion => "Unacceptable protocol version",
-        ConnectReasonCode::IdentifierRejected => "Identifier rejected",
-        ConnectReasonCode::ServerUnavailable => "Server unavailable",
-        ConnectReasonCode::BadUsernameOrPassword => "Bad username or password",
-        ConnectReasonCode::NotAuthorized => "Not authorized",
-    }
+    ReasonCode(code.byte())
+        .mqttjs_text()
+        .unwrap_or("Unknown return code")
 }
 
 /// Why a publish, subscribe or unsubscribe did not complete.

@@ -98,7 +98,14 @@ pub enum Command {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    Connected(ConnAck),
+    /// An accepted CONNACK.
+    Connected {
+        connack: ConnAck,
+        /// The broker kept our session: in-flight messages were resent as
+        /// duplicates and no resubscribe follows (see `session_resumed`).
+        /// The one place this is decided; JS reads it from the connect record.
+        session_resumed: bool,
+    },
     Message(Publish),
     /// An inbound QoS 1/2 message whose PUBACK (QoS 1) or PUBCOMP (QoS 2)
     /// waits for `acknowledge(packet id, connection)` (manual acks).
@@ -123,6 +130,11 @@ pub enum Event {
         packet_id: PacketId,
         result: Result<(), CommandError>,
     },
+    /// A packet id handed out (to a publish, subscribe or unsubscribe, the
+    /// session's resubscribes included), reported as it happens: MQTT.js's
+    /// `getLastMessageId()` is the latest of these, while completions come
+    /// back in any order.
+    PacketIdAllocated(PacketId),
     /// A graceful end found nothing left in flight (MQTT.js `outgoingEmpty`).
     OutgoingEmpty,
     /// The broker sent DISCONNECT (only legal from MQTT 5 on; MQTT.js emits `disconnect`).
@@ -540,7 +552,10 @@ impl Session {
             self.held_acks.clear();
         }
         self.resend_in_flight(resumed);
-        self.events.push_back(Event::Connected(connack));
+        self.events.push_back(Event::Connected {
+            connack,
+            session_resumed: resumed,
+        });
         self.flush_offline_queue();
         self.offline_messages = 0;
         self.offline_bytes = 0;

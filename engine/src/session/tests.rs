@@ -28,8 +28,21 @@ fn transmitted(session: &mut Session, now: Instant) -> Vec<Packet> {
     std::iter::from_fn(|| session.poll_transmit(now)).collect()
 }
 
+/// The events, without the packet-id reports (`ids_allocated` checks those).
 fn events(session: &mut Session) -> Vec<Event> {
-    std::iter::from_fn(|| session.poll_event()).collect()
+    std::iter::from_fn(|| session.poll_event())
+        .filter(|event| !matches!(event, Event::PacketIdAllocated(_)))
+        .collect()
+}
+
+/// The packet ids the session reported allocating, in order.
+fn ids_allocated(session: &mut Session) -> Vec<PacketId> {
+    std::iter::from_fn(|| session.poll_event())
+        .filter_map(|event| match event {
+            Event::PacketIdAllocated(id) => Some(id),
+            _ => None,
+        })
+        .collect()
 }
 
 fn connack(session_present: bool) -> Packet {
@@ -113,7 +126,10 @@ fn connack_accepted_emits_connected() {
     assert!(session.is_connected());
     assert_eq!(
         events(&mut session),
-        vec![Event::Connected(ConnAck::accepted(false))]
+        vec![Event::Connected {
+            connack: ConnAck::accepted(false),
+            session_resumed: false
+        }]
     );
 }
 
@@ -410,7 +426,7 @@ fn publishes_made_offline_are_sent_after_connack_in_call_order() {
     let sent = transmitted(&mut session, t0);
     // MQTT.js order: stored QoS>0 messages first, then the offline queue.
     assert_eq!(sent_publish(&sent), vec![(Some(1), false), (None, false)]);
-    assert!(matches!(events(&mut session)[0], Event::Connected(_)));
+    assert!(matches!(events(&mut session)[0], Event::Connected { .. }));
 }
 
 #[test]
@@ -432,6 +448,72 @@ fn qos0_offline_without_queueing_fails_at_once() {
             result: Err(CommandError::NoConnection)
         }]
     );
+}
+
+/// Every id handed out is reported as it is allocated, before the completion
+/// that carries it (JS answers `getLastMessageId()` from these reports).
+#[test]
+fn packet_ids_are_reported_as_allocated_in_allocation_order() {
+    let t0 = Instant::now();
+    let mut session = connected(config(), t0);
+    session.handle_command(publish("a", QoS::AtMostOnce, 1), t0);
+    session.handle_command(publish("b", QoS::AtLeastOnce, 2), t0);
+    session.handle_command(
+        Command::Subscribe {
+            token: 3,
+            filters: vec![SubscribeFilter {
+                filter: "s".into(),
+                qos: QoS::AtMostOnce,
+            }],
+        },
+        t0,
+    );
+    session.handle_command(
+        Command::Unsubscribe {
+            token: 4,
+            filters: vec!["s".into()],
+        },
+        t0,
+    );
+    // QoS 0 takes no id.
+    assert_eq!(ids_allocated(&mut session), vec![1, 2, 3]);
+    session
+        .handle_packet(Packet::PubAck(PublishAck::new(1)), t0)
+        .unwrap();
+    session.handle_command(publish("c", QoS::ExactlyOnce, 5), t0);
+    // The id freed by the PUBACK is not reused before the counter wraps.
+    assert_eq!(ids_allocated(&mut session), vec![4]);
+}
+
+/// The connect event says whether the session resumed: JS takes it from there
+/// (it used to guess from its own copy of the options).
+#[test]
+fn connected_reports_a_resumed_session_only_for_a_kept_non_clean_session() {
+    let resumed = |clean_session: bool, protocol: ProtocolVersion, session_present: bool| {
+        let t0 = Instant::now();
+        let mut session = Session::new(
+            SessionConfig {
+                clean_session,
+                protocol,
+                ..config()
+            },
+            t0,
+        );
+        session.on_transport_open(t0, t0);
+        transmitted(&mut session, t0);
+        session.handle_packet(connack(session_present), t0).unwrap();
+        match &events(&mut session)[..] {
+            [Event::Connected {
+                session_resumed, ..
+            }] => *session_resumed,
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    assert!(resumed(false, ProtocolVersion::V311, true));
+    assert!(!resumed(false, ProtocolVersion::V311, false));
+    assert!(!resumed(true, ProtocolVersion::V311, true));
+    // MQTT 3.1 has no session-present flag: a non-clean session is assumed kept.
+    assert!(resumed(false, ProtocolVersion::V31, false));
 }
 
 #[test]
@@ -752,7 +834,7 @@ fn a_clean_session_republishes_a_message_past_pubrec_instead_of_sending_pubrel()
     assert!(matches!(
         events(&mut session)[..],
         [
-            Event::Connected(_),
+            Event::Connected { .. },
             Event::Published {
                 token: 1,
                 result: Ok(()),
@@ -966,7 +1048,7 @@ fn a_released_qos2_message_is_completed_on_the_next_connection_when_the_session_
     assert!(transmitted(&mut session, t0 + SECOND).is_empty());
     assert!(events(&mut session)
         .iter()
-        .all(|e| matches!(e, Event::Connected(_))));
+        .all(|e| matches!(e, Event::Connected { .. })));
     session.acknowledge(9, 1);
     assert_eq!(
         transmitted(&mut session, t0 + 2 * SECOND),

@@ -138,15 +138,11 @@ fn texts_are_mqttjs_texts() {
             &js_reason_codes(&source, "exports.ReasonCodes = {"),
             "MQTT.js",
         ),
-        // The Rust tests also run without `npm ci`; the JS shim's copy below is checked regardless.
+        // The Rust tests also run without `npm ci`. The shim has no copy to check: lib/errors.js
+        // builds `ReasonCodes` from this table through the addon.
         Err(error) => eprintln!(
             "skipping the MQTT.js comparison: {}: {error}",
             mqttjs.display()
         ),
     }
-    let shim = std::fs::read_to_string(root.join("lib/errors.js")).unwrap();
-    assert_texts_match(
-        &js_reason_codes(&shim, "const ReasonCodes = {"),
-        "lib/errors.js",
-    );
 }

@@ -1,10 +1,14 @@
 'use strict'
 
-// Writes the publish batches read by src/binding/command_batch.rs: all
+// Writes the publish batches read by src/binding/publish_batch.rs: all
 // publishes of one tick cross into the engine with one native call.
-// Record: u8 op=1 | u8 flags (qos | retain << 2) | f64 token | u32 len, topic | u32 len, payload.
+// Record: u8 op | u8 flags (qos | retain bit) | f64 token | u32 len, topic | u32 len, payload.
+// The opcode, flag bits and header size come from the addon
+// (src/binding/batch_format.rs), the format's one definition.
 
-const OP_PUBLISH = 1
+const { batchFormat } = require('./native-loader')
+
+const { opPublish: OP_PUBLISH, flagRetain: FLAG_RETAIN, recordHeaderBytes: RECORD_HEADER_BYTES } = batchFormat().publishBatch
 const INITIAL_SIZE = 64 * 1024
 /** Flush at once past this, so a long synchronous loop does not pile up. */
 const FLUSH_AT = 1024 * 1024
@@ -26,12 +30,13 @@ class PublishBatch {
   }
 
   add (topic, payload, qos, retain, token) {
-    const worstCase = 18 + topic.length * 3 + payload.length
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8.
+    const worstCase = RECORD_HEADER_BYTES + topic.length * 3 + payload.length
     this._reserve(worstCase)
     const buf = this.buf
     let pos = this.pos
     buf[pos++] = OP_PUBLISH
-    buf[pos++] = qos | (retain ? 4 : 0)
+    buf[pos++] = qos | (retain ? FLAG_RETAIN : 0)
     buf.writeDoubleLE(token, pos)
     pos += 8
     const topicLength = buf.utf8Write(topic, pos + 4)

@@ -1,18 +1,17 @@
-//! Reads the publish batches the JS shim writes (`lib/command-batch.js`).
+//! Reads the publish batches the JS shim writes (`lib/publish-batch.js`).
 //!
 //! Publishes made in the same tick cross the N-API boundary as one Buffer:
 //! one native call and one copy for the lot. Payloads are then slices of
-//! that one copy. Record layout (little-endian):
-//! `u8 op=1 | u8 flags (qos | retain << 2) | f64 token | u32 len, topic | u32 len, payload`.
+//! that one copy. Record layout (little-endian, constants in `batch_format`):
+//! `u8 OP_PUBLISH | u8 flags (qos | FLAG_RETAIN) | f64 token | u32 len, topic | u32 len, payload`.
 
 use bytes::Bytes;
 
 use super::batch_buffers;
+use super::batch_format::{FLAG_QOS_MASK, FLAG_RETAIN, OP_PUBLISH};
 
-use engine::codec::{validate_topic_name, QoS, SharedStr};
+use engine::codec::{validate_topic_name, QoS, SharedStr, TopicError};
 use engine::session::{Command, CommandError};
-
-pub const OP_PUBLISH: u8 = 1;
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct MalformedBatch(pub &'static str);
@@ -50,10 +49,10 @@ pub fn publish_command(token: u64, flags: u8, topic: Bytes, payload: Bytes) -> C
     let Ok(topic) = SharedStr::from_utf8(topic) else {
         return fail("Invalid topic: not valid UTF-8".into());
     };
-    if let Err(error) = validate_topic_name(&topic) {
-        return fail(format!("Invalid topic {topic}: {error}"));
+    if let Some(reason) = topic_name_error(&topic) {
+        return fail(reason);
     }
-    let Some(qos) = QoS::from_u8(flags & 0b11) else {
+    let Some(qos) = QoS::from_u8(flags & FLAG_QOS_MASK) else {
         return fail("Invalid QoS 3: must be 0, 1 or 2".into());
     };
     Command::Publish {
@@ -61,8 +60,20 @@ pub fn publish_command(token: u64, flags: u8, topic: Bytes, payload: Bytes) -> C
         topic,
         payload,
         qos,
-        retain: flags & 0b100 != 0,
+        retain: flags & FLAG_RETAIN != 0,
     }
+}
+
+/// Why `topic` cannot be published to, or `None`: the engine's topic-name
+/// rule, which the shim also calls (`topicNameError`) to fail a publish
+/// before it is queued, as MQTT.js fails it inside `publish()`.
+pub fn topic_name_error(topic: &str) -> Option<String> {
+    let error = validate_topic_name(topic).err()?;
+    Some(match error {
+        // Nothing to quote, or too much to.
+        TopicError::Empty | TopicError::TooLong { .. } => format!("Invalid topic: {error}"),
+        _ => format!("Invalid topic {topic}: {error}"),
+    })
 }
 
 struct Cursor<'a> {
@@ -107,6 +118,7 @@ impl Cursor<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::binding::batch_format::PUBLISH_RECORD_HEADER_BYTES;
 
     fn record(flags: u8, token: f64, topic: &[u8], payload: &[u8]) -> Vec<u8> {
         let mut out = vec![OP_PUBLISH, flags];
@@ -120,7 +132,7 @@ mod tests {
 
     #[test]
     fn two_publishes_come_out_in_order_with_their_fields() {
-        let mut batch = record(1 | 4, 7.0, b"a/b", b"hello");
+        let mut batch = record(1 | FLAG_RETAIN, 7.0, b"a/b", b"hello");
         batch.extend(record(0, 0.0, b"c", b""));
         let commands = parse_publish_batch(&batch).unwrap();
         assert_eq!(commands.len(), 2);
@@ -152,9 +164,28 @@ mod tests {
     }
 
     #[test]
+    fn topic_name_errors_quote_the_topic_unless_it_is_empty_or_huge() {
+        assert_eq!(topic_name_error("a/b"), None);
+        assert_eq!(
+            topic_name_error("a/#").as_deref(),
+            Some("Invalid topic a/#: topic contains a wildcard ('+' or '#') [MQTT-4.7.1-1]")
+        );
+        assert!(topic_name_error("")
+            .unwrap()
+            .starts_with("Invalid topic: topic is empty"));
+        let huge = "x".repeat(65536);
+        assert!(!topic_name_error(&huge).unwrap().contains(&huge));
+    }
+
+    #[test]
     fn qos_3_becomes_a_failed_command() {
         let commands = parse_publish_batch(&record(3, 1.0, b"t", b"x")).unwrap();
         assert!(matches!(&commands[..], [Command::Fail { token: 1, .. }]));
+    }
+
+    #[test]
+    fn a_record_header_is_as_long_as_the_format_says() {
+        assert_eq!(record(0, 0.0, b"", b"").len(), PUBLISH_RECORD_HEADER_BYTES);
     }
 
     #[test]

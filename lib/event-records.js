@@ -1,0 +1,99 @@
+'use strict'
+
+// What each event-batch record holds (written by `encode_events` in
+// src/binding/event_batch.rs): one reader per record kind, turning the bytes
+// into the values client-events.js acts on. Reading is kept apart from acting
+// so that __test__/batch-format.test.js can check every kind against the Rust
+// encoder without a client.
+
+const { KIND, FLAG } = require('./event-batch')
+const { ErrorWithReasonCode } = require('./errors')
+const { connackPacket, readPublish, readSentPacket, readReceivedPacket } = require('./packets')
+
+/** A client error (`put_error`): message, code (none, text or number), then Node's system-call fields. */
+function readError (r) {
+  const message = r.string()
+  const codeKind = r.u8()
+  const err = codeKind === 2 ? new ErrorWithReasonCode(message, r.u32()) : new Error(message)
+  const code = codeKind === 1 ? r.string() : undefined
+  if (r.u8() === 1) {
+    // A failed system call: Node's fields, in the order `net` sets them.
+    const errno = r.i32()
+    if (errno !== 0) err.errno = errno
+    if (code !== undefined) err.code = code
+    err.syscall = r.string()
+    const address = r.string()
+    if (address !== '') err.address = address
+    const port = r.u16()
+    if (port !== 0) err.port = port
+    const hostname = r.string()
+    if (hostname !== '') err.hostname = hostname
+  } else if (code !== undefined) {
+    err.code = code
+  }
+  return err
+}
+
+/** A command's completion: its token, the packet id used (0: none), and its error or null. */
+function readCompletion (r) {
+  const token = r.f64()
+  const messageId = r.u16()
+  return { token, messageId, error: r.optionalError() }
+}
+
+/** Kinds whose record is the kind byte alone. */
+function nothing () {
+  return null
+}
+
+/** Reader for each record kind; each leaves the reader at the next record. */
+const RECORD_READERS = {
+  [KIND.CONNECT]: (r) => {
+    const packet = connackPacket(r.u8() === 1, r.u8())
+    // The engine's decision (the broker kept our session): JS does not guess it.
+    return { packet, sessionResumed: r.u8() === 1 }
+  },
+  [KIND.MESSAGE]: (r) => {
+    const held = (r.buf[r.pos] & FLAG.ACK_HELD) !== 0
+    const packet = readPublish(r)
+    // Connections count from 1: 0 means the engine acknowledged on receipt.
+    return { packet, ackConnection: held ? r.u32() : 0 }
+  },
+  [KIND.PUBLISH_DONE]: readCompletion,
+  [KIND.SUBSCRIBE_DONE]: (r) => {
+    const completion = readCompletion(r)
+    // The SUBACK's return codes, in the order of the filters sent (which the pending entry holds).
+    completion.granted = completion.error === null ? [...r.bytes()] : null
+    return completion
+  },
+  [KIND.UNSUBSCRIBE_DONE]: readCompletion,
+  [KIND.PACKET_ID_ALLOCATED]: (r) => r.u16(),
+  // The index in `servers` of the broker this attempt connects to.
+  [KIND.RECONNECT]: (r) => ({ server: r.u32() }),
+  [KIND.OFFLINE]: nothing,
+  [KIND.CLOSE]: nothing,
+  [KIND.ERROR]: readError,
+  [KIND.OUTGOING_EMPTY]: nothing,
+  [KIND.DISCONNECT]: nothing,
+  [KIND.TERMINATED]: nothing,
+  [KIND.PACKET_SEND]: readSentPacket,
+  [KIND.PACKET_RECEIVE]: readReceivedPacket
+}
+
+/** The reader of a record of `kind` (just read from `r`); an unknown kind marks the batch failed. */
+function recordReader (kind, r) {
+  const read = RECORD_READERS[kind]
+  if (read === undefined) {
+    r.failed = true
+    throw new Error(`mqtt-napi: unknown event kind ${kind} (engine and shim out of sync)`)
+  }
+  return read
+}
+
+/** Reads one record: `{ kind, value }`, its kind number and what its reader returned. */
+function readRecord (r) {
+  const kind = r.u8()
+  return { kind, value: recordReader(kind, r)(r) }
+}
+
+module.exports = { recordReader, readRecord }
