@@ -136,7 +136,6 @@ test('bad flags and values: exit 2, one line saying what was wrong, no connectio
     [['sub', '-t', 'x', '--ca', '/nonexistent/ca.pem'], /^mqtt-napi: cannot read --ca \/nonexistent\/ca\.pem: ENOENT\n/],
     [['frobnicate'], /^mqtt-napi: unknown command 'frobnicate'/],
     [['sub', '-t', 'x', '-V', '5'], /^mqtt-napi: Invalid option protocolVersion: MQTT 5 is not supported yet/],
-    [['pub', '-t', 'x', '-m', 'y', '-C', 'ws'], /^mqtt-napi: Unsupported option protocol: ws:\/\//],
     [[], /^Usage: mqtt-napi <command>/]
   ]
   for (const [args, pattern] of cases) {
