@@ -21,7 +21,7 @@ mod fixtures;
 #[cfg(any(test, feature = "testing"))]
 pub mod random;
 #[cfg(test)]
-mod round_trip_tests;
+mod tests;
 
 pub use decode::{decode, next_packet_len};
 pub use encode::{encode, encode_detached, encoded_len, publish_encoded_len};
