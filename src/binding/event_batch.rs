@@ -26,6 +26,8 @@ pub mod kind {
     pub const TERMINATED: u8 = 12;
     pub const PACKET_SEND: u8 = 13;
     pub const PACKET_RECEIVE: u8 = 14;
+    pub const QOS0_WRITTEN: u8 = 15;
+    pub const QOS0_DROPPED: u8 = 16;
 }
 
 /// Message payloads from this size are not copied into the batch: they reach
@@ -104,6 +106,10 @@ fn encode_event(event: &ClientEvent, out: &mut Vec<u8>) {
         ClientEvent::PacketReceived(packet) => {
             out.push(kind::PACKET_RECEIVE);
             put_packet(out, packet);
+        }
+        ClientEvent::QoS0Written { through } => {
+            out.push(kind::QOS0_WRITTEN);
+            put_u64(out, *through);
         }
     }
 }
@@ -251,6 +257,10 @@ fn encode_session_event(event: &Event, out: &mut Vec<u8>) {
             put_u64(out, *token);
             put_u16(out, *packet_id);
             put_command_result(out, result.as_ref().err());
+        }
+        Event::QoS0Dropped { through } => {
+            out.push(kind::QOS0_DROPPED);
+            put_u64(out, *through);
         }
         Event::OutgoingEmpty => out.push(kind::OUTGOING_EMPTY),
         Event::ServerDisconnect => out.push(kind::DISCONNECT),
@@ -427,6 +437,23 @@ mod tests {
             &mut out,
         );
         assert_eq!(out.records, vec![kind::CONNECT, 1, 0, kind::CLOSE]);
+    }
+
+    #[test]
+    fn qos0_written_and_dropped_carry_a_token() {
+        let mut out = EncodedBatch::default();
+        encode_events(
+            &[
+                ClientEvent::QoS0Written { through: 3 },
+                ClientEvent::Session(Event::QoS0Dropped { through: 5 }),
+            ],
+            &mut out,
+        );
+        let mut expected = vec![kind::QOS0_WRITTEN];
+        expected.extend_from_slice(&3f64.to_le_bytes());
+        expected.push(kind::QOS0_DROPPED);
+        expected.extend_from_slice(&5f64.to_le_bytes());
+        assert_eq!(out.records, expected);
     }
 
     #[test]

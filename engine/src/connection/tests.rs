@@ -177,6 +177,7 @@ fn names(events: &[ClientEvent]) -> Vec<&'static str> {
             ClientEvent::Session(Event::Subscribed { .. }) => "subscribed",
             ClientEvent::Session(Event::Published { .. }) => "published",
             ClientEvent::Session(Event::OutgoingEmpty) => "outgoingEmpty",
+            ClientEvent::Session(Event::QoS0Dropped { .. }) => "qos0Dropped",
             ClientEvent::Session(_) => "session",
             ClientEvent::Reconnect => "reconnect",
             ClientEvent::Offline => "offline",
@@ -184,6 +185,7 @@ fn names(events: &[ClientEvent]) -> Vec<&'static str> {
             ClientEvent::Error(_) => "error",
             ClientEvent::PacketSent(_) | ClientEvent::PacketReceived(_) => "packet",
             ClientEvent::Terminated => "terminated",
+            ClientEvent::QoS0Written { .. } => "qos0Written",
         })
         .collect()
 }

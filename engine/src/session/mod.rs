@@ -122,6 +122,11 @@ pub enum Event {
         packet_id: PacketId,
         result: Result<(), CommandError>,
     },
+    /// The connection closed before the QoS 0 publishes up to this token
+    /// that were not yet reported written went out: they are lost.
+    QoS0Dropped {
+        through: Token,
+    },
     /// A graceful end found nothing left in flight (MQTT.js `outgoingEmpty`).
     OutgoingEmpty,
     /// The broker sent DISCONNECT (only legal from MQTT 5 on; MQTT.js emits `disconnect`).
