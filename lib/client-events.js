@@ -287,7 +287,9 @@ const HANDLERS = {
   [KIND.ERROR]: (client, r) => client.emit('error', readError(r)),
   [KIND.OUTGOING_EMPTY]: onOutgoingEmpty,
   [KIND.DISCONNECT]: (client) => client.emit('disconnect', disconnectPacket()),
-  [KIND.TERMINATED]: onTerminated
+  [KIND.TERMINATED]: onTerminated,
+  [KIND.QOS0_WRITTEN]: (client, r) => client._qos0Written(r.f64()),
+  [KIND.QOS0_DROPPED]: (client, r) => client._qos0Dropped(r.f64())
 }
 
 function emitDueConnect (client) {

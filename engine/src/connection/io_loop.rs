@@ -26,11 +26,15 @@ const MAX_READ: usize = 64 * 1024;
 /// A packet's rest is reserved in one step up to this size (beyond it, in
 /// steps no larger than what has arrived).
 const RESERVE_AHEAD: usize = 1024 * 1024;
-/// Stop taking commands from JS, and encoding what the session has queued,
-/// while this much is waiting for the socket. (Encoding a whole offline queue
+/// Stop encoding what the session has queued, and give commands from JS the
+/// lowest priority, while this much is waiting for the socket. (Encoding a whole offline queue
 /// at once grew the write buffer to its size, 64 MiB for 50,000 1 KiB
 /// messages, and a `BytesMut` keeps its capacity for the connection's life.)
 const WRITE_HIGH_WATER: usize = 4 * 1024 * 1024;
+/// QoS 0 publishes encoded in one go are reported written in steps of at most
+/// this many bytes, not all at once when the last of them is (a step costs one
+/// entry in the write queue, not one per publish).
+const QOS0_MARK_SPACING: usize = 64 * 1024;
 /// How long the last packets before a close (reconnect, forced end) may take to go out.
 const GOODBYE_TIMEOUT: Duration = Duration::from_secs(1);
 /// Commands taken from the channel per wake-up, so a flood of publishes
@@ -101,6 +105,8 @@ impl IoLoop {
             let deadline = attempt.session.poll_timeout().map(Instant::from_std);
             let may_read = !reads_held && self.pacer.paused_until().is_none();
             let read_resumes_at = self.pacer.paused_until().map(Instant::from_std);
+            let backlogged = self.write_queue.len() >= WRITE_HIGH_WATER;
+            let commands = &mut *attempt.commands;
 
             // Polled in this order: get bytes out first, then take new work, then
             // drain the socket; events are handed to JS only when the socket has
@@ -110,7 +116,10 @@ impl IoLoop {
                 written = self.write_queue.write_to(&mut writer), if !self.write_queue.is_empty() => {
                     match written {
                         Ok(0) => return AttemptOutcome::Closed,
-                        Ok(n) => self.write_queue.advance(n),
+                        Ok(n) => {
+                            self.write_queue.advance(n);
+                            attempt.outbox.qos0_written(self.write_queue.qos0_written_through());
+                        }
                         Err(error) => {
                             return AttemptOutcome::TransportError(transport_error(
                                 transport::TransportError::write(error),
@@ -118,7 +127,15 @@ impl IoLoop {
                         }
                     }
                 }
-                command = attempt.commands.recv(), if self.write_queue.len() < WRITE_HIGH_WATER => {
+                // With a backlog for the socket, commands go after everything else
+                // (they would only queue in the session), but they still go:
+                // `end(true)` and `reconnect()` must not wait for a stalled socket.
+                command = async {
+                    if backlogged {
+                        tokio::task::yield_now().await;
+                    }
+                    commands.recv().await
+                } => {
                     if let Some(outcome) = handle_commands(command, attempt) {
                         match outcome {
                             AttemptOutcome::ReconnectRequested { .. } => {
@@ -183,7 +200,7 @@ impl IoLoop {
         if controls.packet_events {
             outbox.push(ClientEvent::PacketSent(Packet::Disconnect));
         }
-        self.write_out(writer).await;
+        self.write_out(writer, outbox).await;
     }
 
     /// Sends what the session still has queued, then closes.
@@ -198,12 +215,12 @@ impl IoLoop {
             .encode_transmits(session, outbox, controls, usize::MAX)
             .is_ok()
         {
-            self.write_out(writer).await;
+            self.write_out(writer, outbox).await;
         }
     }
 
     /// Writes the buffer and shuts the stream down, for a moment at most.
-    async fn write_out(&mut self, writer: &mut (impl AsyncWriteExt + Unpin)) {
+    async fn write_out(&mut self, writer: &mut (impl AsyncWriteExt + Unpin), outbox: &mut Outbox) {
         let queue = &mut self.write_queue;
         let write = async {
             while !queue.is_empty() {
@@ -215,6 +232,7 @@ impl IoLoop {
             writer.shutdown().await
         };
         let _ = tokio::time::timeout(GOODBYE_TIMEOUT, write).await;
+        outbox.qos0_written(self.write_queue.qos0_written_through());
         self.write_queue.clear();
     }
 
@@ -238,7 +256,11 @@ impl IoLoop {
             if controls.packet_events {
                 outbox.push(ClientEvent::PacketSent(packet));
             }
+            if self.write_queue.unmarked_len() >= QOS0_MARK_SPACING {
+                self.write_queue.mark_qos0(session.qos0_polled_through());
+            }
         }
+        self.write_queue.mark_qos0(session.qos0_polled_through());
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 //! socket being read while JS is behind.
 
 use super::{ClientEvent, EventSender};
-use crate::session::Session;
+use crate::session::{Session, Token};
 
 /// Stop reading the socket while JS has this much still to receive.
 const MAX_PENDING_EVENTS: usize = 8192;
@@ -13,6 +13,11 @@ pub struct Outbox {
     sender: EventSender,
     pending: Vec<ClientEvent>,
     pending_payload_bytes: usize,
+    /// QoS 0 publishes written through this token; reported (one event for
+    /// all of them) before the next event or at the end of the batch, so that
+    /// a write is reported before anything that happened after it.
+    qos0_written_through: Token,
+    qos0_reported_through: Token,
 }
 
 impl Outbox {
@@ -21,10 +26,13 @@ impl Outbox {
             sender,
             pending: Vec::new(),
             pending_payload_bytes: 0,
+            qos0_written_through: 0,
+            qos0_reported_through: 0,
         }
     }
 
     pub fn push(&mut self, event: ClientEvent) {
+        self.report_qos0_written();
         if let Some(publish) = event.message() {
             self.pending_payload_bytes += publish.payload.len() + publish.topic.len();
         }
@@ -37,16 +45,31 @@ impl Outbox {
         }
     }
 
+    /// The write queue has written every QoS 0 publish up to `token`.
+    pub(super) fn qos0_written(&mut self, token: Token) {
+        self.qos0_written_through = self.qos0_written_through.max(token);
+    }
+
+    fn report_qos0_written(&mut self) {
+        if self.qos0_written_through > self.qos0_reported_through {
+            self.qos0_reported_through = self.qos0_written_through;
+            self.pending.push(ClientEvent::QoS0Written {
+                through: self.qos0_written_through,
+            });
+        }
+    }
+
     pub(super) fn is_congested(&self) -> bool {
         self.pending.len() >= MAX_PENDING_EVENTS
             || self.pending_payload_bytes >= MAX_PENDING_PAYLOAD_BYTES
     }
 
     pub(super) fn has_pending(&self) -> bool {
-        !self.pending.is_empty()
+        !self.pending.is_empty() || self.qos0_written_through > self.qos0_reported_through
     }
 
     fn take_batch(&mut self) -> Vec<ClientEvent> {
+        self.report_qos0_written();
         self.pending_payload_bytes = 0;
         std::mem::take(&mut self.pending)
     }
