@@ -87,7 +87,7 @@ function scenarioList (quick) {
       kind: 'qos0',
       title: 'QoS 0 pub → sub, 64 B (2 clients)',
       params: { count: q(300000, 20000), size: 64, window: 1000 },
-      metrics: [M.rate('msg/s end to end'), M.cpu()],
+      metrics: [M.rate('msg/s end to end'), M.cpu(), { key: 'peakRss', label: 'peak RSS MiB (pub + sub)', better: 'lower', fmt: 'f1' }],
       ceiling: ['qos0']
     },
     {

@@ -222,6 +222,9 @@ const scenarios = {
     const payloads = Array.from({ length: count }, (_, i) => makePayload(size, i))
     const rx = receiveCounter(sub, count, size, { label: 'subscriber' })
     gc()
+    // Peak RSS: what publishing ahead of the network buffers (the callbacks pace the publisher).
+    let peakRss = process.memoryUsage.rss()
+    const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage.rss()) }, 10)
     const cpu0 = process.cpuUsage()
     const t0 = performance.now()
     const published = publishWindow(pub, topic, count, 0, window, (i) => payloads[i], 'publisher')
@@ -229,8 +232,10 @@ const scenarios = {
     const secs = (rx.tLast - t0) / 1000
     const cpu = cpuSeconds(process.cpuUsage(cpu0))
     await published
+    clearInterval(sampler)
+    peakRss = Math.max(peakRss, process.memoryUsage.rss())
     await endAll([pub, sub])
-    return { metrics: { rate: count / secs, cpuPer100k: cpu * 100000 / count }, info: { count, secs } }
+    return { metrics: { rate: count / secs, cpuPer100k: cpu * 100000 / count, peakRss: peakRss / 1048576 }, info: { count, secs } }
   },
 
   // 2./3. QoS 1 / QoS 2 publishes with a window, acknowledged by the broker.
