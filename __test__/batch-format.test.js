@@ -36,7 +36,8 @@ describeNapi('batch formats agree between Rust and JS', () => {
     expect(KIND).toEqual(eventBatch.kinds)
     expect(Object.keys(KIND).sort()).toEqual([
       'CLOSE', 'CONNECT', 'DISCONNECT', 'ERROR', 'MESSAGE', 'OFFLINE', 'OUTGOING_EMPTY', 'PACKET_ID_ALLOCATED',
-      'PACKET_RECEIVE', 'PACKET_SEND', 'PUBLISH_DONE', 'RECONNECT', 'SUBSCRIBE_DONE', 'TERMINATED', 'UNSUBSCRIBE_DONE'
+      'PACKET_RECEIVE', 'PACKET_SEND', 'PUBLISH_DONE', 'QOS0_DROPPED', 'QOS0_WRITTEN', 'RECONNECT', 'SUBSCRIBE_DONE',
+      'TERMINATED', 'UNSUBSCRIBE_DONE'
     ])
     expect(new Set(Object.values(KIND)).size).toBe(Object.keys(KIND).length)
   })
@@ -92,6 +93,9 @@ describeNapi('batch formats agree between Rust and JS', () => {
 
     expect(next('UNSUBSCRIBE_DONE')).toEqual({ token: 11, messageId: 302, error: null })
     expect(next('PACKET_ID_ALLOCATED')).toBe(65535)
+    // Tokens are JS numbers: the largest safe integer survives the trip.
+    expect(next('QOS0_WRITTEN')).toBe(Number.MAX_SAFE_INTEGER)
+    expect(next('QOS0_DROPPED')).toBe(12)
     expect(next('RECONNECT')).toEqual({ server: 2 })
     expect(next('OFFLINE')).toBeNull()
     expect(next('CLOSE')).toBeNull()

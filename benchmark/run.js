@@ -78,6 +78,13 @@ const M = {
   mibps: () => ({ key: 'mibps', label: 'MiB/s', better: 'higher', fmt: 'f1' })
 }
 
+const LATENCY_METRICS = [
+  { key: 'p50', label: 'p50 µs', better: 'lower', fmt: 'int' },
+  { key: 'p99', label: 'p99 µs', better: 'lower', fmt: 'int' },
+  { key: 'p999', label: 'p99.9 µs', better: 'lower', fmt: 'int' },
+  { key: 'cpuPerRoundTripUs', label: 'CPU µs / round trip', better: 'lower', fmt: 'int' }
+]
+
 function scenarioList (quick) {
   const q = (normal, small) => (quick ? small : normal)
   const list = [
@@ -87,7 +94,7 @@ function scenarioList (quick) {
       kind: 'qos0',
       title: 'QoS 0 pub → sub, 64 B (2 clients)',
       params: { count: q(300000, 20000), size: 64, window: 1000 },
-      metrics: [M.rate('msg/s end to end'), M.cpu()],
+      metrics: [M.rate('msg/s end to end'), M.cpu(), { key: 'peakRss', label: 'peak RSS MiB (pub + sub)', better: 'lower', fmt: 'f1' }],
       ceiling: ['qos0']
     },
     {
@@ -123,10 +130,18 @@ function scenarioList (quick) {
       kind: 'latency',
       title: 'Round trip A → B → A, QoS 0',
       params: { count: q(5000, 1000), warmup: q(200, 50), size: 64 },
-      metrics: [
-        { key: 'p50', label: 'p50 µs', better: 'lower', fmt: 'int' },
-        { key: 'p99', label: 'p99 µs', better: 'lower', fmt: 'int' }
-      ]
+      metrics: LATENCY_METRICS
+    },
+    {
+      // Client process and broker share one CPU (`taskset -c 0`): a container
+      // limited to one CPU, or a small gateway. Every thread hop is a context switch.
+      name: 'latency-pinned',
+      group: 'broker',
+      kind: 'latency',
+      title: 'Round trip A → B → A, QoS 0, client and broker on CPU 0',
+      params: { count: q(5000, 1000), warmup: q(200, 50), size: 64 },
+      pinCpu: '0',
+      metrics: LATENCY_METRICS
     },
     {
       name: 'large',
@@ -395,6 +410,15 @@ async function startPeer () {
   return { port, child, log: () => err }
 }
 
+/** Moves every thread of process `pid` to the CPUs in `cpus` (taskset syntax). */
+function pinProcess (pid, cpus) {
+  const r = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { encoding: 'utf8' })
+  if (r.error || r.status !== 0) {
+    console.error(`error: taskset -a -p -c ${cpus} ${pid} failed (${r.error ? r.error.message : r.stderr.trim()}); is util-linux installed?`)
+    process.exit(1)
+  }
+}
+
 /** Runs a command in its own process group; resolves with the last JSON line it printed. */
 function runJson (cmd, args, { timeoutMs, prefix = '', what }) {
   return new Promise((resolve) => {
@@ -506,6 +530,8 @@ async function main () {
     const target = sc.group === 'broker' ? broker : peer
     const entry = { name: sc.name, title: sc.title, group: sc.group, params: sc.params, runs: { mqtt: [], napi: [], ceiling: [] } }
     results.push(entry)
+    if (sc.pinCpu) pinProcess(target.child.pid, sc.pinCpu)
+    const pinned = sc.pinCpu ? `exec taskset -c ${sc.pinCpu} "$@"` : 'exec "$@"'
     for (let run = 0; run < opts.runs; run++) {
       // Alternate which implementation goes first.
       const order = (si + run) % 2 === 0 ? impls : [...impls].reverse()
@@ -520,7 +546,7 @@ async function main () {
           timeoutMs: Math.max(opts.timeoutMs - 2000, opts.timeoutMs * 0.9),
           stallMs: opts.quick ? 8000 : 15000
         }
-        const r = await runJson('bash', ['-c', `${FD_LIMIT}; exec "$@"`, 'bash', process.execPath, '--expose-gc', WORKER, JSON.stringify(cfg)],
+        const r = await runJson('bash', ['-c', `${FD_LIMIT}; ${pinned}`, 'bash', process.execPath, '--expose-gc', WORKER, JSON.stringify(cfg)],
           { timeoutMs: opts.timeoutMs, prefix: 'RESULT ', what: `${IMPLS[impl]} worker` })
         entry.runs[impl].push(r)
         logRun(sc, run, opts.runs, IMPLS[impl], r)
@@ -535,6 +561,7 @@ async function main () {
         logRun(sc, run, opts.runs, 'ceiling', r)
       }
     }
+    if (sc.pinCpu) pinProcess(target.child.pid, `0-${os.cpus().length - 1}`)
     if (broker && broker.child.exitCode !== null) {
       console.error(`error: mosquitto died: ${broker.log()}`)
       break

@@ -222,6 +222,9 @@ const scenarios = {
     const payloads = Array.from({ length: count }, (_, i) => makePayload(size, i))
     const rx = receiveCounter(sub, count, size, { label: 'subscriber' })
     gc()
+    // Peak RSS: what publishing ahead of the network buffers (the callbacks pace the publisher).
+    let peakRss = process.memoryUsage.rss()
+    const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage.rss()) }, 10)
     const cpu0 = process.cpuUsage()
     const t0 = performance.now()
     const published = publishWindow(pub, topic, count, 0, window, (i) => payloads[i], 'publisher')
@@ -229,8 +232,10 @@ const scenarios = {
     const secs = (rx.tLast - t0) / 1000
     const cpu = cpuSeconds(process.cpuUsage(cpu0))
     await published
+    clearInterval(sampler)
+    peakRss = Math.max(peakRss, process.memoryUsage.rss())
     await endAll([pub, sub])
-    return { metrics: { rate: count / secs, cpuPer100k: cpu * 100000 / count }, info: { count, secs } }
+    return { metrics: { rate: count / secs, cpuPer100k: cpu * 100000 / count, peakRss: peakRss / 1048576 }, info: { count, secs } }
   },
 
   // 2./3. QoS 1 / QoS 2 publishes with a window, acknowledged by the broker.
@@ -267,6 +272,8 @@ const scenarios = {
     const d = deferred()
     let seq = 0
     let sentAt = 0n
+    let cpuAtWarm = null
+    let cpuMeasured = null
     function ping () {
       sentAt = process.hrtime.bigint()
       a.publish(pingTopic, makePayload(size, seq), { qos: 0 })
@@ -277,15 +284,25 @@ const scenarios = {
       if (got !== seq) return fail(new Error(`round trip ${seq}: got the echo of ${got}`))
       if (seq >= warmup) samples[seq - warmup] = Number(now - sentAt) / 1000
       seq++
+      if (seq === warmup) cpuAtWarm = process.cpuUsage()
       if ((seq & 127) === 0) progress(`${seq}/${total} round trips`)
-      if (seq === total) d.resolve()
-      else ping()
+      if (seq === total) {
+        cpuMeasured = process.cpuUsage(cpuAtWarm)
+        d.resolve()
+      } else {
+        ping()
+      }
     })
     ping()
     await d.promise
     await endAll([a, b])
     const sorted = Array.from(samples).sort((x, y) => x - y)
-    return { metrics: { p50: percentile(sorted, 50), p99: percentile(sorted, 99) }, info: { count, warmup, meanUs: sorted.reduce((s, v) => s + v, 0) / count } }
+    // CPU of both clients (the whole process) per round trip, after the warm-up.
+    const cpuPerRoundTripUs = cpuSeconds(cpuMeasured) * 1e6 / count
+    return {
+      metrics: { p50: percentile(sorted, 50), p99: percentile(sorted, 99), p999: percentile(sorted, 99.9), cpuPerRoundTripUs },
+      info: { count, warmup, meanUs: sorted.reduce((s, v) => s + v, 0) / count }
+    }
   },
 
   // 6. 1 MiB payloads, QoS 1, publisher and subscriber through the broker.

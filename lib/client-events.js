@@ -175,7 +175,9 @@ const HANDLERS = {
   [KIND.OUTGOING_EMPTY]: onOutgoingEmpty,
   [KIND.DISCONNECT]: (client) => client.emit('disconnect', disconnectPacket()),
   // The engine has stopped for good: nothing may wait forever.
-  [KIND.TERMINATED]: (client) => client._engineTerminated()
+  [KIND.TERMINATED]: (client) => client._engineTerminated(),
+  [KIND.QOS0_WRITTEN]: (client, through) => client._qos0Written(through),
+  [KIND.QOS0_DROPPED]: (client, through) => client._qos0Dropped(through)
 }
 
 function emitDueConnect (client) {

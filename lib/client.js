@@ -6,6 +6,7 @@
 // callbacks (records are decoded in client-events.js).
 
 const { EventEmitter } = require('events')
+const stream = require('stream')
 const tls = require('tls')
 const { startNativeClient } = require('./event-bridge')
 const { InboundQueue } = require('./inbound-queue')
@@ -28,6 +29,8 @@ const resolvedOptions = new WeakSet()
 // callback waits for the engine's size check. PAYLOAD_BY_REFERENCE_BYTES: payloads
 // from this size go to the engine on their own, sent from the caller's Buffer without a copy.
 const { MAX_PAYLOAD_ANY_TOPIC, PAYLOAD_BY_REFERENCE_BYTES } = require('./native-loader')
+/** A socket's default `writableHighWaterMark` (what MQTT.js's `write()` returns false above). */
+const SOCKET_HIGH_WATER_MARK = stream.getDefaultHighWaterMark ? stream.getDefaultHighWaterMark(false) : 16 * 1024
 
 function noop () {}
 
@@ -342,17 +345,26 @@ class MqttClient extends EventEmitter {
   // ---- commands ------------------------------------------------------------
 
   _sendPublish (topic, message, payload, qos, retain, callback) {
-    // MQTT.js calls a QoS 0 callback as soon as the packet is handed to a
-    // connected socket, inside publish(): so do we, once the engine has it.
-    // (With packet events on, the engine's completion keeps packetsend first.)
-    const mayBeTooLarge = payload.length > MAX_PAYLOAD_ANY_TOPIC
-    const callsBackNow = qos === 0 && callback !== undefined && this.connected && this._connectGate === null &&
-      !this._packetEventsOn && !mayBeTooLarge
     // Token 0 tells the engine that nobody waits for this one's completion (a
     // publish that may be refused for its size is always waited for: see onPublishDone).
-    const token = (callback && !callsBackNow) || qos > 0 || mayBeTooLarge
-      ? (qos === 0 ? this._pending.registerQoS0Publish(callback) : this._pending.register({ kind: 'publish', callback, topic, message, qos, retain }))
-      : 0
+    const mayBeTooLarge = payload.length > MAX_PAYLOAD_ANY_TOPIC
+    let token = 0
+    let callsBackNow = false
+    if (qos > 0) {
+      token = this._pending.register({ kind: 'publish', callback, topic, message, qos, retain })
+    } else if (callback || mayBeTooLarge) {
+      // MQTT.js calls a QoS 0 callback inside publish() when the socket's
+      // write() returns true (less than its high-water mark buffered), else on
+      // `drain`: so an app that waits for callbacks is paced by the network.
+      // Here the engine's queue plays the socket buffer: the callback runs now
+      // while what the engine has not yet written stays under the mark, else
+      // once the engine reports this one written (see _qos0Written). (With
+      // packet events on, the engine's completion keeps packetsend first.)
+      const bytes = payload.length + topic.length
+      callsBackNow = callback !== undefined && this.connected && this._connectGate === null &&
+        !this._packetEventsOn && !mayBeTooLarge && this._pending.mayCallBackQoS0Now(bytes, SOCKET_HIGH_WATER_MARK)
+      token = this._pending.registerQoS0Publish(callback, bytes, callsBackNow)
+    }
     if (this._terminated) {
       setImmediate(() => this._complete(token, new Error('Connection closed')))
       return
@@ -667,6 +679,28 @@ class MqttClient extends EventEmitter {
   /** Acknowledges a held message, to the engine that delivered it (not one started since). */
   _acknowledge (native, messageId, connection) {
     if (native === this._native && !this._terminated) native.acknowledge(messageId, connection)
+  }
+
+  /** The engine has written every QoS 0 publish up to `token`: their callbacks run. */
+  _qos0Written (token) {
+    this._pending.takeQoS0Through(token, (done, callback) => this._qos0Completed(done, callback))
+  }
+
+  /** The connection closed before the QoS 0 publishes up to `token` not yet written went out. */
+  _qos0Dropped (token) {
+    this._pending.takeQoS0Through(token, (done, callback) => this._qos0Completed(done, callback, new Error('Connection closed')))
+  }
+
+  _qos0Completed (token, callback, error) {
+    if (callback) {
+      try {
+        if (error === undefined) callback()
+        else callback(error)
+      } catch (err) {
+        this._inbound.reportError(err)
+      }
+    }
+    this._publishCompleted(token)
   }
 
   _complete (token, ...args) {

@@ -77,7 +77,10 @@ const RECORD_READERS = {
   [KIND.DISCONNECT]: nothing,
   [KIND.TERMINATED]: nothing,
   [KIND.PACKET_SEND]: readSentPacket,
-  [KIND.PACKET_RECEIVE]: readReceivedPacket
+  [KIND.PACKET_RECEIVE]: readReceivedPacket,
+  // The token of the last QoS 0 publish handed to the socket / lost with the connection.
+  [KIND.QOS0_WRITTEN]: (r) => r.f64(),
+  [KIND.QOS0_DROPPED]: (r) => r.f64()
 }
 
 /** The reader of a record of `kind` (just read from `r`); an unknown kind marks the batch failed. */

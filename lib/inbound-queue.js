@@ -10,7 +10,7 @@
 // reads until JS has caught up, so JS holds at most, besides the batch being
 // applied, what the engine had taken from the socket by then: its event
 // mailbox (2 batches) and the batch it was building, each at most 8,192
-// events or 16 MiB of payload (engine/src/connection/link.rs).
+// events or 16 MiB of payload (engine/src/connection/outbox.rs).
 //
 // While an overridden `handleMessage` has not called back, later records
 // wait here as well (inbound backpressure, as in MQTT.js where the next

@@ -63,6 +63,8 @@ event_kinds! {
     PACKET_SEND = 13,
     PACKET_RECEIVE = 14,
     PACKET_ID_ALLOCATED = 15,
+    QOS0_WRITTEN = 16,
+    QOS0_DROPPED = 17,
 }
 
 #[napi(object)]

@@ -94,6 +94,10 @@ fn encode_event(event: &ClientEvent, out: &mut Vec<u8>) {
                 packet => put_packet(out, packet),
             }
         }
+        ClientEvent::QoS0Written { through } => {
+            out.push(kind::QOS0_WRITTEN);
+            put_u64(out, *through);
+        }
     }
 }
 
@@ -250,6 +254,10 @@ fn encode_session_event(event: &Event, out: &mut Vec<u8>) {
         Event::PacketIdAllocated(id) => {
             out.push(kind::PACKET_ID_ALLOCATED);
             put_u16(out, *id);
+        }
+        Event::QoS0Dropped { through } => {
+            out.push(kind::QOS0_DROPPED);
+            put_u64(out, *through);
         }
         Event::OutgoingEmpty => out.push(kind::OUTGOING_EMPTY),
         Event::ServerDisconnect => out.push(kind::DISCONNECT),
@@ -428,6 +436,23 @@ mod tests {
             &mut out,
         );
         assert_eq!(out.records, vec![kind::CONNECT, 1, 0, 1, kind::CLOSE]);
+    }
+
+    #[test]
+    fn qos0_written_and_dropped_carry_a_token() {
+        let mut out = EncodedBatch::default();
+        encode_events(
+            &[
+                ClientEvent::QoS0Written { through: 3 },
+                ClientEvent::Session(Event::QoS0Dropped { through: 5 }),
+            ],
+            &mut out,
+        );
+        let mut expected = vec![kind::QOS0_WRITTEN];
+        expected.extend_from_slice(&3f64.to_le_bytes());
+        expected.push(kind::QOS0_DROPPED);
+        expected.extend_from_slice(&5f64.to_le_bytes());
+        assert_eq!(out.records, expected);
     }
 
     #[test]

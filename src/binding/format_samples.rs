@@ -143,6 +143,10 @@ fn sample_events() -> Vec<ClientEvent> {
             result: Ok(()),
         }),
         session(Event::PacketIdAllocated(65535)),
+        ClientEvent::QoS0Written {
+            through: 9_007_199_254_740_991,
+        },
+        session(Event::QoS0Dropped { through: 12 }),
         ClientEvent::Reconnect { server: 2 },
         ClientEvent::Offline,
         ClientEvent::Close,

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 
 use crate::codec::{Packet, PacketId, Publish};
-use crate::session::{Command, Event};
+use crate::session::{Command, Event, Token};
 use crate::transport::SyscallInfo;
 
 /// An error as JS will see it: `err.message` and, where Node or MQTT.js set
@@ -57,6 +57,11 @@ pub enum ClientEvent {
     /// Packet traffic, reported only while JS listens (`packetsend`/`packetreceive`).
     PacketSent(Packet),
     PacketReceived(Packet),
+    /// Every QoS 0 publish up to this token has been written to the socket:
+    /// their callbacks run (MQTT.js calls them once the packet is written).
+    QoS0Written {
+        through: Token,
+    },
     /// The task has finished for good; no event follows.
     Terminated,
 }

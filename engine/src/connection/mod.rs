@@ -4,9 +4,13 @@
 //! commands from JS and the session's next deadline; a supervisor around it
 //! runs the reconnect policy and turns a panic into an `error` event.
 
+mod attempt;
 mod events;
-mod link;
+mod io_loop;
 pub mod mailbox;
+mod offline;
+mod outbox;
+mod outcome;
 mod read_pacer;
 mod reconnect;
 mod write_queue;
@@ -25,7 +29,10 @@ pub use reconnect::{Backoff, ReconnectPolicy};
 
 use crate::session::{Session, SessionConfig};
 use crate::transport::Endpoint;
-use link::{LinkOutcome, Outbox, WaitOutcome};
+use attempt::Attempt;
+use offline::WaitOutcome;
+use outbox::Outbox;
+use outcome::AttemptOutcome;
 use reconnect::Jitter;
 
 /// Everything the task needs, validated by the binding.
@@ -90,6 +97,11 @@ pub async fn run(config: ClientConfig, commands: CommandReceiver, events: EventS
     }
 }
 
+/// The session's clock: tokio's, so tests that pause time pause it too.
+fn now() -> std::time::Instant {
+    Instant::now().into_std()
+}
+
 fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     payload
         .downcast_ref::<&str>()
@@ -115,7 +127,7 @@ async fn drive(config: ClientConfig, mut commands: CommandReceiver, events: Even
         if attempt > 0 {
             outbox.push(ClientEvent::Reconnect { server });
             reconnects_announced = reconnects_announced.wrapping_add(1);
-            let emitted = link::wait_for_reconnect_emitted(
+            let emitted = offline::wait_for_reconnect_emitted(
                 reconnects_announced,
                 &mut session,
                 &mut commands,
@@ -134,15 +146,16 @@ async fn drive(config: ClientConfig, mut commands: CommandReceiver, events: Even
             None => Cow::Borrowed(endpoint),
         };
 
-        let mut link = link::Link {
+        let (outcome, was_connected) = Attempt {
             config: &config,
             endpoint: &endpoint,
             session: &mut session,
             commands: &mut commands,
             outbox: &mut outbox,
             controls: &mut controls,
-        };
-        let (outcome, was_connected) = link.run().await;
+        }
+        .run()
+        .await;
         if was_connected {
             // MQTT.js clears `reconnecting` on every accepted CONNACK.
             reconnecting = false;
@@ -158,13 +171,13 @@ async fn drive(config: ClientConfig, mut commands: CommandReceiver, events: Even
         };
         let mut reconnect_now = false;
         match outcome {
-            LinkOutcome::Ended { transport_was_open } => {
+            AttemptOutcome::Ended { transport_was_open } => {
                 if transport_was_open {
                     outbox.push(ClientEvent::Close);
                 }
                 break;
             }
-            LinkOutcome::Refused(error) => {
+            AttemptOutcome::Refused(error) => {
                 // MQTT.js: `error`, then `close`; no reconnect unless asked for.
                 outbox.push(ClientEvent::Error(error));
                 if !policy.on_connack_error {
@@ -174,23 +187,23 @@ async fn drive(config: ClientConfig, mut commands: CommandReceiver, events: Even
                 go_offline(&mut outbox);
                 outbox.push(ClientEvent::Close);
             }
-            LinkOutcome::TransportError(error) => {
+            AttemptOutcome::TransportError(error) => {
                 // The socket's error reaches JS first, then its close.
                 outbox.push(ClientEvent::Error(error));
                 go_offline(&mut outbox);
                 outbox.push(ClientEvent::Close);
             }
-            LinkOutcome::SessionError(error) => {
+            AttemptOutcome::SessionError(error) => {
                 // MQTT.js tears the link down first (emitting `offline`), then reports.
                 go_offline(&mut outbox);
                 outbox.push(ClientEvent::Error(error));
                 outbox.push(ClientEvent::Close);
             }
-            LinkOutcome::Closed => {
+            AttemptOutcome::Closed => {
                 go_offline(&mut outbox);
                 outbox.push(ClientEvent::Close);
             }
-            LinkOutcome::ReconnectRequested { transport_was_open } => {
+            AttemptOutcome::ReconnectRequested { transport_was_open } => {
                 if transport_was_open {
                     outbox.push(ClientEvent::Close);
                 }
@@ -215,7 +228,7 @@ async fn drive(config: ClientConfig, mut commands: CommandReceiver, events: Even
             failures_since_connected.saturating_sub(1),
             jitter.next_unit(),
         );
-        let waited = link::wait_offline(
+        let waited = offline::wait_offline(
             delay,
             &mut session,
             &mut commands,

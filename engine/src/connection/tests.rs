@@ -185,6 +185,7 @@ fn names(events: &[ClientEvent]) -> Vec<&'static str> {
             ClientEvent::Session(Event::Subscribed { .. }) => "subscribed",
             ClientEvent::Session(Event::Published { .. }) => "published",
             ClientEvent::Session(Event::OutgoingEmpty) => "outgoingEmpty",
+            ClientEvent::Session(Event::QoS0Dropped { .. }) => "qos0Dropped",
             ClientEvent::Session(_) => "session",
             ClientEvent::Reconnect { .. } => "reconnect",
             ClientEvent::Offline => "offline",
@@ -192,6 +193,7 @@ fn names(events: &[ClientEvent]) -> Vec<&'static str> {
             ClientEvent::Error(_) => "error",
             ClientEvent::PacketSent(_) | ClientEvent::PacketReceived(_) => "packet",
             ClientEvent::Terminated => "terminated",
+            ClientEvent::QoS0Written { .. } => "qos0Written",
         })
         .collect()
 }
@@ -474,4 +476,96 @@ async fn while_js_holds_its_events_the_next_attempt_does_not_wait_for_reconnect(
         names(&events),
         vec!["offline", "close", "reconnect", "connect"]
     );
+}
+
+fn qos0_publish(token: u64, size: usize) -> Command {
+    Command::Publish {
+        token,
+        topic: "t".into(),
+        payload: Bytes::from(vec![b'x'; size]),
+        qos: QoS::AtMostOnce,
+        retain: false,
+    }
+}
+
+fn latest_qos0_written(events: &[ClientEvent]) -> u64 {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            ClientEvent::QoS0Written { through } => Some(*through),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn qos0_publishes_complete_as_the_socket_takes_them_and_fail_if_never_written() {
+    // 25 MiB: more than the loopback socket buffers hold while the broker does not read.
+    const COUNT: u64 = 400;
+    const SIZE: usize = 64 * 1024;
+    let (_listener, mut client, mut broker) = connected_client(60, 0).await;
+    for token in 1..=COUNT {
+        client.send(qos0_publish(token, SIZE));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Whatever has come so far, without waiting for more.
+    while let Ok(batch) = client.events.try_recv() {
+        client.seen.extend(batch);
+    }
+    let stalled_at = latest_qos0_written(&client.seen);
+    assert!(
+        stalled_at < COUNT,
+        "a broker that does not read cannot have taken all {COUNT} (reported through {stalled_at})"
+    );
+    for _ in 0..COUNT {
+        assert!(matches!(broker.recv().await, Some(Packet::Publish(_))));
+    }
+    let events = client
+        .until(|e| matches!(e, ClientEvent::QoS0Written { through } if *through == COUNT))
+        .await;
+    let reported: Vec<u64> = events
+        .iter()
+        .filter_map(|e| match e {
+            ClientEvent::QoS0Written { through } => Some(*through),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        reported.windows(2).all(|w| w[0] < w[1]),
+        "reports only move forward: {reported:?}"
+    );
+    assert!(!names(&events).contains(&"qos0Dropped"));
+
+    // Again, and end the client while the broker does not read: a forced end
+    // does not wait for the stalled socket.
+    for token in COUNT + 1..=2 * COUNT {
+        client.send(qos0_publish(token, SIZE));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    client.end(true);
+    let ending = tokio::time::Instant::now();
+    let events = client.until(|e| matches!(e, ClientEvent::Terminated)).await;
+    // The last packets get a moment to go out (GOODBYE_TIMEOUT), not more.
+    assert!(ending.elapsed() < Duration::from_secs(5));
+    let written = latest_qos0_written(&events);
+    assert!(written < 2 * COUNT, "reported through {written}");
+    assert!(
+        events.contains(&ClientEvent::Session(Event::QoS0Dropped {
+            through: 2 * COUNT
+        })),
+        "the rest is reported lost: {:?}",
+        names(&events)
+    );
+    let dropped_at = events
+        .iter()
+        .position(|e| matches!(e, ClientEvent::Session(Event::QoS0Dropped { .. })))
+        .unwrap();
+    assert!(
+        events[dropped_at..]
+            .iter()
+            .all(|e| !matches!(e, ClientEvent::QoS0Written { .. })),
+        "nothing is reported written after it was reported lost"
+    );
+    drop(broker);
 }

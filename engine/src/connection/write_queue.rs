@@ -13,6 +13,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::AsyncWrite;
 
 use crate::codec::{self, EncodeError, Packet, ProtocolVersion};
+use crate::session::Token;
 
 /// Payloads from this size are written from where they are, not copied. Not
 /// the addon's N-API threshold (`PAYLOAD_BY_REFERENCE_BYTES`, 64 KiB): here
@@ -33,6 +34,16 @@ pub struct WriteQueue {
     segment_bytes: usize,
     /// Where packets are encoded; goes out after every segment.
     tail: BytesMut,
+    /// Bytes written over the queue's life.
+    written: u64,
+    /// QoS 0 publishes waiting to be written: (the byte count `written`
+    /// reaches once the last of them is, the newest token among them). One
+    /// entry per `mark_qos0`, not per publish.
+    qos0_marks: VecDeque<(u64, Token)>,
+    /// Every QoS 0 publish up to this token has been written.
+    qos0_written_through: Token,
+    /// Where the newest mark ends, in `written` terms.
+    marked_end: u64,
 }
 
 impl WriteQueue {
@@ -85,8 +96,43 @@ impl WriteQueue {
         used
     }
 
+    /// Every QoS 0 publish up to `token` is queued now: it is written once
+    /// what is queued so far is.
+    pub fn mark_qos0(&mut self, token: Token) {
+        let newest = self
+            .qos0_marks
+            .back()
+            .map_or(self.qos0_written_through, |&(_, newest)| newest);
+        if token > newest {
+            self.marked_end = self.written + self.len() as u64;
+            self.qos0_marks.push_back((self.marked_end, token));
+        }
+    }
+
+    /// Bytes queued after the newest mark.
+    pub fn unmarked_len(&self) -> usize {
+        (self.written + self.len() as u64).saturating_sub(self.marked_end) as usize
+    }
+
+    /// Every QoS 0 publish up to this token has been written (0: none yet).
+    pub fn qos0_written_through(&self) -> Token {
+        self.qos0_written_through
+    }
+
     /// Drops the first `written` bytes (they reached the socket).
-    pub fn advance(&mut self, mut written: usize) {
+    pub fn advance(&mut self, written: usize) {
+        self.written += written as u64;
+        while let Some(&(end, token)) = self.qos0_marks.front() {
+            if end > self.written {
+                break;
+            }
+            self.qos0_written_through = token;
+            self.qos0_marks.pop_front();
+        }
+        self.drop_written(written);
+    }
+
+    fn drop_written(&mut self, mut written: usize) {
         while written > 0 {
             let Some(front) = self.segments.front_mut() else {
                 self.tail.advance(written);
@@ -107,10 +153,12 @@ impl WriteQueue {
         }
     }
 
+    /// Forgets what was not written (the connection is closing).
     pub fn clear(&mut self) {
         self.segments.clear();
         self.segment_bytes = 0;
         self.tail.clear();
+        self.qos0_marks.clear();
     }
 }
 
@@ -217,6 +265,36 @@ mod tests {
         // and it still works afterwards
         queue.encode(&Packet::PingReq, V4).unwrap();
         assert_eq!(drain(&mut queue, 1), expected_wire(&[Packet::PingReq]));
+    }
+
+    #[test]
+    fn qos0_publishes_count_as_written_once_every_byte_before_their_mark_is() {
+        let mut queue = WriteQueue::default();
+        queue.encode(&publish(10, 1), V4).unwrap();
+        queue.mark_qos0(5);
+        let first = queue.len();
+        queue.encode(&publish(DETACH_PAYLOAD_BYTES, 2), V4).unwrap();
+        queue.mark_qos0(5); // nothing newer: no second mark
+        queue.mark_qos0(8);
+        assert_eq!(queue.qos0_marks.len(), 2);
+        queue.advance(first - 1);
+        assert_eq!(
+            queue.qos0_written_through(),
+            0,
+            "one byte of the first is left"
+        );
+        queue.advance(1);
+        assert_eq!(queue.qos0_written_through(), 5);
+        let rest = queue.len();
+        queue.advance(rest - 1);
+        assert_eq!(queue.qos0_written_through(), 5);
+        queue.advance(1);
+        assert_eq!(queue.qos0_written_through(), 8);
+        assert!(queue.is_empty());
+        // An older token marked later changes nothing.
+        queue.encode(&Packet::PingReq, V4).unwrap();
+        queue.mark_qos0(3);
+        assert!(queue.qos0_marks.is_empty());
     }
 
     #[test]

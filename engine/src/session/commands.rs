@@ -267,11 +267,8 @@ impl Session {
             payload,
             properties: PacketProperties::NONE,
         }));
-        self.events.push_back(Event::Published {
-            token,
-            packet_id: None,
-            result: Ok(()),
-        });
+        // It completes once written (`Event`s do not see writes: see `qos0`).
+        self.qos0.queued(token);
     }
 
     pub(super) fn next_order(&mut self) -> u64 {

@@ -13,6 +13,7 @@ mod error;
 mod held_acks;
 mod keepalive;
 mod packet_ids;
+mod qos0;
 mod resubscribe;
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -23,6 +24,7 @@ use bytes::Bytes;
 pub use error::{connack_reason, CommandError, ProtocolViolation, SessionError};
 pub use keepalive::{Keepalive, KeepaliveAction};
 pub use packet_ids::PacketIdAllocator;
+use qos0::QoS0Tracker;
 use resubscribe::ResubscribeSet;
 
 use crate::codec::{
@@ -135,6 +137,11 @@ pub enum Event {
     /// `getLastMessageId()` is the latest of these, while completions come
     /// back in any order.
     PacketIdAllocated(PacketId),
+    /// The connection closed before the QoS 0 publishes up to this token
+    /// that were not yet reported written went out: they are lost (see `qos0`).
+    QoS0Dropped {
+        through: Token,
+    },
     /// A graceful end found nothing left in flight (MQTT.js `outgoingEmpty`).
     OutgoingEmpty,
     /// The broker sent DISCONNECT (only legal from MQTT 5 on; MQTT.js emits `disconnect`).
@@ -241,6 +248,8 @@ pub struct Session {
     offline_messages: usize,
     offline_bytes: usize,
     transmit: VecDeque<Packet>,
+    /// The QoS 0 publishes among `transmit`, for reporting them written.
+    qos0: QoS0Tracker,
     events: VecDeque<Event>,
     /// Largest packet we may send: the protocol's maximum (MQTT 5's CONNACK
     /// `maximumPacketSize` will lower it). Publishes over it fail on arrival.
@@ -269,6 +278,7 @@ impl Session {
             offline_messages: 0,
             offline_bytes: 0,
             transmit: VecDeque::new(),
+            qos0: QoS0Tracker::default(),
             events: VecDeque::new(),
             max_packet_size: MAX_PACKET_SIZE,
         }
@@ -301,7 +311,7 @@ impl Session {
             deadline: attempt_started + self.config.connect_timeout,
         };
         self.keepalive.restart(now);
-        self.transmit.clear();
+        self.clear_transmit();
         self.transmit
             .push_back(Packet::Connect(Box::new(self.connect_packet())));
     }
@@ -309,7 +319,7 @@ impl Session {
     /// The network connection is gone, for whatever reason.
     pub fn on_transport_closed(&mut self, _now: Instant) {
         self.link = Link::Offline;
-        self.transmit.clear();
+        self.clear_transmit();
         self.held_acks.forget_qos1();
         // Like MQTT.js's `_flushVolatile`: subscribe/unsubscribe already sent
         // are not retried on the next connection; their callbacks fail.
@@ -339,7 +349,7 @@ impl Session {
     /// The client is closing for good: every callback still waiting fails.
     pub fn shutdown(&mut self) {
         self.link = Link::Offline;
-        self.transmit.clear();
+        self.clear_transmit();
         // Taken first: failing a pending request then has no queue entry to look for.
         let offline_queue = std::mem::take(&mut self.offline_queue);
         let mut ids: Vec<PacketId> = self.pending.keys().copied().collect();
@@ -485,11 +495,20 @@ impl Session {
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Packet> {
         let packet = self.transmit.pop_front()?;
         release_if_drained(&mut self.transmit);
-        if matches!(packet, Packet::Disconnect(_)) {
-            self.disconnect_sent = true;
+        match &packet {
+            Packet::Disconnect(_) => self.disconnect_sent = true,
+            Packet::Publish(publish) if publish.qos == QoS::AtMostOnce => self.qos0.polled(),
+            _ => {}
         }
         self.keepalive.on_packet_sent(now);
         Some(packet)
+    }
+
+    /// The newest token of a QoS 0 publish `poll_transmit` has handed out:
+    /// once every packet polled so far is written, so is every QoS 0 publish
+    /// up to it (0: none yet).
+    pub fn qos0_polled_through(&self) -> Token {
+        self.qos0.polled_through()
     }
 
     pub fn poll_event(&mut self) -> Option<Event> {
@@ -520,6 +539,14 @@ impl Session {
     }
 
     // ---- internals ---------------------------------------------------------
+
+    /// Forgets what waited for a connection that is gone or replaced.
+    fn clear_transmit(&mut self) {
+        self.transmit.clear();
+        if let Some(through) = self.qos0.transmit_cleared() {
+            self.events.push_back(Event::QoS0Dropped { through });
+        }
+    }
 
     fn connect_packet(&self) -> Connect {
         Connect {

@@ -189,22 +189,76 @@ fn a_second_connack_is_a_protocol_violation() {
 }
 
 #[test]
-fn qos0_publish_completes_when_handed_to_the_network() {
+fn qos0_publish_is_tracked_until_polled_and_completes_with_no_event() {
     let t0 = Instant::now();
     let mut session = connected(config(), t0);
     session.handle_command(publish("a", QoS::AtMostOnce, 7), t0);
-    assert_eq!(
-        sent_publish(&transmitted(&mut session, t0)),
-        vec![(None, false)]
-    );
+    session.handle_command(publish("b", QoS::AtMostOnce, 0), t0);
+    session.handle_command(publish("c", QoS::AtMostOnce, 9), t0);
+    assert_eq!(session.qos0_polled_through(), 0, "nothing polled yet");
+    assert!(session.poll_transmit(t0).is_some());
+    assert_eq!(session.qos0_polled_through(), 7);
+    assert!(session.poll_transmit(t0).is_some());
+    assert_eq!(session.qos0_polled_through(), 7, "token 0: nobody waits");
+    assert!(session.poll_transmit(t0).is_some());
+    assert_eq!(session.qos0_polled_through(), 9);
+    // The connection reports the write; the session has nothing to say.
+    assert_eq!(events(&mut session), vec![]);
+}
+
+#[test]
+fn qos0_publishes_lost_with_the_connection_are_reported_once() {
+    let t0 = Instant::now();
+    let mut session = connected(config(), t0);
+    session.handle_command(publish("a", QoS::AtMostOnce, 1), t0);
+    session.handle_command(publish("b", QoS::AtMostOnce, 2), t0);
+    session.handle_command(publish("c", QoS::AtMostOnce, 3), t0);
+    // 1 and 2 went to the connection (which may or may not have written them), 3 did not.
+    session.poll_transmit(t0);
+    session.poll_transmit(t0);
+    session.on_transport_closed(t0);
     assert_eq!(
         events(&mut session),
-        vec![Event::Published {
-            token: 7,
-            packet_id: None,
-            result: Ok(())
-        }]
+        vec![Event::QoS0Dropped { through: 3 }]
     );
+    // Made while offline: queued, not lost.
+    session.handle_command(publish("d", QoS::AtMostOnce, 4), t0);
+    session.on_transport_open(t0, t0);
+    assert_eq!(events(&mut session), vec![]);
+    session.on_transport_closed(t0);
+    assert_eq!(events(&mut session), vec![], "nothing more was lost");
+    session.on_transport_open(t0, t0);
+    transmitted(&mut session, t0);
+    session.handle_packet(connack(false), t0).unwrap();
+    let sent = transmitted(&mut session, t0);
+    assert_eq!(sent_publish(&sent), vec![(None, false)]);
+    assert_eq!(session.qos0_polled_through(), 4);
+    session.shutdown();
+    assert!(events(&mut session).contains(&Event::QoS0Dropped { through: 4 }));
+}
+
+#[test]
+fn qos0_publish_made_offline_without_queueing_fails_and_is_never_tracked() {
+    let t0 = Instant::now();
+    let mut session = Session::new(
+        SessionConfig {
+            queue_qos_zero: false,
+            ..config()
+        },
+        t0,
+    );
+    session.handle_command(publish("a", QoS::AtMostOnce, 1), t0);
+    assert!(matches!(
+        events(&mut session)[..],
+        [Event::Published {
+            token: 1,
+            result: Err(CommandError::NoConnection),
+            ..
+        }]
+    ));
+    session.on_transport_open(t0, t0);
+    session.on_transport_closed(t0);
+    assert_eq!(events(&mut session), vec![]);
 }
 
 #[test]
@@ -1205,8 +1259,8 @@ fn queues_drained_after_an_offline_burst_give_their_room_back() {
     }
     assert_eq!(
         events(&mut session).len() as u64,
-        1 + burst,
-        "connect and every completion"
+        1 + burst / 2,
+        "connect and every QoS 1 completion (QoS 0 ones complete when written)"
     );
     assert!(session.offline_queue.capacity() <= super::RETAINED_QUEUE_CAPACITY);
     assert!(session.transmit.capacity() <= super::RETAINED_QUEUE_CAPACITY);
