@@ -14,7 +14,7 @@
 //!   is CONNECT; delivered messages have valid topic names; every callback token completes at most once,
 //!   and after `shutdown()` exactly once.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
@@ -234,6 +234,9 @@ struct Harness {
     next_token: Token,
     /// completions seen per token issued
     tokens: HashMap<Token, u32>,
+    /// QoS 0 publishes issued and not yet written or lost: they complete in token order when the
+    /// harness "writes" what it polled (`Session::qos0_polled_through`) or on `QoS0Dropped`
+    qos0: BTreeSet<Token>,
     /// ids seen in packets the session transmitted or was told about, for synthesized acks
     ids: Vec<PacketId>,
     open: bool,
@@ -261,6 +264,16 @@ impl Harness {
             self.ids[usize::from(b) % self.ids.len()]
         } else {
             u16::from(b).max(1)
+        }
+    }
+    /// QoS 0 publishes up to `through` were written (or lost): each completes, except one the
+    /// session already failed with an event (it never queued that one).
+    fn qos0_done(&mut self, through: Token) {
+        let rest = self.qos0.split_off(&(through + 1));
+        for token in std::mem::replace(&mut self.qos0, rest) {
+            if self.tokens.get(&token) == Some(&0) {
+                self.complete(token);
+            }
         }
     }
     fn complete(&mut self, token: Token) {
@@ -309,6 +322,8 @@ fn drain(session: &mut Session, h: &mut Harness, now: Instant) {
             _ => {}
         }
     }
+    // Everything polled is "written" at once here: QoS 0 publishes up to the last polled complete.
+    h.qos0_done(session.qos0_polled_through());
     while let Some(event) = session.poll_event() {
         match event {
             Event::Published { token, .. }
@@ -337,6 +352,15 @@ fn drain(session: &mut Session, h: &mut Harness, now: Instant) {
             }
             Event::Connected { .. } => {
                 SESSION_STATS[0].fetch_add(1, Relaxed);
+            }
+            // QoS 0 publishes complete when written (the connection task's report, not the
+            // session's); a loss report may only name a token that was issued.
+            Event::QoS0Dropped { through } => {
+                assert!(
+                    through < h.next_token,
+                    "QoS 0 loss reported through {through}, never issued"
+                );
+                h.qos0_done(through);
             }
             Event::OutgoingEmpty | Event::ServerDisconnect | Event::PacketIdAllocated(_) => {}
         }
@@ -447,6 +471,7 @@ pub fn session(data: &[u8]) {
     let mut h = Harness {
         next_token: 1,
         tokens: HashMap::new(),
+        qos0: BTreeSet::new(),
         ids: Vec::new(),
         open: false,
         expect_connect: false,
@@ -475,6 +500,9 @@ pub fn session(data: &[u8]) {
             2 | 3 => {
                 let token = h.token();
                 let qos = QoS::from_u8(input.byte() % 3).unwrap_or(QoS::AtMostOnce);
+                if qos == QoS::AtMostOnce {
+                    h.qos0.insert(token);
+                }
                 let topic = TOPICS[usize::from(input.byte()) % TOPICS.len()].to_string();
                 let n = usize::from(input.byte() % 16);
                 let payload = Bytes::copy_from_slice(input.take(n));
