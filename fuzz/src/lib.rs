@@ -493,10 +493,7 @@ pub fn session(data: &[u8]) {
                 let token = h.token();
                 let n = 1 + usize::from(input.byte() % 3);
                 let filters = (0..n)
-                    .map(|_| SubscribeFilter {
-                        filter: FILTERS[usize::from(input.byte()) % FILTERS.len()].to_string(),
-                        qos: QoS::from_u8(input.byte() % 3).unwrap_or(QoS::AtMostOnce),
-                    })
+                    .map(|_| SubscribeFilter::new(FILTERS[usize::from(input.byte()) % FILTERS.len()].to_string(), QoS::from_u8(input.byte() % 3).unwrap_or(QoS::AtMostOnce)))
                     .collect();
                 session.handle_command(Command::Subscribe { token, filters }, now);
             }

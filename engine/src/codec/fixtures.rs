@@ -246,14 +246,8 @@ pub(crate) fn all() -> Vec<Fixture> {
             Packet::Subscribe(Subscribe {
                 packet_id: 10,
                 filters: vec![
-                    SubscribeFilter {
-                        filter: "a/#".into(),
-                        qos: QoS::AtLeastOnce,
-                    },
-                    SubscribeFilter {
-                        filter: "+".into(),
-                        qos: QoS::ExactlyOnce,
-                    },
+                    SubscribeFilter::new("a/#", QoS::AtLeastOnce),
+                    SubscribeFilter::new("+", QoS::ExactlyOnce),
                 ],
                 properties: PacketProperties::NONE,
             }),

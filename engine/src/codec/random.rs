@@ -96,10 +96,7 @@ impl Rng {
             7 => Packet::Subscribe(Subscribe {
                 packet_id: self.packet_id(),
                 filters: (0..1 + self.below(4))
-                    .map(|_| SubscribeFilter {
-                        filter: self.topic_filter(),
-                        qos: self.qos(),
-                    })
+                    .map(|_| SubscribeFilter::new(self.topic_filter(), self.qos()))
                     .collect(),
                 properties: PacketProperties::NONE,
             }),

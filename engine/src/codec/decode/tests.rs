@@ -307,8 +307,10 @@ fn connect_with_unknown_protocol_name_is_rejected() {
 #[test]
 fn connect_with_a_level_that_does_not_match_the_name_is_rejected() {
     let level = |name, level| DecodeError::UnsupportedProtocolLevel { name, level };
-    let mqtt5 = connect_wire(b"\x00\x04MQTT\x05", 0x02, b"\x00\x01c");
-    assert_eq!(decode_bytes(&mqtt5), Err(level("MQTT", 5)));
+    let mqtt6 = connect_wire(b"\x00\x04MQTT\x06", 0x02, b"\x00\x01c");
+    assert_eq!(decode_bytes(&mqtt6), Err(level("MQTT", 6)));
+    let mqisdp_level5 = connect_wire(b"\x00\x06MQIsdp\x05", 0x02, b"\x00\x01c");
+    assert_eq!(decode_bytes(&mqisdp_level5), Err(level("MQIsdp", 5)));
     let mqtt_level3 = connect_wire(b"\x00\x04MQTT\x03", 0x02, b"\x00\x01c");
     assert_eq!(decode_bytes(&mqtt_level3), Err(level("MQTT", 3)));
     let mqisdp_level4 = connect_wire(b"\x00\x06MQIsdp\x04", 0x02, b"\x00\x01c");

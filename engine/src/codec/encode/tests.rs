@@ -5,6 +5,7 @@ use crate::codec::fixtures;
 use crate::codec::packet::{
     ConnectReasonCode, LastWill, PacketProperties, SubscribeFilter, SubscribeReasonCode, UnsubAck,
 };
+use crate::codec::v5::ReasonCode;
 use crate::codec::{MAX_PACKET_SIZE, MAX_PAYLOAD_ANY_TOPIC};
 
 const V311: ProtocolVersion = ProtocolVersion::V311;
@@ -143,10 +144,7 @@ fn packet_identifier_0_is_refused_everywhere() {
         encode_error(Packet::UnsubAck(UnsubAck::new(0))),
         zero(PacketType::UnsubAck)
     );
-    let filters = vec![SubscribeFilter {
-        filter: "a".into(),
-        qos: QoS::AtMostOnce,
-    }];
+    let filters = vec![SubscribeFilter::new("a", QoS::AtMostOnce)];
     assert_eq!(
         encode_error(Packet::Subscribe(Subscribe {
             packet_id: 0,
@@ -225,7 +223,7 @@ fn connack_must_not_present_a_session_on_refusal() {
 #[test]
 fn unsuback_reason_codes_cannot_be_encoded_in_mqtt_3() {
     let unsuback = UnsubAck {
-        reason_codes: vec![AckReasonCode::Success],
+        reason_codes: vec![ReasonCode::SUCCESS],
         ..UnsubAck::new(1)
     };
     let error = encode_error(Packet::UnsubAck(unsuback));
@@ -274,10 +272,7 @@ fn strings_longer_than_65535_bytes_are_refused_and_65535_is_accepted() {
             len: 65_536
         }
     );
-    let filters = vec![SubscribeFilter {
-        filter: too_long.clone(),
-        qos: QoS::AtMostOnce,
-    }];
+    let filters = vec![SubscribeFilter::new(too_long.clone(), QoS::AtMostOnce)];
     assert_eq!(
         encode_error(Packet::Subscribe(Subscribe {
             packet_id: 1,
