@@ -60,6 +60,3 @@ pub use properties::Properties;
 pub use property_id::{PropertyId, ValueRule, WireType};
 pub use reason_codes::ReasonCode;
 pub use var_int::MAX as MAX_VAR_INT;
-
-#[cfg(test)]
-mod test_rng;
