@@ -5,6 +5,7 @@ use crate::codec::error::TopicError;
 use crate::codec::fixtures;
 
 const V311: ProtocolVersion = ProtocolVersion::V311;
+const V5: ProtocolVersion = ProtocolVersion::V5;
 
 fn decode_bytes(wire: &[u8]) -> Result<Option<Packet>, DecodeError> {
     decode(&mut BytesMut::from(wire), V311, usize::MAX)
@@ -76,19 +77,26 @@ fn a_packet_fed_one_byte_at_a_time_is_incomplete_until_its_last_byte() {
 
 #[test]
 fn several_packets_in_one_buffer_decode_in_order() {
-    let fixtures = fixtures::all();
-    let mut buf: BytesMut = fixtures
-        .iter()
-        .flat_map(|f| f.wire.iter().copied())
-        .collect();
-    for fixture in &fixtures {
-        assert_eq!(
-            decode(&mut buf, V311, usize::MAX),
-            Ok(Some(fixture.packet.clone()))
-        );
+    for version in [V311, V5] {
+        let fixtures: Vec<_> = fixtures::all()
+            .into_iter()
+            .filter(|f| f.version.is_v5() == version.is_v5())
+            .collect();
+        let mut buf: BytesMut = fixtures
+            .iter()
+            .flat_map(|f| f.wire.iter().copied())
+            .collect();
+        for fixture in &fixtures {
+            assert_eq!(
+                decode(&mut buf, version, usize::MAX),
+                Ok(Some(fixture.packet.clone())),
+                "{}",
+                fixture.name
+            );
+        }
+        assert_eq!(decode(&mut buf, version, usize::MAX), Ok(None));
+        assert!(buf.is_empty());
     }
-    assert_eq!(decode(&mut buf, V311, usize::MAX), Ok(None));
-    assert!(buf.is_empty());
 }
 
 #[test]
