@@ -443,3 +443,5 @@ fn read_filter(body: &mut Reader, field: Field) -> Result<String, DecodeError> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_v5;

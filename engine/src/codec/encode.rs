@@ -340,7 +340,7 @@ fn write_publish_head(publish: &Publish, v5: bool, out: &mut impl Sink) -> Resul
         && publish
             .properties
             .get()
-            .map_or(true, |properties| properties.topic_alias.is_none())
+            .is_none_or(|properties| properties.topic_alias.is_none())
     {
         return Err(EncodeError::EmptyTopicWithoutAlias);
     }
