@@ -1,7 +1,9 @@
 //! Version-neutral MQTT control packets.
 //!
-//! One set of structs serves MQTT 3.1, 3.1.1 and (later) 5.0: the per-version
-//! wire rules live in the encoder/decoder, not in forked packet trees.
+//! One set of structs serves MQTT 3.1, 3.1.1 and 5.0: the per-version wire rules live in the
+//! encoder/decoder, not in forked packet trees. A 3.x packet is a 5.0 packet with no properties,
+//! Success codes and default subscription options; that is all a 3.x decoder produces and all a 3.x
+//! encoder accepts.
 
 use bytes::Bytes;
 
@@ -143,7 +145,7 @@ pub struct Connect {
 /// A CONNACK's verdict. The discriminant is the byte on the wire: MQTT 3.x's return codes (1-5,
 /// MQTT 3.1.1 table 3.1) and MQTT 5's reason codes (0x80 and up, table 3.1 of MQTT 5) do not overlap,
 /// so one byte space names both, as MQTT.js's `ReasonCodes` table does. Which codes a version may send
-/// is the decoder's and encoder's rule; MQTT 5 adds its codes as variants.
+/// is `is_valid_in` (for MQTT 5, table 2-6 in `v5::ReasonCode`, which a test holds these variants to).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum ConnectReasonCode {
@@ -371,8 +373,8 @@ pub struct Subscribe {
 }
 
 /// The broker's answer to one filter of a SUBSCRIBE. The discriminant is the byte on the wire;
-/// 0x80 is 3.x's "Failure" and MQTT 5's "Unspecified error", and MQTT 5 adds its further refusals
-/// (0x83 and up) as variants.
+/// 0x80 is 3.x's "Failure" and MQTT 5's "Unspecified error"; MQTT 5's further refusals (0x83 and up)
+/// follow it, and `is_valid_in` says which version may send which.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum SubscribeReasonCode {
