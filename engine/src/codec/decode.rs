@@ -250,10 +250,10 @@ fn read_publish(flags: u8, body: &mut Reader, v5: bool) -> Result<Publish, Decod
     };
     let properties = read_properties(body, v5, PacketKind::Publish.into())?;
     // In MQTT 5 an empty topic stands for the one a Topic Alias was set to; the session resolves it.
-    let aliased = properties
-        .get()
-        .is_some_and(|properties| properties.topic_alias.is_some());
     if v5 && topic.is_empty() {
+        let aliased = properties
+            .get()
+            .is_some_and(|properties| properties.topic_alias.is_some());
         if !aliased {
             return Err(DecodeError::EmptyTopicWithoutAlias);
         }
