@@ -65,11 +65,21 @@ impl<'a> Input<'a> {
 
 // ------------------------------------------------------------------------------------------ decode
 
+/// The version a session runs: 3.x only, as the session does not speak MQTT 5 yet.
 fn version_of(bit: u8) -> ProtocolVersion {
     if bit & 1 == 0 {
         ProtocolVersion::V311
     } else {
         ProtocolVersion::V31
+    }
+}
+
+/// The version the codec targets decode and encode: every version the codec speaks, MQTT 5 included.
+fn codec_version_of(byte: u8) -> ProtocolVersion {
+    match byte % 3 {
+        0 => ProtocolVersion::V311,
+        1 => ProtocolVersion::V31,
+        _ => ProtocolVersion::V5,
     }
 }
 
@@ -171,14 +181,14 @@ pub fn assert_round_trip(packet: &Packet, version: ProtocolVersion) {
     assert!(out.is_empty(), "re-encoded packet left {} bytes", out.len());
 }
 
-/// The decoder target. Byte 0 selects the protocol version and the size limit, byte 1 seeds the
+/// The decoder target. Byte 0 selects the protocol version (its value mod 3: 3.1.1, 3.1, 5.0) and the size limit, byte 1 seeds the
 /// chunking; the rest is the stream.
 pub fn decode(data: &[u8]) {
     if data.len() < 2 {
         return;
     }
     let control = data[0];
-    let version = version_of(control);
+    let version = codec_version_of(control);
     let max = match (control >> 1) & 3 {
         0 => PROTOCOL_MAX_PACKET,
         1 => 2 + usize::from(control >> 3) * 8,
@@ -521,9 +531,11 @@ pub fn session(data: &[u8]) {
                 let token = h.token();
                 let n = 1 + usize::from(input.byte() % 3);
                 let filters = (0..n)
-                    .map(|_| SubscribeFilter {
-                        filter: FILTERS[usize::from(input.byte()) % FILTERS.len()].to_string(),
-                        qos: QoS::from_u8(input.byte() % 3).unwrap_or(QoS::AtMostOnce),
+                    .map(|_| {
+                        SubscribeFilter::new(
+                            FILTERS[usize::from(input.byte()) % FILTERS.len()].to_string(),
+                            QoS::from_u8(input.byte() % 3).unwrap_or(QoS::AtMostOnce),
+                        )
                     })
                     .collect();
                 session.handle_command(Command::Subscribe { token, filters }, now);
@@ -602,7 +614,7 @@ pub use mqtt_napi_engine::codec::random::Rng;
 /// Input for [`decode`]: valid packets (some corrupted, truncated or interleaved with noise) or noise.
 pub fn decode_input(rng: &mut Rng) -> Vec<u8> {
     let control = rng.byte();
-    let version = version_of(control);
+    let version = codec_version_of(control);
     let mut out = vec![control, rng.byte()];
     let mut stream = BytesMut::new();
     match rng.below(4) {
@@ -665,7 +677,7 @@ mod tests {
     fn random_valid_packets_round_trip_through_encode_and_decode() {
         let mut rng = Rng::new(0xC0DEC);
         for i in 0..20_000 {
-            let version = version_of(i as u8);
+            let version = codec_version_of(i as u8);
             let packet = rng.packet(version);
             assert_round_trip(&packet, version);
         }
@@ -675,7 +687,7 @@ mod tests {
     fn a_stream_of_random_packets_decodes_identically_whole_and_in_random_chunks() {
         let mut rng = Rng::new(42);
         for _ in 0..2_000 {
-            let version = version_of(rng.byte());
+            let version = codec_version_of(rng.byte());
             let mut stream = BytesMut::new();
             let mut packets = Vec::new();
             for _ in 0..1 + rng.below(8) {

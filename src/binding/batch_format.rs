@@ -143,7 +143,7 @@ mod tests {
         assert_eq!(packet_type_name(0), None);
         assert_eq!(packet_type_name(5).as_deref(), Some("pubrec"));
         assert_eq!(packet_type_name(11).as_deref(), Some("unsuback"));
-        assert_eq!(packet_type_name(15), None);
+        assert_eq!(packet_type_name(15).as_deref(), Some("auth"));
     }
 
     #[test]

@@ -152,7 +152,8 @@ fn put_packet(out: &mut Vec<u8>, packet: &Packet) {
                 put_bytes(out, filter.as_bytes());
             }
         }
-        Packet::PingReq | Packet::PingResp | Packet::Disconnect(_) => {}
+        // AUTH only exists in MQTT 5, which the session does not speak yet: its fields come with it.
+        Packet::PingReq | Packet::PingResp | Packet::Disconnect(_) | Packet::Auth(_) => {}
     }
 }
 

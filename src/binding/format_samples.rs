@@ -171,10 +171,7 @@ fn sample_events() -> Vec<ClientEvent> {
         ClientEvent::PacketSent(Packet::PubComp(PublishAck::new(307))),
         ClientEvent::PacketSent(Packet::Subscribe(Subscribe {
             packet_id: 308,
-            filters: vec![SubscribeFilter {
-                filter: "s/+".into(),
-                qos: QoS::AtLeastOnce,
-            }],
+            filters: vec![SubscribeFilter::new("s/+", QoS::AtLeastOnce)],
             properties: PacketProperties::NONE,
         })),
         ClientEvent::PacketSent(Packet::Unsubscribe(Unsubscribe {
@@ -209,10 +206,7 @@ fn sample_events() -> Vec<ClientEvent> {
         // A client's packet from a broken broker: reported by type alone.
         ClientEvent::PacketReceived(Packet::Subscribe(Subscribe {
             packet_id: 317,
-            filters: vec![SubscribeFilter {
-                filter: "x".into(),
-                qos: QoS::AtMostOnce,
-            }],
+            filters: vec![SubscribeFilter::new("x", QoS::AtMostOnce)],
             properties: PacketProperties::NONE,
         })),
         ClientEvent::Terminated,

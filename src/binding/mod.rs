@@ -186,10 +186,7 @@ impl NativeClient {
             .zip(qos)
             .map(|(filter, qos)| {
                 validate_topic_filter(&filter).map_err(|e| invalid_topic(&filter, e))?;
-                Ok(SubscribeFilter {
-                    filter,
-                    qos: qos_from(qos, "qos")?,
-                })
+                Ok(SubscribeFilter::new(filter, qos_from(qos, "qos")?))
             })
             .collect::<napi::Result<Vec<_>>>()?;
         self.send(Command::Subscribe {

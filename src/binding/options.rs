@@ -147,6 +147,8 @@ impl NativeOptions {
         let protocol = u8::try_from(self.protocol_version)
             .ok()
             .and_then(ProtocolVersion::from_level)
+            // MQTT 5 is in the codec, not yet in the session: refused until it is.
+            .filter(|version| !version.is_v5())
             .ok_or_else(|| {
                 invalid(
                     "protocolVersion",

@@ -5,6 +5,7 @@
 use std::fmt;
 
 use super::packet_type::PacketType;
+use super::v5::{PropertyError, ReasonCode};
 
 /// The largest remaining length the 4-byte variable-length encoding can express.
 pub const MAX_REMAINING_LEN: usize = 268_435_455;
@@ -124,7 +125,7 @@ impl std::error::Error for TopicError {}
 /// body errors; either way the stream cannot be trusted afterwards.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DecodeError {
-    /// Packet type 0 or 15.
+    /// Packet type 0, or 15 (AUTH) before MQTT 5.
     ReservedPacketType(u8),
     /// The low nibble of the first byte differs from what table 2.2 requires for this type.
     InvalidFlags {
@@ -137,6 +138,12 @@ pub enum DecodeError {
     InvalidRemainingLength {
         packet: PacketType,
         expected: usize,
+        actual: usize,
+    },
+    /// An MQTT 5 packet whose body has a minimum size declares less.
+    RemainingLengthTooShort {
+        packet: PacketType,
+        minimum: usize,
         actual: usize,
     },
     /// The whole packet (fixed header included) is larger than the caller's limit.
@@ -174,7 +181,7 @@ pub enum DecodeError {
     },
     /// Neither "MQTT" nor "MQIsdp" (lossily decoded for the message).
     InvalidProtocolName(String),
-    /// A known protocol name with a level this codec does not speak (e.g. "MQTT" level 5). A broker answers
+    /// A known protocol name with a level this codec does not speak (e.g. "MQTT" level 6). A broker answers
     /// this with CONNACK return code 1.
     UnsupportedProtocolLevel {
         name: &'static str,
@@ -195,9 +202,41 @@ pub enum DecodeError {
         packet: PacketType,
     },
     NoReturnCodes,
+    /// An MQTT 5 property list breaks the rules of the codec in `v5` (it names the list and the rule).
+    Property(PropertyError),
+    /// An MQTT 5 reason code the packet cannot carry (table 2-6), e.g. [MQTT-3.4.2-1].
+    InvalidReasonCode {
+        packet: PacketType,
+        code: u8,
+    },
+    /// MQTT 5 SUBSCRIBE options with Retain Handling 3, a Protocol Error (section 3.8.3.1); set bits 6-7
+    /// are `SubscribeReservedBits`.
+    InvalidRetainHandling(u8),
+    /// An MQTT 5 PUBLISH with an empty topic and no Topic Alias to stand for it, a Protocol Error
+    /// (section 3.3.2.3.4).
+    EmptyTopicWithoutAlias,
+}
+
+impl From<PropertyError> for DecodeError {
+    fn from(error: PropertyError) -> Self {
+        DecodeError::Property(error)
+    }
 }
 
 impl DecodeError {
+    /// The reason code an MQTT 5 client sends in its DISCONNECT before closing over this error
+    /// [MQTT-4.13.1-1]: Protocol Error for a code or value the packet may not carry, Malformed Packet otherwise.
+    pub fn reason_code(&self) -> ReasonCode {
+        match self {
+            DecodeError::Property(error) => error.reason_code(),
+            DecodeError::InvalidReasonCode { .. }
+            | DecodeError::InvalidRetainHandling(_)
+            | DecodeError::EmptyTopicWithoutAlias => ReasonCode::PROTOCOL_ERROR,
+            DecodeError::PacketTooLarge { .. } => ReasonCode::PACKET_TOO_LARGE,
+            _ => ReasonCode::MALFORMED_PACKET,
+        }
+    }
+
     /// The MQTT 3.1.1 normative statement this error violates, when there is a numbered one.
     pub fn spec_ref(&self) -> Option<&'static str> {
         match self {
@@ -237,6 +276,21 @@ impl DecodeError {
                 _ => None,
             },
             DecodeError::NoReturnCodes => Some("MQTT-3.8.4-5"),
+            DecodeError::Property(error) => Some(error.spec_ref()),
+            DecodeError::InvalidReasonCode { packet, .. } => Some(match packet {
+                PacketType::ConnAck => "MQTT-3.2.2-8",
+                PacketType::PubAck => "MQTT-3.4.2-1",
+                PacketType::PubRec => "MQTT-3.5.2-1",
+                PacketType::PubRel => "MQTT-3.6.2-1",
+                PacketType::PubComp => "MQTT-3.7.2-1",
+                PacketType::SubAck => "MQTT-3.9.3-2",
+                PacketType::UnsubAck => "MQTT-3.11.3-2",
+                PacketType::Disconnect => "MQTT-3.14.2-1",
+                _ => "MQTT-3.15.2-1",
+            }),
+            DecodeError::RemainingLengthTooShort { .. }
+            | DecodeError::InvalidRetainHandling(_)
+            | DecodeError::EmptyTopicWithoutAlias => None,
             DecodeError::ReservedPacketType(_)
             | DecodeError::MalformedRemainingLength
             | DecodeError::InvalidRemainingLength { .. }
@@ -265,6 +319,16 @@ impl DecodeError {
                 write!(
                     f,
                     "{packet} remaining length must be {expected}, got {actual}"
+                )
+            }
+            DecodeError::RemainingLengthTooShort {
+                packet,
+                minimum,
+                actual,
+            } => {
+                write!(
+                    f,
+                    "{packet} remaining length must be at least {minimum}, got {actual}"
                 )
             }
             DecodeError::PacketTooLarge { size, max } => {
@@ -328,6 +392,17 @@ impl DecodeError {
             }
             DecodeError::NoTopicFilters { packet } => write!(f, "{packet} without topic filters"),
             DecodeError::NoReturnCodes => f.write_str("SUBACK without return codes"),
+            DecodeError::Property(error) => fmt::Display::fmt(error, f),
+            DecodeError::InvalidReasonCode { packet, code } => {
+                write!(f, "reason code {code:#04x} is not one {packet} can carry")
+            }
+            DecodeError::InvalidRetainHandling(options) => write!(
+                f,
+                "SUBSCRIBE options byte {options:#04x} has Retain Handling 3 (MQTT 5.0 §3.8.3.1)"
+            ),
+            DecodeError::EmptyTopicWithoutAlias => {
+                f.write_str("PUBLISH has an empty topic and no Topic Alias (MQTT 5.0 §3.3.2.3.4)")
+            }
         }
     }
 }
@@ -335,13 +410,18 @@ impl DecodeError {
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.describe(f)?;
-        cite(f, self.spec_ref())
+        match self {
+            // The property codec's messages carry their own citation.
+            DecodeError::Property(_) => Ok(()),
+            _ => cite(f, self.spec_ref()),
+        }
     }
 }
 
 impl std::error::Error for DecodeError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
+            DecodeError::Property(error) => Some(error),
             DecodeError::InvalidTopic { error, .. } => Some(error),
             _ => None,
         }
@@ -384,6 +464,27 @@ pub enum EncodeError {
     ReasonCodesNeedMqtt5 {
         packet: PacketType,
     },
+    /// Something only MQTT 5 can say (`what`: properties, a reason code other than success, subscription
+    /// options, an AUTH packet, an empty topic) given to a 3.x encoder.
+    NeedsMqtt5 {
+        packet: PacketType,
+        what: &'static str,
+    },
+    /// An MQTT 5 reason code the packet cannot carry (table 2-6).
+    InvalidReasonCode {
+        packet: PacketType,
+        code: u8,
+    },
+    /// A property list that MQTT 5's rules refuse for where it would be sent.
+    Property(PropertyError),
+    /// An MQTT 5 PUBLISH with an empty topic and no Topic Alias [MQTT-3.3.2-1].
+    EmptyTopicWithoutAlias,
+}
+
+impl From<PropertyError> for EncodeError {
+    fn from(error: PropertyError) -> Self {
+        EncodeError::Property(error)
+    }
 }
 
 impl EncodeError {
@@ -406,7 +507,11 @@ impl EncodeError {
             EncodeError::PasswordWithoutUsername => Some("MQTT-3.1.2-22"),
             EncodeError::StringTooLong { .. }
             | EncodeError::PacketTooLarge { .. }
-            | EncodeError::ReasonCodesNeedMqtt5 { .. } => None,
+            | EncodeError::ReasonCodesNeedMqtt5 { .. }
+            | EncodeError::NeedsMqtt5 { .. }
+            | EncodeError::EmptyTopicWithoutAlias => None,
+            EncodeError::InvalidReasonCode { .. } => None,
+            EncodeError::Property(error) => Some(error.spec_ref()),
         }
     }
 
@@ -436,6 +541,16 @@ impl EncodeError {
             EncodeError::ReasonCodesNeedMqtt5 { packet } => {
                 write!(f, "{packet} reason codes need MQTT 5; MQTT 3.x cannot carry them")
             }
+            EncodeError::NeedsMqtt5 { packet, what } => {
+                write!(f, "{packet} {what} need MQTT 5; MQTT 3.x cannot carry them")
+            }
+            EncodeError::InvalidReasonCode { packet, code } => {
+                write!(f, "reason code {code:#04x} is not one {packet} can carry")
+            }
+            EncodeError::Property(error) => fmt::Display::fmt(error, f),
+            EncodeError::EmptyTopicWithoutAlias => {
+                f.write_str("PUBLISH with an empty topic needs a Topic Alias (MQTT 5.0 §3.3.2.3.4)")
+            }
         }
     }
 }
@@ -443,7 +558,11 @@ impl EncodeError {
 impl fmt::Display for EncodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.describe(f)?;
-        cite(f, self.spec_ref())
+        match self {
+            // The property codec's messages carry their own citation.
+            EncodeError::Property(_) => Ok(()),
+            _ => cite(f, self.spec_ref()),
+        }
     }
 }
 

@@ -6,7 +6,8 @@
 use bytes::BufMut;
 
 use super::error::{DecodeError, MAX_REMAINING_LEN};
-use super::packet_type::PacketType;
+use super::packet::ProtocolVersion;
+use super::packet_type::{PacketType, RemainingLen};
 
 /// A remaining length occupies at most 4 bytes.
 const MAX_REMAINING_LEN_BYTES: usize = 4;
@@ -28,25 +29,39 @@ impl FixedHeader {
 }
 
 /// Parses the fixed header at the start of `buf` without consuming it. `Ok(None)` means more bytes are needed.
-pub(crate) fn parse_fixed_header(buf: &[u8]) -> Result<Option<FixedHeader>, DecodeError> {
+pub(crate) fn parse_fixed_header(
+    buf: &[u8],
+    version: ProtocolVersion,
+) -> Result<Option<FixedHeader>, DecodeError> {
     let Some(&first) = buf.first() else {
         return Ok(None);
     };
-    let packet_type =
-        PacketType::from_wire(first >> 4).ok_or(DecodeError::ReservedPacketType(first >> 4))?;
+    let packet_type = PacketType::from_wire(first >> 4)
+        .filter(|packet_type| packet_type.exists_in(version))
+        .ok_or(DecodeError::ReservedPacketType(first >> 4))?;
     let flags = first & 0x0F;
     check_flags(packet_type, flags)?;
 
     let Some((remaining_len, len_bytes)) = parse_remaining_length(&buf[1..])? else {
         return Ok(None);
     };
-    if let Some(expected) = packet_type.fixed_remaining_len() {
-        if remaining_len != expected {
-            return Err(DecodeError::InvalidRemainingLength {
-                packet: packet_type,
-                expected,
-                actual: remaining_len,
-            });
+    if let Some(rule) = packet_type.remaining_len_rule(version) {
+        match rule {
+            _ if rule.admits(remaining_len) => {}
+            RemainingLen::Exactly(expected) => {
+                return Err(DecodeError::InvalidRemainingLength {
+                    packet: packet_type,
+                    expected,
+                    actual: remaining_len,
+                })
+            }
+            RemainingLen::AtLeast(minimum) => {
+                return Err(DecodeError::RemainingLengthTooShort {
+                    packet: packet_type,
+                    minimum,
+                    actual: remaining_len,
+                })
+            }
         }
     }
     Ok(Some(FixedHeader {
@@ -128,6 +143,10 @@ pub(crate) fn put_remaining_length(out: &mut impl BufMut, mut len: usize) {
 mod tests {
     use super::*;
 
+    fn parse_fixed_header_v311(buf: &[u8]) -> Result<Option<FixedHeader>, DecodeError> {
+        parse_fixed_header(buf, ProtocolVersion::V311)
+    }
+
     /// (value, its minimal encoding) at every boundary where the encoding grows.
     const BOUNDARIES: [(usize, &[u8]); 9] = [
         (0, &[0x00]),
@@ -189,7 +208,9 @@ mod tests {
 
     #[test]
     fn fixed_header_reports_type_flags_and_lengths() {
-        let header = parse_fixed_header(&[0x3D, 0x80, 0x01]).unwrap().unwrap();
+        let header = parse_fixed_header_v311(&[0x3D, 0x80, 0x01])
+            .unwrap()
+            .unwrap();
         assert_eq!(
             header,
             FixedHeader {
@@ -205,27 +226,30 @@ mod tests {
     #[test]
     fn fixed_header_rejects_the_first_byte_before_the_length_arrives() {
         assert_eq!(
-            parse_fixed_header(&[0x00]),
+            parse_fixed_header_v311(&[0x00]),
             Err(DecodeError::ReservedPacketType(0))
         );
         assert_eq!(
-            parse_fixed_header(&[0xF0]),
+            parse_fixed_header_v311(&[0xF0]),
             Err(DecodeError::ReservedPacketType(15))
         );
         assert_eq!(
-            parse_fixed_header(&[0x90 | 0x01]),
+            parse_fixed_header_v311(&[0x90 | 0x01]),
             Err(DecodeError::InvalidFlags {
                 packet: PacketType::SubAck,
                 flags: 1
             })
         );
         assert_eq!(
-            parse_fixed_header(&[0x36]),
+            parse_fixed_header_v311(&[0x36]),
             Err(DecodeError::InvalidQoS {
                 packet: PacketType::Publish,
                 qos: 3
             })
         );
-        assert_eq!(parse_fixed_header(&[0x38]), Err(DecodeError::DupOnQoS0));
+        assert_eq!(
+            parse_fixed_header_v311(&[0x38]),
+            Err(DecodeError::DupOnQoS0)
+        );
     }
 }

@@ -1,11 +1,14 @@
 //! Version-neutral MQTT control packets.
 //!
-//! One set of structs serves MQTT 3.1, 3.1.1 and (later) 5.0: the per-version
-//! wire rules live in the encoder/decoder, not in forked packet trees.
+//! One set of structs serves MQTT 3.1, 3.1.1 and 5.0: the per-version wire rules live in the
+//! encoder/decoder, not in forked packet trees. A 3.x packet is a 5.0 packet with no properties,
+//! Success codes and default subscription options; that is all a 3.x decoder produces and all a 3.x
+//! encoder accepts.
 
 use bytes::Bytes;
 
 use super::shared_str::SharedStr;
+use super::v5::{Auth, PacketKind, Properties, ReasonCode};
 
 /// The protocol level sent in CONNECT.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -14,6 +17,8 @@ pub enum ProtocolVersion {
     V31,
     /// MQTT 3.1.1: protocol name "MQTT", level 4.
     V311,
+    /// MQTT 5.0: protocol name "MQTT", level 5. Packets gain properties and reason codes, and AUTH.
+    V5,
 }
 
 impl ProtocolVersion {
@@ -22,6 +27,7 @@ impl ProtocolVersion {
         match self {
             ProtocolVersion::V31 => 3,
             ProtocolVersion::V311 => 4,
+            ProtocolVersion::V5 => 5,
         }
     }
 
@@ -29,7 +35,7 @@ impl ProtocolVersion {
     pub fn protocol_name(self) -> &'static str {
         match self {
             ProtocolVersion::V31 => "MQIsdp",
-            ProtocolVersion::V311 => "MQTT",
+            ProtocolVersion::V311 | ProtocolVersion::V5 => "MQTT",
         }
     }
 
@@ -37,8 +43,14 @@ impl ProtocolVersion {
         match level {
             3 => Some(ProtocolVersion::V31),
             4 => Some(ProtocolVersion::V311),
+            5 => Some(ProtocolVersion::V5),
             _ => None,
         }
+    }
+
+    /// Whether packets carry MQTT 5's properties and reason codes.
+    pub fn is_v5(self) -> bool {
+        self == ProtocolVersion::V5
     }
 }
 
@@ -69,16 +81,40 @@ impl QoS {
 /// decoder rejects it and the session never allocates it.
 pub type PacketId = u16;
 
-/// Where a packet's MQTT 5 properties go. MQTT 3.x packets have none, so today this is empty and
-/// takes no space; MQTT 5 gives it the property set its codec reads and writes (`codec::v5`). Every packet
-/// that has properties in MQTT 5 already carries this field, so that change is made here, not at each
-/// place a packet is built or matched.
+/// A packet's MQTT 5 properties. MQTT 3.x packets have none and most MQTT 5 packets have few, so the list
+/// (`v5::Properties`, a few hundred bytes) sits behind one pointer that is null when there is nothing:
+/// a packet pays one word for the room, and an empty list neither allocates nor is ever boxed, so
+/// `PacketProperties::NONE` is the one way to say "no properties" and equality means what it says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PacketProperties {}
+pub struct PacketProperties(Option<Box<Properties>>);
 
 impl PacketProperties {
     /// No properties: all a 3.x packet can have.
-    pub const NONE: PacketProperties = PacketProperties {};
+    pub const NONE: PacketProperties = PacketProperties(None);
+
+    /// Wraps a decoded or built list; an empty one becomes `NONE`.
+    pub fn new(properties: Properties) -> Self {
+        if properties.is_empty() {
+            PacketProperties::NONE
+        } else {
+            PacketProperties(Some(Box::new(properties)))
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// The list, `None` when there are no properties.
+    pub fn get(&self) -> Option<&Properties> {
+        self.0.as_deref()
+    }
+}
+
+impl From<Properties> for PacketProperties {
+    fn from(properties: Properties) -> Self {
+        PacketProperties::new(properties)
+    }
 }
 
 /// The will message carried in CONNECT.
@@ -109,7 +145,7 @@ pub struct Connect {
 /// A CONNACK's verdict. The discriminant is the byte on the wire: MQTT 3.x's return codes (1-5,
 /// MQTT 3.1.1 table 3.1) and MQTT 5's reason codes (0x80 and up, table 3.1 of MQTT 5) do not overlap,
 /// so one byte space names both, as MQTT.js's `ReasonCodes` table does. Which codes a version may send
-/// is the decoder's and encoder's rule; MQTT 5 adds its codes as variants.
+/// is `is_valid_in` (for MQTT 5, table 2-6 in `v5::ReasonCode`, which a test holds these variants to).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum ConnectReasonCode {
@@ -124,6 +160,28 @@ pub enum ConnectReasonCode {
     BadUsernameOrPassword = 4,
     /// 3.x return code 5 (MQTT 5: 0x87).
     NotAuthorized = 5,
+    // MQTT 5's reason codes (table 3-1); `V5` marks a code whose 3.x return code has a variant above.
+    UnspecifiedError = 0x80,
+    MalformedPacket = 0x81,
+    ProtocolError = 0x82,
+    ImplementationSpecificError = 0x83,
+    UnsupportedProtocolVersion = 0x84,
+    ClientIdentifierNotValid = 0x85,
+    BadUserNameOrPasswordV5 = 0x86,
+    NotAuthorizedV5 = 0x87,
+    ServerUnavailableV5 = 0x88,
+    ServerBusy = 0x89,
+    Banned = 0x8A,
+    BadAuthenticationMethod = 0x8C,
+    TopicNameInvalid = 0x90,
+    PacketTooLarge = 0x95,
+    QuotaExceeded = 0x97,
+    PayloadFormatInvalid = 0x99,
+    RetainNotSupported = 0x9A,
+    QoSNotSupported = 0x9B,
+    UseAnotherServer = 0x9C,
+    ServerMoved = 0x9D,
+    ConnectionRateExceeded = 0x9F,
 }
 
 impl ConnectReasonCode {
@@ -136,6 +194,27 @@ impl ConnectReasonCode {
             3 => ConnectReasonCode::ServerUnavailable,
             4 => ConnectReasonCode::BadUsernameOrPassword,
             5 => ConnectReasonCode::NotAuthorized,
+            0x80 => ConnectReasonCode::UnspecifiedError,
+            0x81 => ConnectReasonCode::MalformedPacket,
+            0x82 => ConnectReasonCode::ProtocolError,
+            0x83 => ConnectReasonCode::ImplementationSpecificError,
+            0x84 => ConnectReasonCode::UnsupportedProtocolVersion,
+            0x85 => ConnectReasonCode::ClientIdentifierNotValid,
+            0x86 => ConnectReasonCode::BadUserNameOrPasswordV5,
+            0x87 => ConnectReasonCode::NotAuthorizedV5,
+            0x88 => ConnectReasonCode::ServerUnavailableV5,
+            0x89 => ConnectReasonCode::ServerBusy,
+            0x8A => ConnectReasonCode::Banned,
+            0x8C => ConnectReasonCode::BadAuthenticationMethod,
+            0x90 => ConnectReasonCode::TopicNameInvalid,
+            0x95 => ConnectReasonCode::PacketTooLarge,
+            0x97 => ConnectReasonCode::QuotaExceeded,
+            0x99 => ConnectReasonCode::PayloadFormatInvalid,
+            0x9A => ConnectReasonCode::RetainNotSupported,
+            0x9B => ConnectReasonCode::QoSNotSupported,
+            0x9C => ConnectReasonCode::UseAnotherServer,
+            0x9D => ConnectReasonCode::ServerMoved,
+            0x9F => ConnectReasonCode::ConnectionRateExceeded,
             _ => return None,
         })
     }
@@ -147,6 +226,15 @@ impl ConnectReasonCode {
 
     pub fn is_success(self) -> bool {
         self == ConnectReasonCode::Success
+    }
+
+    /// Whether `version`'s CONNACK can carry this code: 3.x has return codes 0-5, MQTT 5 the reason codes
+    /// of table 3-1 (whose validity is `v5::ReasonCode`'s table, the one list of them).
+    pub fn is_valid_in(self, version: ProtocolVersion) -> bool {
+        match version {
+            ProtocolVersion::V31 | ProtocolVersion::V311 => self.byte() <= 5,
+            ProtocolVersion::V5 => ReasonCode(self.byte()).is_valid_for(PacketKind::ConnAck),
+        }
     }
 }
 
@@ -190,30 +278,14 @@ pub struct Publish {
     pub properties: PacketProperties,
 }
 
-/// What an acknowledgement reports: PUBACK, PUBREC, PUBREL, PUBCOMP, or one filter of an UNSUBACK.
-/// MQTT 3.x acks carry no code on the wire and always mean `Success`: that is all a 3.x decoder
-/// produces and all a 3.x encoder can be given. MQTT 5 adds its codes (0x10 No matching subscribers,
-/// 0x80 and up) as variants; the discriminant is the byte on the wire.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-#[repr(u8)]
-pub enum AckReasonCode {
-    #[default]
-    Success = 0,
-}
-
-impl AckReasonCode {
-    /// The byte on the wire (MQTT 5), which is also MQTT.js's `reasonCode`.
-    pub fn byte(self) -> u8 {
-        self as u8
-    }
-}
-
 /// PUBACK, PUBREC, PUBREL or PUBCOMP: the four packets of the QoS 1 and 2 publish flows share one
 /// layout (a packet id, then in MQTT 5 a reason code and properties). The `Packet` variant says which.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublishAck {
     pub packet_id: PacketId,
-    pub reason_code: AckReasonCode,
+    /// MQTT 3.x acks carry no code and always mean Success (0x00): that is all a 3.x decoder produces
+    /// and all a 3.x encoder accepts. MQTT 5's codes are checked against the packet (table 2-6).
+    pub reason_code: ReasonCode,
     pub properties: PacketProperties,
 }
 
@@ -222,7 +294,7 @@ impl PublishAck {
     pub fn new(packet_id: PacketId) -> Self {
         PublishAck {
             packet_id,
-            reason_code: AckReasonCode::Success,
+            reason_code: ReasonCode::SUCCESS,
             properties: PacketProperties::NONE,
         }
     }
@@ -232,6 +304,65 @@ impl PublishAck {
 pub struct SubscribeFilter {
     pub filter: String,
     pub qos: QoS,
+    /// MQTT 5's further subscription options (bits 2-5 of the options byte); 3.x has none.
+    pub options: SubscriptionOptions,
+}
+
+/// MQTT 5 subscription options beyond the QoS (section 3.8.3.1). The default is what MQTT 3.x means
+/// and what a 3.x encoder accepts: all off, Retain Handling 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct SubscriptionOptions {
+    /// Bit 2: do not send this client its own publications [MQTT-3.8.3-3].
+    pub no_local: bool,
+    /// Bit 3: keep the RETAIN flag of forwarded messages as published.
+    pub retain_as_published: bool,
+    /// Bits 4-5: when to send retained messages (0 at subscribe, 1 only for a new subscription, 2 never).
+    pub retain_handling: RetainHandling,
+}
+
+impl SubscriptionOptions {
+    /// MQTT 3.x's (and MQTT 5's default) options.
+    pub const DEFAULT: SubscriptionOptions = SubscriptionOptions {
+        no_local: false,
+        retain_as_published: false,
+        retain_handling: RetainHandling::SendAtSubscribe,
+    };
+}
+
+/// Retain Handling, bits 4-5 of the MQTT 5 subscription options; 3 is a Protocol Error [MQTT-3.8.3-5].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum RetainHandling {
+    #[default]
+    SendAtSubscribe = 0,
+    SendAtSubscribeIfNew = 1,
+    DoNotSend = 2,
+}
+
+impl RetainHandling {
+    pub fn from_u8(value: u8) -> Option<Self> {
+        match value {
+            0 => Some(RetainHandling::SendAtSubscribe),
+            1 => Some(RetainHandling::SendAtSubscribeIfNew),
+            2 => Some(RetainHandling::DoNotSend),
+            _ => None,
+        }
+    }
+
+    pub fn as_u8(self) -> u8 {
+        self as u8
+    }
+}
+
+impl SubscribeFilter {
+    /// A filter with MQTT 3.x's options: the QoS alone.
+    pub fn new(filter: impl Into<String>, qos: QoS) -> Self {
+        SubscribeFilter {
+            filter: filter.into(),
+            qos,
+            options: SubscriptionOptions::DEFAULT,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -242,8 +373,8 @@ pub struct Subscribe {
 }
 
 /// The broker's answer to one filter of a SUBSCRIBE. The discriminant is the byte on the wire;
-/// 0x80 is 3.x's "Failure" and MQTT 5's "Unspecified error", and MQTT 5 adds its further refusals
-/// (0x83 and up) as variants.
+/// 0x80 is 3.x's "Failure" and MQTT 5's "Unspecified error"; MQTT 5's further refusals (0x83 and up)
+/// follow it, and `is_valid_in` says which version may send which.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum SubscribeReasonCode {
@@ -251,16 +382,33 @@ pub enum SubscribeReasonCode {
     GrantedQoS1 = 1,
     GrantedQoS2 = 2,
     Failure = 0x80,
+    // MQTT 5's further refusals (table 3-8).
+    ImplementationSpecificError = 0x83,
+    NotAuthorized = 0x87,
+    TopicFilterInvalid = 0x8F,
+    PacketIdentifierInUse = 0x91,
+    QuotaExceeded = 0x97,
+    SharedSubscriptionsNotSupported = 0x9E,
+    SubscriptionIdentifiersNotSupported = 0xA1,
+    WildcardSubscriptionsNotSupported = 0xA2,
 }
 
 impl SubscribeReasonCode {
-    /// The code a SUBACK byte names; every other value is reserved [MQTT-3.9.3-2].
+    /// The code a SUBACK byte names in any version; every other value is reserved [MQTT-3.9.3-2].
     pub fn from_byte(byte: u8) -> Option<Self> {
         Some(match byte {
             0 => SubscribeReasonCode::GrantedQoS0,
             1 => SubscribeReasonCode::GrantedQoS1,
             2 => SubscribeReasonCode::GrantedQoS2,
             0x80 => SubscribeReasonCode::Failure,
+            0x83 => SubscribeReasonCode::ImplementationSpecificError,
+            0x87 => SubscribeReasonCode::NotAuthorized,
+            0x8F => SubscribeReasonCode::TopicFilterInvalid,
+            0x91 => SubscribeReasonCode::PacketIdentifierInUse,
+            0x97 => SubscribeReasonCode::QuotaExceeded,
+            0x9E => SubscribeReasonCode::SharedSubscriptionsNotSupported,
+            0xA1 => SubscribeReasonCode::SubscriptionIdentifiersNotSupported,
+            0xA2 => SubscribeReasonCode::WildcardSubscriptionsNotSupported,
             _ => return None,
         })
     }
@@ -285,8 +433,13 @@ impl SubscribeReasonCode {
             SubscribeReasonCode::GrantedQoS0 => Some(QoS::AtMostOnce),
             SubscribeReasonCode::GrantedQoS1 => Some(QoS::AtLeastOnce),
             SubscribeReasonCode::GrantedQoS2 => Some(QoS::ExactlyOnce),
-            SubscribeReasonCode::Failure => None,
+            _ => None,
         }
+    }
+
+    /// Whether `version`'s SUBACK can carry this code: 3.x knows 0, 1, 2 and 0x80 alone.
+    pub fn is_valid_in(self, version: ProtocolVersion) -> bool {
+        version.is_v5() || self.byte() <= 2 || self == SubscribeReasonCode::Failure
     }
 }
 
@@ -308,9 +461,9 @@ pub struct Unsubscribe {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnsubAck {
     pub packet_id: PacketId,
-    /// MQTT 5: one per filter of the UNSUBSCRIBE. Always empty in 3.x, whose UNSUBACK reports
+    /// MQTT 5: one per filter of the UNSUBSCRIBE (table 3-9). Always empty in 3.x, whose UNSUBACK reports
     /// nothing per filter (an empty `Vec` does not allocate).
-    pub reason_codes: Vec<AckReasonCode>,
+    pub reason_codes: Vec<ReasonCode>,
     pub properties: PacketProperties,
 }
 
@@ -325,33 +478,18 @@ impl UnsubAck {
     }
 }
 
-/// Why a DISCONNECT is sent. MQTT 3.x's carries no code and always means `NormalDisconnection`;
-/// MQTT 5 adds its codes (0x04 Disconnect with Will Message, 0x80 and up) as variants; the
-/// discriminant is the byte on the wire.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-#[repr(u8)]
-pub enum DisconnectReasonCode {
-    #[default]
-    NormalDisconnection = 0,
-}
-
-impl DisconnectReasonCode {
-    /// The byte on the wire (MQTT 5), which is also MQTT.js's `reasonCode`.
-    pub fn byte(self) -> u8 {
-        self as u8
-    }
-}
-
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Disconnect {
-    pub reason_code: DisconnectReasonCode,
+    /// MQTT 3.x's DISCONNECT carries no code and always means Normal disconnection (0x00); MQTT 5's codes
+    /// are those of table 3-10.
+    pub reason_code: ReasonCode,
     pub properties: PacketProperties,
 }
 
 impl Disconnect {
     /// A normal disconnection: the only kind MQTT 3.x has.
     pub const NORMAL: Disconnect = Disconnect {
-        reason_code: DisconnectReasonCode::NormalDisconnection,
+        reason_code: ReasonCode::NORMAL_DISCONNECTION,
         properties: PacketProperties::NONE,
     };
 }
@@ -376,6 +514,8 @@ pub enum Packet {
     /// No fields in any version of the protocol.
     PingResp,
     Disconnect(Disconnect),
+    /// MQTT 5 only (type 15, reserved in 3.x). Boxed: its property list is held inline.
+    Auth(Box<Auth>),
 }
 
 #[cfg(test)]
@@ -383,22 +523,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn connect_reason_codes_are_their_wire_bytes_and_only_the_3x_ones_exist_yet() {
+    fn connect_reason_codes_are_their_wire_bytes_3x_return_codes_and_table_2_6s_connack_codes() {
         for byte in 0..=u8::MAX {
             let code = ConnectReasonCode::from_byte(byte);
             assert_eq!(code.map(ConnectReasonCode::byte), code.and(Some(byte)));
-            assert_eq!(code.is_some(), byte <= 5, "byte {byte}");
+            let in_3x = byte <= 5;
+            let in_5 = ReasonCode(byte).is_valid_for(PacketKind::ConnAck);
+            assert_eq!(code.is_some(), in_3x || in_5, "byte {byte}");
+            if let Some(code) = code {
+                assert_eq!(code.is_valid_in(ProtocolVersion::V311), in_3x, "{byte}");
+                assert_eq!(code.is_valid_in(ProtocolVersion::V31), in_3x, "{byte}");
+                assert_eq!(code.is_valid_in(ProtocolVersion::V5), in_5, "{byte}");
+            }
         }
         assert!(ConnectReasonCode::Success.is_success());
         assert!(!ConnectReasonCode::NotAuthorized.is_success());
+        assert!(!ConnectReasonCode::NotAuthorizedV5.is_success());
     }
 
     #[test]
-    fn subscribe_reason_codes_are_granted_qos_or_failure() {
+    fn subscribe_reason_codes_are_granted_qos_or_a_refusal_of_table_2_6() {
         for byte in 0..=u8::MAX {
             let code = SubscribeReasonCode::from_byte(byte);
             assert_eq!(code.map(SubscribeReasonCode::byte), code.and(Some(byte)));
-            assert_eq!(code.is_some(), matches!(byte, 0..=2 | 0x80), "byte {byte}");
+            let in_5 = ReasonCode(byte).is_valid_for(PacketKind::SubAck);
+            assert_eq!(code.is_some(), in_5, "byte {byte}");
+            if let Some(code) = code {
+                let in_3x = matches!(byte, 0..=2 | 0x80);
+                assert_eq!(code.is_valid_in(ProtocolVersion::V311), in_3x, "{byte}");
+                assert!(code.is_valid_in(ProtocolVersion::V5));
+                assert_eq!(code.granted_qos().is_none(), byte >= 0x80);
+            }
         }
         for qos in [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce] {
             let granted = SubscribeReasonCode::granted(qos);
@@ -409,18 +564,41 @@ mod tests {
     }
 
     #[test]
-    fn room_for_properties_costs_no_space_until_mqtt_5_fills_it() {
+    fn properties_cost_one_pointer_until_a_packet_has_some() {
         use std::mem::size_of;
-        assert_eq!(size_of::<PacketProperties>(), 0);
-        // A packet id and a one-byte code: an ack is as small as it can be.
-        assert_eq!(size_of::<PublishAck>(), 4);
-        assert_eq!(size_of::<Disconnect>(), 1);
-        // PUBLISH, the packet the hot paths queue, stays the largest variant: it alone sizes `Packet`.
+        // Null when empty: no allocation for a 3.x packet or a v5 packet without properties.
+        assert_eq!(size_of::<PacketProperties>(), size_of::<usize>());
+        assert_eq!(
+            PacketProperties::new(Properties::default()),
+            PacketProperties::NONE
+        );
+        // A packet id, a one-byte code and the pointer.
+        assert_eq!(size_of::<PublishAck>(), 16);
+        assert_eq!(size_of::<Disconnect>(), 16);
+        // PUBLISH, the packet the hot paths queue, stays the largest variant: it alone sizes `Packet`,
+        // AUTH included (boxed).
         let publish = size_of::<Publish>();
+        // 72 bytes before MQTT 5: the pointer is the whole cost of the room for properties.
+        assert_eq!(publish, 80);
         assert!(size_of::<ConnAck>() <= publish);
         assert!(size_of::<Subscribe>() <= publish);
         assert!(size_of::<SubAck>() <= publish);
         assert!(size_of::<Unsubscribe>() <= publish);
         assert!(size_of::<UnsubAck>() <= publish);
+        // The variant tag fits in spare bits of PUBLISH: a queued packet is no larger than a publish.
+        assert_eq!(size_of::<Packet>(), publish);
+    }
+
+    #[test]
+    fn subscription_options_default_to_what_mqtt_3_means() {
+        let filter = SubscribeFilter::new("a/#", QoS::AtLeastOnce);
+        assert_eq!(filter.options, SubscriptionOptions::default());
+        assert_eq!(SubscriptionOptions::DEFAULT, SubscriptionOptions::default());
+        for value in 0..=3 {
+            assert_eq!(
+                RetainHandling::from_u8(value).map(RetainHandling::as_u8),
+                (value < 3).then_some(value)
+            );
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::packet::Packet;
+use super::packet::{Packet, ProtocolVersion};
 
 /// Control packet type, as in the high nibble of the first byte (MQTT 3.1.1 table 2.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -21,10 +21,12 @@ pub enum PacketType {
     PingReq = 12,
     PingResp = 13,
     Disconnect = 14,
+    /// MQTT 5 only; reserved in 3.x, whose decoder rejects it as such.
+    Auth = 15,
 }
 
 impl PacketType {
-    /// `None` for 0 and 15, which the specification reserves.
+    /// `None` for 0, which every version reserves (15 is AUTH, reserved before MQTT 5: see `exists_in`).
     pub fn from_wire(value: u8) -> Option<Self> {
         Some(match value {
             1 => PacketType::Connect,
@@ -41,6 +43,7 @@ impl PacketType {
             12 => PacketType::PingReq,
             13 => PacketType::PingResp,
             14 => PacketType::Disconnect,
+            15 => PacketType::Auth,
             _ => return None,
         })
     }
@@ -66,7 +69,13 @@ impl PacketType {
             PacketType::PingReq => "PINGREQ",
             PacketType::PingResp => "PINGRESP",
             PacketType::Disconnect => "DISCONNECT",
+            PacketType::Auth => "AUTH",
         }
+    }
+
+    /// Whether `version` has this packet type: AUTH is new in MQTT 5.
+    pub fn exists_in(self, version: ProtocolVersion) -> bool {
+        self != PacketType::Auth || version.is_v5()
     }
 
     /// The value the low nibble of the first byte must hold (table 2.2), or `None` for PUBLISH, whose nibble
@@ -79,19 +88,40 @@ impl PacketType {
         }
     }
 
-    /// The remaining length of the packet types whose body has one possible size in MQTT 3.x. Knowing it lets
-    /// the decoder reject a wrong length from the fixed header alone. MQTT 5 gives these bodies optional
-    /// reason codes and properties, so this becomes a per-version minimum there.
-    pub(crate) fn fixed_remaining_len(self) -> Option<usize> {
+    /// What the remaining length of this type must be in `version`, when the fixed header alone can
+    /// tell: 3.x acks and pings have one possible size; MQTT 5 gives the acks optional reason codes and
+    /// properties, so there their sizes become minimums (sections 3.2.2, 3.4.2 ff.). Checking it lets the
+    /// decoder reject a wrong length before the body arrives.
+    pub(crate) fn remaining_len_rule(self, version: ProtocolVersion) -> Option<RemainingLen> {
+        use RemainingLen::{AtLeast, Exactly};
+        let v5 = version.is_v5();
         match self {
-            PacketType::ConnAck
-            | PacketType::PubAck
-            | PacketType::PubRec
-            | PacketType::PubRel
-            | PacketType::PubComp
-            | PacketType::UnsubAck => Some(2),
-            PacketType::PingReq | PacketType::PingResp | PacketType::Disconnect => Some(0),
+            PacketType::PingReq | PacketType::PingResp => Some(Exactly(0)),
+            PacketType::Disconnect if !v5 => Some(Exactly(0)),
+            // Flags, reason code, then in MQTT 5 the (required) property length.
+            PacketType::ConnAck => Some(if v5 { AtLeast(3) } else { Exactly(2) }),
+            PacketType::PubAck | PacketType::PubRec | PacketType::PubRel | PacketType::PubComp => {
+                Some(if v5 { AtLeast(2) } else { Exactly(2) })
+            }
+            // Packet id, then in MQTT 5 the property length and at least one reason code.
+            PacketType::UnsubAck => Some(if v5 { AtLeast(4) } else { Exactly(2) }),
             _ => None,
+        }
+    }
+}
+
+/// A rule on a remaining length, from `PacketType::remaining_len_rule`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RemainingLen {
+    Exactly(usize),
+    AtLeast(usize),
+}
+
+impl RemainingLen {
+    pub fn admits(self, len: usize) -> bool {
+        match self {
+            RemainingLen::Exactly(expected) => len == expected,
+            RemainingLen::AtLeast(min) => len >= min,
         }
     }
 }
@@ -119,6 +149,7 @@ impl Packet {
             Packet::PingReq => PacketType::PingReq,
             Packet::PingResp => PacketType::PingResp,
             Packet::Disconnect(_) => PacketType::Disconnect,
+            Packet::Auth(_) => PacketType::Auth,
         }
     }
 }
@@ -136,12 +167,14 @@ mod tests {
             );
         }
         assert_eq!(PacketType::from_wire(0), None);
-        assert_eq!(PacketType::from_wire(15), None);
+        assert_eq!(PacketType::from_wire(15), Some(PacketType::Auth));
+        assert!(!PacketType::Auth.exists_in(ProtocolVersion::V311));
+        assert!(PacketType::Auth.exists_in(ProtocolVersion::V5));
     }
 
     #[test]
     fn only_pubrel_subscribe_and_unsubscribe_require_flags_0010() {
-        for value in 1..=14 {
+        for value in 1..=15 {
             let kind = PacketType::from_wire(value).unwrap();
             let expected = match kind {
                 PacketType::Publish => None,

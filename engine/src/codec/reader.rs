@@ -7,6 +7,7 @@ use super::error::{DecodeError, Field};
 use super::packet::PacketId;
 use super::packet_type::PacketType;
 use super::shared_str::SharedStr;
+use super::v5::{Properties, PropertyContext};
 
 pub(crate) struct Reader {
     /// The unread part of the body: a slice of the caller's read buffer, so byte fields are taken from it
@@ -70,6 +71,12 @@ impl Reader {
         let text = check_mqtt_string(&self.body[..len], field)?.to_owned();
         self.body.advance(len);
         Ok(text)
+    }
+
+    /// An MQTT 5 property list (its length, then the properties), checked by the `v5` codec's rules for
+    /// where it sits; byte values share the packet's memory.
+    pub fn properties(&mut self, context: PropertyContext) -> Result<Properties, DecodeError> {
+        Ok(Properties::decode(&mut self.body, context)?)
     }
 
     /// Everything left in the body (the PUBLISH payload), zero-copy.

@@ -7,6 +7,8 @@ use super::random::Rng;
 use super::*;
 
 const V311: ProtocolVersion = ProtocolVersion::V311;
+const V5: ProtocolVersion = ProtocolVersion::V5;
+const ALL_VERSIONS: [ProtocolVersion; 3] = [ProtocolVersion::V31, V311, V5];
 
 fn round_trip(packet: &Packet, version: ProtocolVersion) -> Packet {
     let mut buf = BytesMut::new();
@@ -66,23 +68,50 @@ fn publish_round_trips_at_each_remaining_length_boundary() {
 fn ten_thousand_random_packets_survive_encode_then_decode() {
     let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15);
     for _ in 0..10_000 {
-        let version = if rng.chance(2) {
-            ProtocolVersion::V31
-        } else {
-            V311
-        };
+        let version = ALL_VERSIONS[rng.below(3)];
         let packet = rng.packet(version);
-        assert_eq!(round_trip(&packet, version), packet);
+        assert_eq!(round_trip(&packet, version), packet, "{version:?}");
     }
 }
 
 #[test]
+fn every_mqtt_5_packet_type_comes_out_of_the_generator_with_and_without_properties() {
+    let mut rng = Rng::new(5);
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..2_000 {
+        let packet = rng.packet(V5);
+        let has_properties = match &packet {
+            Packet::Publish(publish) => !publish.properties.is_empty(),
+            Packet::PubAck(ack) => !ack.properties.is_empty(),
+            Packet::Auth(_) => true,
+            _ => false,
+        };
+        seen.insert((packet.packet_type(), has_properties));
+    }
+    for packet_type in (1..=15).filter_map(PacketType::from_wire) {
+        assert!(
+            seen.iter().any(|(seen, _)| *seen == packet_type),
+            "{packet_type}"
+        );
+    }
+    assert!(seen.contains(&(PacketType::Publish, true)));
+    assert!(seen.contains(&(PacketType::Publish, false)));
+    assert!(seen.contains(&(PacketType::PubAck, true)));
+}
+
+#[test]
 fn a_random_stream_split_into_random_chunks_decodes_to_the_same_packets() {
+    for version in [V311, V5] {
+        random_stream_in_chunks(version);
+    }
+}
+
+fn random_stream_in_chunks(version: ProtocolVersion) {
     let mut rng = Rng::new(42);
-    let packets: Vec<Packet> = (0..2_000).map(|_| rng.packet(V311)).collect();
+    let packets: Vec<Packet> = (0..2_000).map(|_| rng.packet(version)).collect();
     let mut wire = BytesMut::new();
     for packet in &packets {
-        encode(packet, V311, &mut wire).unwrap();
+        encode(packet, version, &mut wire).unwrap();
     }
 
     let mut read_buf = BytesMut::new();
@@ -91,7 +120,7 @@ fn a_random_stream_split_into_random_chunks_decodes_to_the_same_packets() {
     while !wire.is_empty() {
         let chunk = wire.split_to((1 + rng.below(300)).min(wire.len()));
         read_buf.put_slice(&chunk);
-        while let Some(packet) = decode(&mut read_buf, V311, usize::MAX).unwrap() {
+        while let Some(packet) = decode(&mut read_buf, version, usize::MAX).unwrap() {
             decoded.push(packet);
         }
     }
@@ -100,9 +129,9 @@ fn a_random_stream_split_into_random_chunks_decodes_to_the_same_packets() {
 }
 
 /// Decodes until the buffer is exhausted, an error occurs or more input is needed. Only panics matter here.
-fn decode_everything(bytes: &[u8], max_packet_size: usize) {
+fn decode_everything(bytes: &[u8], version: ProtocolVersion, max_packet_size: usize) {
     let mut buf = BytesMut::from(bytes);
-    while let Ok(Some(_)) = decode(&mut buf, V311, max_packet_size) {}
+    while let Ok(Some(_)) = decode(&mut buf, version, max_packet_size) {}
 }
 
 #[test]
@@ -112,26 +141,29 @@ fn random_bytes_never_panic_the_decoder() {
         let mut bytes = rng.bytes(64).to_vec();
         // Bias towards plausible headers so the body parsers are reached, not just the type check.
         if let Some(first) = bytes.first_mut() {
-            *first = (*first & 0x0F) | ((1 + rng.below(14) as u8) << 4);
+            *first = (*first & 0x0F) | ((1 + rng.below(15) as u8) << 4);
         }
         if bytes.len() > 1 {
             bytes[1] = rng.below(bytes.len()) as u8;
         }
-        decode_everything(&bytes, 1 + rng.below(100));
-        decode_everything(&bytes, usize::MAX);
+        for version in [V311, V5] {
+            decode_everything(&bytes, version, 1 + rng.below(100));
+            decode_everything(&bytes, version, usize::MAX);
+        }
     }
 }
 
 #[test]
 fn valid_packets_with_one_corrupted_byte_never_panic_the_decoder() {
     let mut rng = Rng::new(99);
-    for _ in 0..20_000 {
+    for round in 0..20_000 {
+        let version = if round % 2 == 0 { V311 } else { V5 };
         let mut wire = BytesMut::new();
-        encode(&rng.packet(V311), V311, &mut wire).unwrap();
+        encode(&rng.packet(version), version, &mut wire).unwrap();
         let index = rng.below(wire.len());
         wire[index] = rng.byte();
         let cut = rng.below(wire.len() + 1);
-        decode_everything(&wire[..cut], usize::MAX);
-        decode_everything(&wire, usize::MAX);
+        decode_everything(&wire[..cut], version, usize::MAX);
+        decode_everything(&wire, version, usize::MAX);
     }
 }

@@ -133,10 +133,7 @@ impl Client {
     fn subscribe_one(&self, token: u64, filter: &str, qos: QoS) {
         self.send(Command::Subscribe {
             token,
-            filters: vec![SubscribeFilter {
-                filter: filter.into(),
-                qos,
-            }],
+            filters: vec![SubscribeFilter::new(filter, qos)],
         });
     }
 

@@ -457,10 +457,13 @@ impl Session {
                 self.events.push_back(Event::ServerDisconnect);
                 Ok(())
             }
+            // AUTH cannot arrive yet: the decoder refuses packet type 15 before MQTT 5, which the
+            // session does not speak. MQTT 5's session gives it its own arm.
             other @ (Packet::Connect(_)
             | Packet::Subscribe(_)
             | Packet::Unsubscribe(_)
-            | Packet::PingReq) => Err(SessionError::Protocol(ProtocolViolation::ServerOnlyPacket(
+            | Packet::PingReq
+            | Packet::Auth(_)) => Err(SessionError::Protocol(ProtocolViolation::ServerOnlyPacket(
                 other.packet_type(),
             ))),
         }

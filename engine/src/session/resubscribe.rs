@@ -67,10 +67,7 @@ impl ResubscribeSet {
     pub fn filters(&self) -> Vec<SubscribeFilter> {
         self.in_order
             .values()
-            .map(|filter| SubscribeFilter {
-                filter: filter.clone(),
-                qos: self.by_filter[filter.as_str()].qos,
-            })
+            .map(|filter| SubscribeFilter::new(filter.clone(), self.by_filter[filter.as_str()].qos))
             .collect()
     }
 }
@@ -80,10 +77,7 @@ mod tests {
     use super::*;
 
     fn sub(filter: &str, qos: QoS) -> SubscribeFilter {
-        SubscribeFilter {
-            filter: filter.into(),
-            qos,
-        }
+        SubscribeFilter::new(filter, qos)
     }
 
     #[test]

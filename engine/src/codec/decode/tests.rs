@@ -5,6 +5,7 @@ use crate::codec::error::TopicError;
 use crate::codec::fixtures;
 
 const V311: ProtocolVersion = ProtocolVersion::V311;
+const V5: ProtocolVersion = ProtocolVersion::V5;
 
 fn decode_bytes(wire: &[u8]) -> Result<Option<Packet>, DecodeError> {
     decode(&mut BytesMut::from(wire), V311, usize::MAX)
@@ -76,19 +77,26 @@ fn a_packet_fed_one_byte_at_a_time_is_incomplete_until_its_last_byte() {
 
 #[test]
 fn several_packets_in_one_buffer_decode_in_order() {
-    let fixtures = fixtures::all();
-    let mut buf: BytesMut = fixtures
-        .iter()
-        .flat_map(|f| f.wire.iter().copied())
-        .collect();
-    for fixture in &fixtures {
-        assert_eq!(
-            decode(&mut buf, V311, usize::MAX),
-            Ok(Some(fixture.packet.clone()))
-        );
+    for version in [V311, V5] {
+        let fixtures: Vec<_> = fixtures::all()
+            .into_iter()
+            .filter(|f| f.version.is_v5() == version.is_v5())
+            .collect();
+        let mut buf: BytesMut = fixtures
+            .iter()
+            .flat_map(|f| f.wire.iter().copied())
+            .collect();
+        for fixture in &fixtures {
+            assert_eq!(
+                decode(&mut buf, version, usize::MAX),
+                Ok(Some(fixture.packet.clone())),
+                "{}",
+                fixture.name
+            );
+        }
+        assert_eq!(decode(&mut buf, version, usize::MAX), Ok(None));
+        assert!(buf.is_empty());
     }
-    assert_eq!(decode(&mut buf, V311, usize::MAX), Ok(None));
-    assert!(buf.is_empty());
 }
 
 #[test]
@@ -307,8 +315,10 @@ fn connect_with_unknown_protocol_name_is_rejected() {
 #[test]
 fn connect_with_a_level_that_does_not_match_the_name_is_rejected() {
     let level = |name, level| DecodeError::UnsupportedProtocolLevel { name, level };
-    let mqtt5 = connect_wire(b"\x00\x04MQTT\x05", 0x02, b"\x00\x01c");
-    assert_eq!(decode_bytes(&mqtt5), Err(level("MQTT", 5)));
+    let mqtt6 = connect_wire(b"\x00\x04MQTT\x06", 0x02, b"\x00\x01c");
+    assert_eq!(decode_bytes(&mqtt6), Err(level("MQTT", 6)));
+    let mqisdp_level5 = connect_wire(b"\x00\x06MQIsdp\x05", 0x02, b"\x00\x01c");
+    assert_eq!(decode_bytes(&mqisdp_level5), Err(level("MQIsdp", 5)));
     let mqtt_level3 = connect_wire(b"\x00\x04MQTT\x03", 0x02, b"\x00\x01c");
     assert_eq!(decode_bytes(&mqtt_level3), Err(level("MQTT", 3)));
     let mqisdp_level4 = connect_wire(b"\x00\x06MQIsdp\x04", 0x02, b"\x00\x01c");

@@ -5,6 +5,7 @@ use crate::codec::fixtures;
 use crate::codec::packet::{
     ConnectReasonCode, LastWill, PacketProperties, SubscribeFilter, SubscribeReasonCode, UnsubAck,
 };
+use crate::codec::v5::{Auth, Properties, ReasonCode};
 use crate::codec::{MAX_PACKET_SIZE, MAX_PAYLOAD_ANY_TOPIC};
 
 const V311: ProtocolVersion = ProtocolVersion::V311;
@@ -143,10 +144,7 @@ fn packet_identifier_0_is_refused_everywhere() {
         encode_error(Packet::UnsubAck(UnsubAck::new(0))),
         zero(PacketType::UnsubAck)
     );
-    let filters = vec![SubscribeFilter {
-        filter: "a".into(),
-        qos: QoS::AtMostOnce,
-    }];
+    let filters = vec![SubscribeFilter::new("a", QoS::AtMostOnce)];
     assert_eq!(
         encode_error(Packet::Subscribe(Subscribe {
             packet_id: 0,
@@ -225,7 +223,7 @@ fn connack_must_not_present_a_session_on_refusal() {
 #[test]
 fn unsuback_reason_codes_cannot_be_encoded_in_mqtt_3() {
     let unsuback = UnsubAck {
-        reason_codes: vec![AckReasonCode::Success],
+        reason_codes: vec![ReasonCode::SUCCESS],
         ..UnsubAck::new(1)
     };
     let error = encode_error(Packet::UnsubAck(unsuback));
@@ -274,10 +272,7 @@ fn strings_longer_than_65535_bytes_are_refused_and_65535_is_accepted() {
             len: 65_536
         }
     );
-    let filters = vec![SubscribeFilter {
-        filter: too_long.clone(),
-        qos: QoS::AtMostOnce,
-    }];
+    let filters = vec![SubscribeFilter::new(too_long.clone(), QoS::AtMostOnce)];
     assert_eq!(
         encode_error(Packet::Subscribe(Subscribe {
             packet_id: 1,
@@ -425,4 +420,269 @@ fn encode_detached_appends_nothing_on_error() {
     let result = encode_detached(&Packet::Publish(bad), V311, &mut out, 1);
     assert_eq!(result, Err(EncodeError::MissingPacketId { qos: 1 }));
     assert_eq!(&out[..], b"previous");
+}
+
+// ---- MQTT 5 ----
+
+const V5: ProtocolVersion = ProtocolVersion::V5;
+
+fn encode_error_in(version: ProtocolVersion, packet: Packet) -> EncodeError {
+    let mut out = BytesMut::from(&b"previous"[..]);
+    let error = encode(&packet, version, &mut out).expect_err("should not encode");
+    assert_eq!(&out[..], b"previous", "a failed encode appends nothing");
+    assert_eq!(encoded_len(&packet, version), Err(error.clone()));
+    error
+}
+
+fn reason_string() -> PacketProperties {
+    PacketProperties::new(Properties {
+        reason_string: Some("why".into()),
+        ..Properties::default()
+    })
+}
+
+#[test]
+fn a_3x_encoder_refuses_what_only_mqtt_5_can_say() {
+    let needs = |packet, what| EncodeError::NeedsMqtt5 { packet, what };
+    let properties = |packet| needs(packet, "properties");
+    assert_eq!(
+        encode_error(Packet::Publish(Publish {
+            properties: PacketProperties::new(Properties {
+                message_expiry_interval: Some(5),
+                ..Properties::default()
+            }),
+            ..publish(QoS::AtMostOnce, None)
+        })),
+        properties(PacketType::Publish)
+    );
+    assert_eq!(
+        encode_error(Packet::PubAck(PublishAck {
+            properties: reason_string(),
+            ..PublishAck::new(1)
+        })),
+        properties(PacketType::PubAck)
+    );
+    let code = encode_error(Packet::PubRec(PublishAck {
+        reason_code: ReasonCode::UNSPECIFIED_ERROR,
+        ..PublishAck::new(1)
+    }));
+    assert_eq!(
+        code,
+        needs(PacketType::PubRec, "reason codes other than success")
+    );
+    assert_eq!(
+        code.to_string(),
+        "PUBREC reason codes other than success need MQTT 5; MQTT 3.x cannot carry them"
+    );
+    assert_eq!(
+        encode_error(Packet::Disconnect(Disconnect {
+            reason_code: ReasonCode::DISCONNECT_WITH_WILL_MESSAGE,
+            properties: PacketProperties::NONE,
+        })),
+        needs(PacketType::Disconnect, "reason codes other than success")
+    );
+    assert_eq!(
+        encode_error(Packet::ConnAck(ConnAck::refused(
+            ConnectReasonCode::NotAuthorizedV5
+        ))),
+        needs(PacketType::ConnAck, "reason codes above 5")
+    );
+    assert!(matches!(
+        encode_error(Packet::SubAck(SubAck {
+            packet_id: 1,
+            reason_codes: vec![SubscribeReasonCode::QuotaExceeded],
+            properties: PacketProperties::NONE,
+        })),
+        EncodeError::NeedsMqtt5 {
+            packet: PacketType::SubAck,
+            ..
+        }
+    ));
+    let mut filter = SubscribeFilter::new("a", QoS::AtMostOnce);
+    filter.options.no_local = true;
+    assert!(matches!(
+        encode_error(Packet::Subscribe(Subscribe {
+            packet_id: 1,
+            filters: vec![filter],
+            properties: PacketProperties::NONE,
+        })),
+        EncodeError::NeedsMqtt5 {
+            packet: PacketType::Subscribe,
+            ..
+        }
+    ));
+    let will = LastWill {
+        topic: "w".into(),
+        payload: Bytes::new(),
+        qos: QoS::AtMostOnce,
+        retain: false,
+        properties: PacketProperties::new(Properties {
+            will_delay_interval: Some(1),
+            ..Properties::default()
+        }),
+    };
+    assert_eq!(
+        encode_error(Packet::Connect(
+            Connect {
+                will: Some(will),
+                ..connect()
+            }
+            .into()
+        )),
+        properties(PacketType::Connect)
+    );
+    assert_eq!(
+        encode_error(Packet::Auth(Box::new(Auth {
+            reason_code: ReasonCode::SUCCESS,
+            properties: Properties::default(),
+        }))),
+        needs(PacketType::Auth, "packets")
+    );
+}
+
+#[test]
+fn mqtt_5_reason_codes_must_be_ones_the_packet_can_carry() {
+    let invalid = |packet, code| EncodeError::InvalidReasonCode { packet, code };
+    assert_eq!(
+        encode_error_in(
+            V5,
+            Packet::PubComp(PublishAck {
+                reason_code: ReasonCode::NO_MATCHING_SUBSCRIBERS,
+                ..PublishAck::new(1)
+            })
+        ),
+        invalid(PacketType::PubComp, 0x10)
+    );
+    assert_eq!(
+        encode_error_in(
+            V5,
+            Packet::ConnAck(ConnAck::refused(ConnectReasonCode::NotAuthorized))
+        ),
+        invalid(PacketType::ConnAck, 5)
+    );
+    assert_eq!(
+        encode_error_in(
+            V5,
+            Packet::UnsubAck(UnsubAck {
+                reason_codes: vec![ReasonCode::GRANTED_QOS_1],
+                ..UnsubAck::new(1)
+            })
+        ),
+        invalid(PacketType::UnsubAck, 1)
+    );
+    assert_eq!(
+        encode_error_in(V5, Packet::UnsubAck(UnsubAck::new(1))),
+        EncodeError::NoReturnCodes
+    );
+}
+
+#[test]
+fn mqtt_5_property_lists_are_checked_for_where_they_are_sent() {
+    // Topic Alias on a PUBACK, and AUTH Continue without its Authentication Method.
+    let error = encode_error_in(
+        V5,
+        Packet::PubAck(PublishAck {
+            properties: PacketProperties::new(Properties {
+                topic_alias: Some(1),
+                ..Properties::default()
+            }),
+            ..PublishAck::new(1)
+        }),
+    );
+    assert!(matches!(error, EncodeError::Property(_)), "{error}");
+    assert!(error.to_string().contains("PUBACK properties"), "{error}");
+    let error = encode_error_in(
+        V5,
+        Packet::Auth(Box::new(Auth {
+            reason_code: ReasonCode::CONTINUE_AUTHENTICATION,
+            properties: Properties::default(),
+        })),
+    );
+    assert!(matches!(error, EncodeError::Property(_)), "{error}");
+}
+
+#[test]
+fn an_mqtt_5_publish_with_an_empty_topic_needs_a_topic_alias() {
+    let empty = Publish {
+        topic: "".into(),
+        ..publish(QoS::AtMostOnce, None)
+    };
+    assert_eq!(
+        encode_error_in(V5, Packet::Publish(empty.clone())),
+        EncodeError::EmptyTopicWithoutAlias
+    );
+    let aliased = Publish {
+        properties: PacketProperties::new(Properties {
+            topic_alias: Some(2),
+            ..Properties::default()
+        }),
+        ..empty
+    };
+    let mut out = BytesMut::new();
+    encode(&Packet::Publish(aliased), V5, &mut out).unwrap();
+    assert_eq!(&out[..], &[0x30, 6, 0, 0, 3, 0x23, 0, 2]);
+}
+
+#[test]
+fn mqtt_5_acks_and_disconnect_use_the_short_forms_when_they_say_nothing_more() {
+    let bytes_of = |packet: Packet| {
+        let mut out = BytesMut::new();
+        encode(&packet, V5, &mut out).unwrap();
+        out.to_vec()
+    };
+    assert_eq!(
+        bytes_of(Packet::PubAck(PublishAck::new(7))),
+        [0x40, 2, 0, 7]
+    );
+    assert_eq!(
+        bytes_of(Packet::PubAck(PublishAck {
+            reason_code: ReasonCode::QUOTA_EXCEEDED,
+            ..PublishAck::new(7)
+        })),
+        [0x40, 3, 0, 7, 0x97]
+    );
+    // Success with properties needs the code written out.
+    assert_eq!(
+        bytes_of(Packet::PubAck(PublishAck {
+            properties: reason_string(),
+            ..PublishAck::new(7)
+        })),
+        [&[0x40, 10, 0, 7, 0, 6, 0x1F, 0, 3][..], b"why"].concat()
+    );
+    assert_eq!(bytes_of(Packet::Disconnect(Disconnect::NORMAL)), [0xE0, 0]);
+    assert_eq!(
+        bytes_of(Packet::Disconnect(Disconnect {
+            properties: reason_string(),
+            ..Disconnect::NORMAL
+        })),
+        [&[0xE0, 8, 0, 6, 0x1F, 0, 3][..], b"why"].concat()
+    );
+}
+
+#[test]
+fn a_v5_publish_with_properties_detaches_its_payload_after_them() {
+    let packet = Packet::Publish(Publish {
+        payload: Bytes::from(vec![7; 1000]),
+        properties: reason_free_publish_properties(),
+        ..publish(QoS::AtLeastOnce, Some(3))
+    });
+    let mut whole = BytesMut::new();
+    encode(&packet, V5, &mut whole).unwrap();
+    let mut head = BytesMut::new();
+    let payload = encode_detached(&packet, V5, &mut head, 100)
+        .unwrap()
+        .unwrap();
+    assert_eq!([&head[..], &payload[..]].concat(), whole);
+    let Packet::Publish(publish) = &packet else {
+        unreachable!()
+    };
+    assert_eq!(publish_encoded_len(publish, V5), Ok(whole.len()));
+}
+
+fn reason_free_publish_properties() -> PacketProperties {
+    PacketProperties::new(Properties {
+        content_type: Some("text/plain".into()),
+        user_properties: vec![("k".into(), "v".into())],
+        ..Properties::default()
+    })
 }

@@ -25,9 +25,9 @@
 //! code 0x00 and no properties, with remaining length 3 a reason code and no properties (sections
 //! 3.4.2.1 ff.); DISCONNECT with remaining length 0 means 0x00 and no properties, 1 a reason code alone
 //! (3.14.2.1); AUTH with remaining length 0 means 0x00 and no properties (3.15.2.1). A writer may use the
-//! short forms when the reason code is 0x00 and the list is empty. So the fixed sizes in
-//! `PacketType::fixed_remaining_len` become minimums for these types in 5.0 (CONNACK: 3, the property
-//! length being required there).
+//! short forms when the reason code is 0x00 and the list is empty (the packet encoder does). So the fixed
+//! sizes of 3.x become minimums for these types in 5.0 (`PacketType::remaining_len_rule`; CONNACK: 3, the
+//! property length being required there).
 //!
 //! Other 5.0 changes to the existing layouts: SUBSCRIBE options use bits 2-5 (No Local, Retain As
 //! Published, Retain Handling 0-2; 3 is a Protocol Error) and keep 6-7 reserved [MQTT-3.8.3-5]; a password
@@ -60,6 +60,3 @@ pub use properties::Properties;
 pub use property_id::{PropertyId, ValueRule, WireType};
 pub use reason_codes::ReasonCode;
 pub use var_int::MAX as MAX_VAR_INT;
-
-#[cfg(test)]
-mod test_rng;

@@ -20,7 +20,7 @@ pub enum PacketKind {
     Unsubscribe,
     UnsubAck,
     Disconnect,
-    /// Type 15, new in MQTT 5 (reserved in 3.1.1, so `PacketType` has no value for it yet).
+    /// Type 15, new in MQTT 5 (reserved in 3.1.1).
     Auth,
 }
 
@@ -56,6 +56,7 @@ impl PacketKind {
             PacketType::Unsubscribe => PacketKind::Unsubscribe,
             PacketType::UnsubAck => PacketKind::UnsubAck,
             PacketType::Disconnect => PacketKind::Disconnect,
+            PacketType::Auth => PacketKind::Auth,
             PacketType::PingReq | PacketType::PingResp => return None,
         })
     }
@@ -159,7 +160,7 @@ mod tests {
 
     #[test]
     fn every_packet_type_but_the_pings_has_a_kind_of_the_same_name() {
-        for value in 1..=14 {
+        for value in 1..=15 {
             let packet = PacketType::from_wire(value).unwrap();
             match PacketKind::from_packet_type(packet) {
                 Some(kind) => assert_eq!(kind.name(), packet.name()),

@@ -8,7 +8,8 @@ use super::packet_kind::PacketKind;
 /// A reason code byte. Which values are valid depends on the packet ([`ReasonCode::is_valid_for`]);
 /// the same byte can even mean different things (0x00 is "Success", "Normal disconnection" or
 /// "Granted QoS 0").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// The default is 0x00, Success (or Normal disconnection), what an MQTT 3.x ack means.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ReasonCode(pub u8);
 
 use PacketKind::{Auth, ConnAck, Disconnect, PubAck, PubComp, PubRec, PubRel, SubAck, UnsubAck};

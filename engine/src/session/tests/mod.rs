@@ -410,10 +410,7 @@ fn inbound_qos2_is_delivered_exactly_once_on_pubrel_even_when_resent() {
 fn subscribe_completes_with_the_suback_and_the_filters_sent() {
     let t0 = Instant::now();
     let mut session = connected(config(), t0);
-    let filters = vec![SubscribeFilter {
-        filter: "a/#".into(),
-        qos: QoS::AtLeastOnce,
-    }];
+    let filters = vec![SubscribeFilter::new("a/#", QoS::AtLeastOnce)];
     session.handle_command(
         Command::Subscribe {
             token: 4,
@@ -450,10 +447,7 @@ fn suback_with_the_wrong_number_of_codes_is_a_violation() {
     session.handle_command(
         Command::Subscribe {
             token: 4,
-            filters: vec![SubscribeFilter {
-                filter: "a".into(),
-                qos: QoS::AtMostOnce,
-            }],
+            filters: vec![SubscribeFilter::new("a", QoS::AtMostOnce)],
         },
         t0,
     );
@@ -515,10 +509,7 @@ fn packet_ids_are_reported_as_allocated_in_allocation_order() {
     session.handle_command(
         Command::Subscribe {
             token: 3,
-            filters: vec![SubscribeFilter {
-                filter: "s".into(),
-                qos: QoS::AtMostOnce,
-            }],
+            filters: vec![SubscribeFilter::new("s", QoS::AtMostOnce)],
         },
         t0,
     );
@@ -633,10 +624,7 @@ fn subscriptions_are_resent_after_reconnecting_without_a_session() {
     session.handle_command(
         Command::Subscribe {
             token: 1,
-            filters: vec![SubscribeFilter {
-                filter: "x/+".into(),
-                qos: QoS::AtLeastOnce,
-            }],
+            filters: vec![SubscribeFilter::new("x/+", QoS::AtLeastOnce)],
         },
         t0,
     );
@@ -667,10 +655,7 @@ fn an_in_flight_subscribe_fails_when_the_connection_drops() {
     session.handle_command(
         Command::Subscribe {
             token: 8,
-            filters: vec![SubscribeFilter {
-                filter: "x".into(),
-                qos: QoS::AtMostOnce,
-            }],
+            filters: vec![SubscribeFilter::new("x", QoS::AtMostOnce)],
         },
         t0,
     );
@@ -910,10 +895,7 @@ fn resubscription_is_split_by_the_subscribe_batch_size() {
     );
     let filters: Vec<SubscribeFilter> = ["a", "b", "c"]
         .iter()
-        .map(|f| SubscribeFilter {
-            filter: f.to_string(),
-            qos: QoS::AtLeastOnce,
-        })
+        .map(|f| SubscribeFilter::new(f.to_string(), QoS::AtLeastOnce))
         .collect();
     session.handle_command(Command::Subscribe { token: 1, filters }, t0);
     transmitted(&mut session, t0);

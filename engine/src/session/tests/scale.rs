@@ -10,10 +10,7 @@ const TOPICS: usize = 100_000;
 
 fn filters(count: usize, qos: QoS) -> Vec<SubscribeFilter> {
     (0..count)
-        .map(|i| SubscribeFilter {
-            filter: format!("sensors/{i}/temperature"),
-            qos,
-        })
+        .map(|i| SubscribeFilter::new(format!("sensors/{i}/temperature"), qos))
         .collect()
 }
 

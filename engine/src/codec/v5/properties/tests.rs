@@ -4,12 +4,12 @@
 
 use bytes::{Bytes, BytesMut};
 
-use super::super::test_rng::Rng;
 use super::super::{
     PacketKind, PropertyContext, PropertyError, PropertyErrorKind as Kind, PropertyId, ReasonCode,
     ValueRule, WireType,
 };
 use super::*;
+use crate::codec::random::Rng;
 
 const CONNECT: PropertyContext = PropertyContext::Packet(PacketKind::Connect);
 const CONNACK: PropertyContext = PropertyContext::Packet(PacketKind::ConnAck);
@@ -747,102 +747,12 @@ fn values_over_65535_bytes_are_refused_before_sending() {
 
 // ------------------------------------------------------------------------------------ random round trips
 
-/// A random valid list for `context`: each allowed property present or not, with random valid values.
-fn random_properties(rng: &mut Rng, context: PropertyContext) -> Properties {
-    const TEXTS: [&str; 6] = ["", "a", "application/json", "é温度🙂", "$SYS/x", "k e y"];
-    let mut p = Properties::default();
-    let text = |rng: &mut Rng| -> SharedStr { TEXTS[rng.below(TEXTS.len())].into() };
-    let topic = |rng: &mut Rng| -> SharedStr {
-        ["a", "reply/to/me", "é/🙂", "/", "x//y"][rng.below(5)].into()
-    };
-    let bytes = |rng: &mut Rng| -> Bytes {
-        let len = if rng.chance(20) { 300 } else { rng.below(8) };
-        (0..len).map(|_| rng.next() as u8).collect()
-    };
-    let u32_any = |rng: &mut Rng| -> u32 {
-        [0, 1, 127, 128, 65_535, 65_536, u32::MAX, rng.next() as u32][rng.below(8)]
-    };
-    let u16_any =
-        |rng: &mut Rng| -> u16 { [0, 1, 255, 256, u16::MAX, rng.next() as u16][rng.below(6)] };
-    let var_int = |rng: &mut Rng| -> u32 {
-        [
-            1,
-            127,
-            128,
-            16_383,
-            16_384,
-            2_097_151,
-            2_097_152,
-            268_435_455,
-        ][rng.below(8)]
-    };
-    for property in PropertyId::ALL {
-        if !property.allowed_in(context) || rng.chance(2) {
-            continue;
-        }
-        use PropertyId as P;
-        match property {
-            P::PayloadFormatIndicator => p.payload_format_indicator = Some(rng.chance(2)),
-            P::MessageExpiryInterval => p.message_expiry_interval = Some(u32_any(rng)),
-            P::ContentType => p.content_type = Some(text(rng)),
-            P::ResponseTopic => p.response_topic = Some(topic(rng)),
-            P::CorrelationData => p.correlation_data = Some(bytes(rng)),
-            P::SubscriptionIdentifier => {
-                let count = if property.repeatable_in(context) {
-                    1 + rng.below(4)
-                } else {
-                    1
-                };
-                p.subscription_identifiers = (0..count).map(|_| var_int(rng)).collect();
-            }
-            P::SessionExpiryInterval => p.session_expiry_interval = Some(u32_any(rng)),
-            P::AssignedClientIdentifier => p.assigned_client_identifier = Some(text(rng)),
-            P::ServerKeepAlive => p.server_keep_alive = Some(u16_any(rng)),
-            P::AuthenticationMethod => p.authentication_method = Some(text(rng)),
-            P::AuthenticationData => {
-                p.authentication_data = Some(bytes(rng));
-                p.authentication_method = Some(text(rng));
-            }
-            P::RequestProblemInformation => p.request_problem_information = Some(rng.chance(2)),
-            P::WillDelayInterval => p.will_delay_interval = Some(u32_any(rng)),
-            P::RequestResponseInformation => p.request_response_information = Some(rng.chance(2)),
-            P::ResponseInformation => p.response_information = Some(text(rng)),
-            P::ServerReference => p.server_reference = Some(text(rng)),
-            P::ReasonString => p.reason_string = Some(text(rng)),
-            P::ReceiveMaximum => p.receive_maximum = Some(u16_any(rng).max(1)),
-            P::TopicAliasMaximum => p.topic_alias_maximum = Some(u16_any(rng)),
-            P::TopicAlias => p.topic_alias = Some(u16_any(rng).max(1)),
-            P::MaximumQoS => {
-                p.maximum_qos = Some([QoS::AtMostOnce, QoS::AtLeastOnce][rng.below(2)])
-            }
-            P::RetainAvailable => p.retain_available = Some(rng.chance(2)),
-            P::UserProperty => {
-                p.user_properties = (0..1 + rng.below(4))
-                    .map(|_| (text(rng), text(rng)))
-                    .collect()
-            }
-            P::MaximumPacketSize => p.maximum_packet_size = Some(u32_any(rng).max(1)),
-            P::WildcardSubscriptionAvailable => {
-                p.wildcard_subscription_available = Some(rng.chance(2))
-            }
-            P::SubscriptionIdentifierAvailable => {
-                p.subscription_identifier_available = Some(rng.chance(2))
-            }
-            P::SharedSubscriptionAvailable => p.shared_subscription_available = Some(rng.chance(2)),
-        }
-    }
-    if context == PropertyContext::Packet(PacketKind::Auth) && p.authentication_method.is_none() {
-        p.authentication_method = Some(text(rng));
-    }
-    p
-}
-
 #[test]
 fn ten_thousand_random_lists_survive_encode_then_decode_in_every_context() {
     let mut rng = Rng::new(0x5EED);
     for _ in 0..10_000 {
         let context = PropertyContext::ALL[rng.below(PropertyContext::ALL.len())];
-        let properties = random_properties(&mut rng, context);
+        let properties = rng.properties(context);
         let wire = encode(&properties, context);
         let mut body = Bytes::from([&wire[..], b"rest"].concat());
         assert_eq!(
@@ -861,17 +771,17 @@ fn corrupted_and_random_lists_never_panic_and_what_decodes_re_encodes_to_the_sam
         let context = PropertyContext::ALL[rng.below(PropertyContext::ALL.len())];
         let mut wire = if round % 4 == 0 {
             let len = rng.below(40);
-            let mut bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+            let mut bytes: Vec<u8> = (0..len).map(|_| rng.byte()).collect();
             if let Some(first) = bytes.first_mut() {
                 *first = (len.saturating_sub(1)) as u8 & 0x7F;
             }
             bytes
         } else {
-            encode(&random_properties(&mut rng, context), context)
+            encode(&rng.properties(context), context)
         };
         if !wire.is_empty() {
             let index = rng.below(wire.len());
-            wire[index] = rng.next() as u8;
+            wire[index] = rng.byte();
         }
         let cut = wire.len() - rng.below(3).min(wire.len());
         let mut body = Bytes::copy_from_slice(&wire[..cut]);
