@@ -8,13 +8,16 @@
 //! resubscribe.
 
 mod acks;
+mod auth;
 mod commands;
 mod error;
+mod flow_control;
 mod held_acks;
 mod keepalive;
 mod packet_ids;
 mod qos0;
 mod resubscribe;
+mod topic_alias;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
