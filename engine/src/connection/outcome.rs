@@ -29,7 +29,7 @@ pub(super) fn session_outcome(error: SessionError) -> AttemptOutcome {
             ErrorCode::Number(u32::from(code.byte())),
         )),
         SessionError::Protocol(ref violation) => {
-            let code = match violation.error_code() {
+            let code = match violation.reason_code() {
                 Some(reason) => ErrorCode::Number(u32::from(reason)),
                 None => ErrorCode::Text("ERR_MQTT_PROTOCOL".into()),
             };

@@ -131,7 +131,7 @@ mod tests {
             .on_received(&auth(ReasonCode::CONTINUE_AUTHENTICATION, Some("x")))
             .unwrap_err();
         assert_eq!(error, ProtocolViolation::UnexpectedAuth);
-        assert_eq!(error.reason_code(), ReasonCode::PROTOCOL_ERROR);
+        assert_eq!(error.disconnect_reason_code(), ReasonCode::PROTOCOL_ERROR);
         assert!(auth_state
             .reauthenticate(auth(ReasonCode::SUCCESS, None))
             .is_none());

@@ -74,7 +74,7 @@ pub enum ProtocolViolation {
 impl ProtocolViolation {
     /// The reason code an MQTT 5 client puts in the DISCONNECT it sends before closing over this
     /// violation [MQTT-4.13.1-1].
-    pub fn reason_code(&self) -> ReasonCode {
+    pub fn disconnect_reason_code(&self) -> ReasonCode {
         match self {
             ProtocolViolation::TopicAliasNotAllowed { .. }
             | ProtocolViolation::TopicAliasOutOfRange { .. } => ReasonCode::TOPIC_ALIAS_INVALID,
@@ -88,7 +88,7 @@ impl ProtocolViolation {
     /// The code the JS error carries for this violation (MQTT.js's `ErrorWithReasonCode`), where
     /// MQTT.js gives one: the MQTT 5 violations, and 130 ("Protocol Error") for a duplicate CONNACK.
     /// The others keep the text code `ERR_MQTT_PROTOCOL`.
-    pub fn error_code(&self) -> Option<u8> {
+    pub fn reason_code(&self) -> Option<u8> {
         match self {
             ProtocolViolation::DuplicateConnAck
             | ProtocolViolation::TopicAliasNotAllowed { .. }
@@ -97,7 +97,7 @@ impl ProtocolViolation {
             | ProtocolViolation::ReceiveMaximumExceeded { .. }
             | ProtocolViolation::UnexpectedAuth
             | ProtocolViolation::AuthMethodMismatch { .. }
-            | ProtocolViolation::AuthReasonCode(_) => Some(self.reason_code().0),
+            | ProtocolViolation::AuthReasonCode(_) => Some(self.disconnect_reason_code().0),
             _ => None,
         }
     }

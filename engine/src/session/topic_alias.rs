@@ -252,7 +252,7 @@ mod tests {
         let mut none_allowed = InboundAliases::new(0);
         let error = none_allowed.resolve(&mut topic("a"), 1).unwrap_err();
         assert_eq!(error, ProtocolViolation::TopicAliasNotAllowed { alias: 1 });
-        assert_eq!(error.reason_code().0, 0x94);
+        assert_eq!(error.disconnect_reason_code().0, 0x94);
 
         let mut aliases = InboundAliases::new(5);
         let error = aliases.resolve(&mut topic("a"), 6).unwrap_err();
@@ -260,19 +260,19 @@ mod tests {
             error,
             ProtocolViolation::TopicAliasOutOfRange { alias: 6, max: 5 }
         );
-        assert_eq!(error.reason_code().0, 0x94);
+        assert_eq!(error.disconnect_reason_code().0, 0x94);
         assert_eq!(
             aliases
                 .resolve(&mut topic(""), 0)
                 .unwrap_err()
-                .reason_code()
+                .disconnect_reason_code()
                 .0,
             0x94
         );
 
         let error = aliases.resolve(&mut topic(""), 2).unwrap_err();
         assert_eq!(error, ProtocolViolation::UnknownTopicAlias { alias: 2 });
-        assert_eq!(error.reason_code().0, 0x82);
+        assert_eq!(error.disconnect_reason_code().0, 0x82);
     }
 
     #[test]
