@@ -229,6 +229,10 @@ pub enum CommandError {
     TopicAliasOutOfRange { alias: u16, max: u16 },
     /// MQTT 5: an empty topic with an alias not set on this connection.
     UnregisteredTopicAlias { alias: u16 },
+    /// MQTT 5: a QoS above the broker's CONNACK Maximum QoS [MQTT-3.2.2-11].
+    QoSNotSupported { qos: u8, max: u8 },
+    /// MQTT 5: RETAIN set while the broker's CONNACK said Retain Available 0 [MQTT-3.2.2-14].
+    RetainNotSupported,
 }
 
 impl CommandError {
@@ -260,6 +264,13 @@ impl fmt::Display for CommandError {
             CommandError::UnregisteredTopicAlias { alias } => write!(
                 f,
                 "Unregistered Topic Alias: {alias} stands for no topic on this connection; nothing was sent"
+            ),
+            CommandError::QoSNotSupported { qos, max } => write!(
+                f,
+                "Publish QoS {qos} is above the broker's Maximum QoS {max} [MQTT-3.2.2-11]; nothing was sent"
+            ),
+            CommandError::RetainNotSupported => f.write_str(
+                "Publish with retain, which the broker does not support (Retain Available 0) [MQTT-3.2.2-14]; nothing was sent",
             ),
             CommandError::PacketTooLarge { size, max } => {
                 write!(

@@ -9,6 +9,7 @@
 
 mod acks;
 mod auth;
+mod broker_limits;
 mod commands;
 mod error;
 mod flow_control;
