@@ -3,7 +3,9 @@
 use std::fmt::{self, Write};
 
 use crate::codec::v5::ReasonCode;
-use crate::codec::{ConnectReasonCode, PacketId, PacketType, MAX_PACKET_SIZE, MAX_REMAINING_LEN};
+use crate::codec::{
+    ConnectReasonCode, PacketId, PacketType, PublishAck, MAX_PACKET_SIZE, MAX_REMAINING_LEN,
+};
 
 /// A reason to close the current network connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,9 +73,23 @@ pub enum ProtocolViolation {
     AuthReasonCode(u8),
 }
 
+impl SessionError {
+    /// MQTT 5: the reason code of the DISCONNECT a client sends before closing the connection
+    /// because of this error [MQTT-4.13.1-1]; `None` when no DISCONNECT is due (timeouts, a refused
+    /// CONNACK).
+    pub fn disconnect_reason_code(&self) -> Option<ReasonCode> {
+        match self {
+            SessionError::Protocol(violation) => Some(violation.disconnect_reason_code()),
+            SessionError::ConnackTimeout
+            | SessionError::KeepaliveTimeout
+            | SessionError::ConnectionRefused(_) => None,
+        }
+    }
+}
+
 impl ProtocolViolation {
     /// The reason code an MQTT 5 client puts in the DISCONNECT it sends before closing over this
-    /// violation [MQTT-4.13.1-1].
+    /// violation [MQTT-4.13.1-1] (MQTT 5 table 3-10).
     pub fn disconnect_reason_code(&self) -> ReasonCode {
         match self {
             ProtocolViolation::TopicAliasNotAllowed { .. }
@@ -81,7 +97,16 @@ impl ProtocolViolation {
             ProtocolViolation::ReceiveMaximumExceeded { .. } => {
                 ReasonCode::RECEIVE_MAXIMUM_EXCEEDED
             }
-            _ => ReasonCode::PROTOCOL_ERROR,
+            ProtocolViolation::PacketBeforeConnAck(_)
+            | ProtocolViolation::DuplicateConnAck
+            | ProtocolViolation::ServerOnlyPacket(_)
+            | ProtocolViolation::UnsolicitedAck { .. }
+            | ProtocolViolation::MismatchedAck { .. }
+            | ProtocolViolation::SubAckCountMismatch { .. }
+            | ProtocolViolation::UnknownTopicAlias { .. }
+            | ProtocolViolation::UnexpectedAuth
+            | ProtocolViolation::AuthMethodMismatch { .. }
+            | ProtocolViolation::AuthReasonCode(_) => ReasonCode::PROTOCOL_ERROR,
         }
     }
 
@@ -233,6 +258,10 @@ pub enum CommandError {
     QoSNotSupported { qos: u8, max: u8 },
     /// MQTT 5: RETAIN set while the broker's CONNACK said Retain Available 0 [MQTT-3.2.2-14].
     RetainNotSupported,
+    /// MQTT 5: the broker refused the publish, with a PUBACK or PUBREC whose reason code is 0x80 or
+    /// above (that ack, with its properties). MQTT.js: `ErrorWithReasonCode('Publish error: ' +
+    /// ReasonCodes[code], code)`.
+    Refused(PublishAck),
 }
 
 impl CommandError {
@@ -240,6 +269,14 @@ impl CommandError {
     pub fn code(&self) -> Option<&'static str> {
         match self {
             CommandError::PacketTooLarge { .. } => Some("ERR_MQTT_PACKET_TOO_LARGE"),
+            _ => None,
+        }
+    }
+
+    /// The MQTT 5 reason code the JS error carries as its numeric `code` (a refused publish).
+    pub fn reason_code(&self) -> Option<ReasonCode> {
+        match self {
+            CommandError::Refused(ack) => Some(ack.reason_code),
             _ => None,
         }
     }
@@ -271,6 +308,13 @@ impl fmt::Display for CommandError {
             ),
             CommandError::RetainNotSupported => f.write_str(
                 "Publish with retain, which the broker does not support (Retain Available 0) [MQTT-3.2.2-14]; nothing was sent",
+            ),
+            CommandError::Refused(ack) => write!(
+                f,
+                "Publish error: {}",
+                ack.reason_code
+                    .mqttjs_text()
+                    .unwrap_or("Unknown reason code")
             ),
             CommandError::PacketTooLarge { size, max } => {
                 write!(
