@@ -5,7 +5,20 @@ use super::*;
 use crate::codec::v5::ReasonCode;
 
 impl Session {
-    pub(super) fn handle_incoming_publish(&mut self, publish: Publish) {
+    pub(super) fn handle_incoming_publish(
+        &mut self,
+        mut publish: Publish,
+    ) -> Result<(), SessionError> {
+        if let Some(alias) = publish.properties.get().and_then(|p| p.topic_alias) {
+            // The topic the alias stands for (or now stands for) is the message's topic; the
+            // property stays, as MQTT.js leaves it on `packet.properties`.
+            self.aliases_in
+                .resolve(&mut publish.topic, alias)
+                .map_err(SessionError::Protocol)?;
+        }
+        if let Some(id) = publish.packet_id {
+            self.check_receive_maximum(id)?;
+        }
         match (publish.qos, publish.packet_id) {
             (QoS::AtLeastOnce, Some(id)) if self.config.manual_acks => {
                 self.deliver_held(id, publish);
@@ -21,6 +34,35 @@ impl Session {
             }
             _ => self.events.push_back(Event::Message(publish)),
         }
+        Ok(())
+    }
+
+    /// MQTT 5: a new inbound QoS 1/2 publish must not take the unacknowledged ones past our
+    /// Receive Maximum (CONNECT property, default 65,535). Unacknowledged: a QoS 2 message
+    /// awaiting PUBREL, and with manual acks any message the application has not acknowledged
+    /// yet; a resend of one of those is not new.
+    fn check_receive_maximum(&self, id: PacketId) -> Result<(), SessionError> {
+        let Some(max) = self
+            .config
+            .connect_properties
+            .get()
+            .and_then(|p| p.receive_maximum)
+        else {
+            return Ok(());
+        };
+        let in_flight = self.incoming_qos2.len() + self.held_acks.len();
+        if in_flight < usize::from(max)
+            || self.incoming_qos2.contains_key(&id)
+            || self.held_acks.contains(id)
+        {
+            return Ok(());
+        }
+        Err(SessionError::Protocol(
+            ProtocolViolation::ReceiveMaximumExceeded {
+                in_flight: in_flight + 1,
+                max,
+            },
+        ))
     }
 
     /// PUBREL releases an inbound QoS 2 message: delivered now, completed by
@@ -110,19 +152,33 @@ impl Session {
         let id = ack.packet_id;
         match self.pending.get(&id) {
             Some(Pending::Publish { stage, .. }) if *stage == expected => {
-                if let Some(Pending::Publish { token, .. }) = self.pending.remove(&id) {
-                    self.release_id(id);
-                    self.events.push_back(Event::Published {
-                        token,
-                        packet_id: Some(id),
-                        result: Ok(Some(ack)),
-                    });
-                }
-                self.after_ack();
+                self.end_publish_exchange(ack);
                 Ok(())
             }
             _ => Err(self.ack_mismatch(id, ack_type)),
         }
+    }
+
+    /// The broker's last word on a publish of ours: its final ack, or (MQTT 5) a PUBACK, PUBREC
+    /// or PUBCOMP with a reason code of 0x80 or more, which refuses it (MQTT.js:
+    /// `ErrorWithReasonCode('Publish error: ...')`; 0x10 "No matching subscribers" is a success).
+    fn end_publish_exchange(&mut self, ack: PublishAck) {
+        let id = ack.packet_id;
+        if let Some(Pending::Publish { token, .. }) = self.pending.remove(&id) {
+            self.release_id(id);
+            let result = if ack.reason_code.is_error() {
+                Err(CommandError::Refused(ack))
+            } else {
+                Ok(Some(ack))
+            };
+            self.events.push_back(Event::Published {
+                token,
+                packet_id: Some(id),
+                result,
+            });
+        }
+        self.publish_exchange_ended();
+        self.after_ack();
     }
 
     pub(super) fn handle_pubrec(&mut self, ack: PublishAck) -> Result<(), SessionError> {
@@ -134,6 +190,11 @@ impl Session {
                     PublishStage::AwaitingPubRec | PublishStage::AwaitingPubComp
                 ) =>
             {
+                if ack.reason_code.is_error() {
+                    // Refused: the exchange ends here, no PUBREL (section 4.3.3).
+                    self.end_publish_exchange(ack);
+                    return Ok(());
+                }
                 // A repeated PUBREC (after our resend) is answered again.
                 *stage = PublishStage::AwaitingPubComp;
                 self.transmit.push_back(Packet::PubRel(PublishAck::new(id)));

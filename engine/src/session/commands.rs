@@ -1,10 +1,8 @@
 //! Starting what JS asks for: publishes, subscribes and unsubscribes, packet
 //! ids, the offline queue and its limits.
 
-use bytes::Bytes;
-
+use super::publish_out::{ExplicitAlias, Prepared};
 use super::*;
-use crate::codec::{publish_encoded_len, EncodeError};
 
 impl Session {
     /// Starts a command, or hands it back when no packet id is free.
@@ -14,92 +12,21 @@ impl Session {
                 token,
                 topic,
                 payload,
-                qos: QoS::AtMostOnce,
-                retain,
-                properties,
-            } => {
-                if self.is_connected() {
-                    self.send_qos0(token, topic, payload, retain, properties);
-                    return Ok(());
-                }
-                let queued = if self.config.queue_qos_zero {
-                    self.admit_offline(topic.len() + payload.len())
-                } else {
-                    Err(CommandError::NoConnection)
-                };
-                match queued {
-                    Ok(()) => self.offline_queue.push_back(Queued::PublishQoS0 {
-                        token,
-                        topic,
-                        payload,
-                        retain,
-                        properties,
-                    }),
-                    Err(error) => self.events.push_back(Event::Published {
-                        token,
-                        packet_id: None,
-                        result: Err(error),
-                    }),
-                }
-                Ok(())
-            }
-            Command::Publish {
-                token,
-                topic,
-                payload,
                 qos,
                 retain,
                 properties,
             } => {
-                if !self.is_connected() {
-                    if let Err(error) = self.admit_offline(topic.len() + payload.len()) {
-                        self.events.push_back(Event::Published {
-                            token,
-                            packet_id: None,
-                            result: Err(error),
-                        });
-                        return Ok(());
-                    }
-                }
-                let Some(id) = self.allocate_id() else {
-                    if !self.is_connected() {
-                        self.release_offline(topic.len() + payload.len());
-                    }
-                    return Err(Command::Publish {
-                        token,
-                        topic,
-                        payload,
-                        qos,
-                        retain,
-                        properties,
-                    });
+                let Some(prepared) =
+                    self.prepare_publish(token, topic, payload, qos, retain, properties)
+                else {
+                    return Ok(());
                 };
-                let publish = Publish {
-                    dup: false,
-                    qos,
-                    retain,
-                    topic,
-                    packet_id: Some(id),
-                    payload,
-                    properties,
-                };
-                let stage = if self.is_connected() {
-                    self.transmit.push_back(Packet::Publish(publish.clone()));
-                    awaiting_stage(qos)
+                if qos == QoS::AtMostOnce {
+                    self.start_qos0(token, prepared);
+                    Ok(())
                 } else {
-                    PublishStage::Unsent
-                };
-                let order = self.next_order();
-                self.pending.insert(
-                    id,
-                    Pending::Publish {
-                        token,
-                        publish,
-                        stage,
-                        order,
-                    },
-                );
-                Ok(())
+                    self.start_qos12(token, prepared)
+                }
             }
             Command::Subscribe {
                 token,
@@ -161,65 +88,84 @@ impl Session {
         }
     }
 
-    /// Hands the command back, unless it is a publish whose packet would exceed
-    /// `max_packet_size`: that one fails at once (sent, it would only make the
-    /// broker drop the connection, and a QoS 1/2 one would do it again after
-    /// every reconnect).
-    pub(super) fn admit_packet_size(&mut self, command: Command) -> Option<Command> {
-        let Command::Publish {
-            token,
-            topic,
-            payload,
-            qos,
-            retain,
-            properties,
-        } = command
-        else {
-            return Some(command);
+    /// A QoS 0 publish: out now when connected, else in the offline queue (or failed).
+    fn start_qos0(&mut self, token: Token, prepared: Prepared) {
+        if self.is_connected() {
+            self.send_qos0(token, prepared.publish, prepared.explicit);
+            return;
+        }
+        let publish = prepared.publish;
+        let queued = if self.config.queue_qos_zero {
+            self.admit_offline(publish.topic.len() + publish.payload.len())
+        } else {
+            Err(CommandError::NoConnection)
         };
-        let publish = Publish {
-            dup: false,
-            qos,
-            retain,
-            topic,
-            // The size depends on whether there is an id, not on its value (allocated later).
-            packet_id: (qos != QoS::AtMostOnce).then_some(1),
-            payload,
-            properties,
-        };
-        let size = match publish_encoded_len(&publish, self.config.protocol) {
-            Ok(size) if size <= self.max_packet_size => {
-                return Some(Command::Publish {
-                    token,
-                    topic: publish.topic,
-                    payload: publish.payload,
-                    qos,
-                    retain,
-                    properties: publish.properties,
-                })
-            }
-            Ok(size) => size,
-            // Past what a remaining length can say: the header would need at least 4 length bytes.
-            Err(EncodeError::PacketTooLarge { remaining_len }) => 1 + 4 + remaining_len,
-            Err(other) => {
-                self.fail_publish(
-                    token,
-                    CommandError::Invalid(format!("Invalid publish: {other}")),
-                );
-                return None;
-            }
-        };
-        self.fail_publish(
-            token,
-            CommandError::PacketTooLarge {
-                size,
-                max: self.max_packet_size,
-            },
-        );
-        None
+        match queued {
+            Ok(()) => self.offline_queue.push_back(Queued::PublishQoS0 {
+                token,
+                topic: publish.topic,
+                payload: publish.payload,
+                retain: publish.retain,
+                properties: publish.properties,
+            }),
+            Err(error) => self.fail_publish(token, error),
+        }
     }
 
-    fn fail_publish(&mut self, token: Token, error: CommandError) {
+    /// A QoS 1/2 publish: given a packet id and sent when connected and the broker's Receive
+    /// Maximum has room, else kept (in order) until a connection or room; handed back when no
+    /// packet id is free.
+    fn start_qos12(&mut self, token: Token, prepared: Prepared) -> Result<(), Command> {
+        let Prepared {
+            mut publish,
+            explicit,
+        } = prepared;
+        let size = publish.topic.len() + publish.payload.len();
+        if !self.is_connected() {
+            if let Err(error) = self.admit_offline(size) {
+                self.fail_publish(token, error);
+                return Ok(());
+            }
+        }
+        let Some(id) = self.allocate_id() else {
+            if !self.is_connected() {
+                self.release_offline(size);
+            }
+            // Its own alias is dropped (the topic is whole): it goes out under the automatic rules.
+            return Err(Command::Publish {
+                token,
+                topic: publish.topic,
+                payload: publish.payload,
+                qos: publish.qos,
+                retain: publish.retain,
+                properties: publish.properties,
+            });
+        };
+        publish.packet_id = Some(id);
+        let order = self.next_order();
+        let stage = if self.is_connected() && self.send_quota.has_room() {
+            self.send_quota.acquire();
+            self.transmit_publish(publish.clone(), explicit);
+            awaiting_stage(publish.qos)
+        } else {
+            if self.is_connected() {
+                self.send_quota.wait(order, id);
+            }
+            PublishStage::Unsent
+        };
+        self.pending.insert(
+            id,
+            Pending::Publish {
+                token,
+                publish,
+                stage,
+                order,
+            },
+        );
+        Ok(())
+    }
+
+    pub(super) fn fail_publish(&mut self, token: Token, error: CommandError) {
         self.events.push_back(Event::Published {
             token,
             packet_id: None,
@@ -280,20 +226,10 @@ impl Session {
     pub(super) fn send_qos0(
         &mut self,
         token: Token,
-        topic: SharedStr,
-        payload: Bytes,
-        retain: bool,
-        properties: PacketProperties,
+        publish: Publish,
+        explicit: Option<ExplicitAlias>,
     ) {
-        self.transmit.push_back(Packet::Publish(Publish {
-            dup: false,
-            qos: QoS::AtMostOnce,
-            retain,
-            topic,
-            packet_id: None,
-            payload,
-            properties,
-        }));
+        self.transmit_publish(publish, explicit);
         // It completes once written (`Event`s do not see writes: see `qos0`).
         self.qos0.queued(token);
     }

@@ -178,7 +178,7 @@ impl fmt::Display for ProtocolViolation {
             ),
             ProtocolViolation::ReceiveMaximumExceeded { in_flight, max } => write!(
                 f,
-                "Receive maximum exceeded: {in_flight} inbound QoS 1/2 messages in flight, receiveMaximum is {max} (section 3.3.4)"
+                "Receive Maximum exceeded: {in_flight} inbound QoS 1/2 messages in flight, receiveMaximum is {max} (section 3.3.4)"
             ),
             ProtocolViolation::UnexpectedAuth => f.write_str(
                 "Protocol error: Auth packet received but enhanced authentication was not requested",

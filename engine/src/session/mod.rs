@@ -16,6 +16,7 @@ mod flow_control;
 mod held_acks;
 mod keepalive;
 mod packet_ids;
+mod publish_out;
 mod qos0;
 mod resubscribe;
 mod topic_alias;
@@ -25,11 +26,15 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use auth::Authentication;
+use broker_limits::BrokerLimits;
 pub use error::{connack_reason, CommandError, ProtocolViolation, SessionError};
+use flow_control::SendQuota;
 pub use keepalive::{Keepalive, KeepaliveAction};
 pub use packet_ids::PacketIdAllocator;
 use qos0::QoS0Tracker;
 use resubscribe::ResubscribeSet;
+use topic_alias::{InboundAliases, OutboundAliases};
 
 use crate::codec::v5::Auth;
 use crate::codec::{
@@ -285,14 +290,32 @@ pub struct Session {
     /// The QoS 0 publishes among `transmit`, for reporting them written.
     qos0: QoS0Tracker,
     events: VecDeque<Event>,
-    /// Largest packet we may send: the protocol's maximum (MQTT 5's CONNACK
-    /// `maximumPacketSize` will lower it). Publishes over it fail on arrival.
-    max_packet_size: usize,
+    /// What the last CONNACK lets us send (MQTT 5; 3.x: the protocol's own bounds). A publish
+    /// over them fails and is never sent.
+    limits: BrokerLimits,
+    /// Our QoS 1/2 publishes in flight against the broker's Receive Maximum.
+    send_quota: SendQuota,
+    /// MQTT 5 Topic Aliases of this connection: the broker's, and ours.
+    aliases_in: InboundAliases,
+    aliases_out: OutboundAliases,
+    /// MQTT 5 enhanced authentication: which AUTH may arrive now.
+    auth: Authentication,
+    /// MQTT 5: the client identifier the broker assigned when ours was empty; the next CONNECT
+    /// carries it, so that a session the broker keeps can be resumed.
+    assigned_client_id: Option<Bytes>,
 }
 
 impl Session {
     pub fn new(config: SessionConfig, now: Instant) -> Self {
         let keepalive = Keepalive::new(Duration::from_secs(u64::from(config.keep_alive_secs)), now);
+        let connect_properties = config.connect_properties.get();
+        let aliases_in = InboundAliases::new(
+            connect_properties
+                .and_then(|p| p.topic_alias_maximum)
+                .unwrap_or(0),
+        );
+        let auth =
+            Authentication::new(connect_properties.and_then(|p| p.authentication_method.clone()));
         Session {
             config,
             link: Link::Offline,
@@ -315,7 +338,12 @@ impl Session {
             transmit: VecDeque::new(),
             qos0: QoS0Tracker::default(),
             events: VecDeque::new(),
-            max_packet_size: MAX_PACKET_SIZE,
+            limits: BrokerLimits::default(),
+            send_quota: SendQuota::default(),
+            aliases_in,
+            aliases_out: OutboundAliases::default(),
+            auth,
+            assigned_client_id: None,
         }
     }
 
@@ -347,6 +375,9 @@ impl Session {
         };
         self.keepalive.restart(now);
         self.clear_transmit();
+        // A new connection starts with no Topic Alias in either direction [MQTT-3.3.2-7].
+        self.aliases_in.clear();
+        self.auth.on_connect_sent();
         self.transmit
             .push_back(Packet::Connect(Box::new(self.connect_packet())));
     }
@@ -355,6 +386,7 @@ impl Session {
     pub fn on_transport_closed(&mut self, _now: Instant) {
         self.link = Link::Offline;
         self.clear_transmit();
+        self.auth.on_exchange_over();
         self.held_acks.forget_qos1();
         // Like MQTT.js's `_flushVolatile`: subscribe/unsubscribe already sent
         // are not retried on the next connection; their callbacks fail.
@@ -419,8 +451,20 @@ impl Session {
                 self.maybe_finish_disconnect();
                 return;
             }
-            Command::AuthContinue(auth) | Command::Reauthenticate(auth) => {
-                self.send_auth(auth);
+            Command::AuthContinue(auth) => {
+                if self.link != Link::Offline {
+                    if let Some(answer) = self.auth.answer(*auth) {
+                        self.transmit.push_back(Packet::Auth(Box::new(answer)));
+                    }
+                }
+                return;
+            }
+            Command::Reauthenticate(auth) => {
+                if self.is_connected() {
+                    if let Some(request) = self.auth.reauthenticate(*auth) {
+                        self.transmit.push_back(Packet::Auth(Box::new(request)));
+                    }
+                }
                 return;
             }
             Command::RemoveOutgoing(id) => {
@@ -437,10 +481,6 @@ impl Session {
             }
             _ => {}
         }
-        // Checked before anything else: an oversized publish is neither queued nor sent.
-        let Some(command) = self.admit_packet_size(command) else {
-            return;
-        };
         if !self.waiting_for_id.is_empty() {
             // Keep call order: nothing overtakes a command already waiting.
             self.waiting_for_id.push_back(command);
@@ -456,6 +496,7 @@ impl Session {
         if let Link::AwaitingConnAck { .. } = self.link {
             return match packet {
                 Packet::ConnAck(connack) => self.handle_connack(connack),
+                Packet::Auth(auth) => self.handle_auth(auth),
                 other => Err(SessionError::Protocol(
                     ProtocolViolation::PacketBeforeConnAck(other.packet_type()),
                 )),
@@ -468,16 +509,14 @@ impl Session {
             if let Some(Pending::Withdrawn) = self.pending.get(&id) {
                 self.pending.remove(&id);
                 self.release_id(id);
+                self.publish_exchange_ended();
                 self.after_ack();
                 return Ok(());
             }
         }
         match packet {
             Packet::ConnAck(_) => Err(SessionError::Protocol(ProtocolViolation::DuplicateConnAck)),
-            Packet::Publish(publish) => {
-                self.handle_incoming_publish(publish);
-                Ok(())
-            }
+            Packet::Publish(publish) => self.handle_incoming_publish(publish),
             Packet::PubAck(ack) => {
                 self.complete_publish(ack, PacketType::PubAck, PublishStage::AwaitingPubAck)
             }
@@ -496,13 +535,12 @@ impl Session {
                 self.events.push_back(Event::ServerDisconnect(packet));
                 Ok(())
             }
-            // AUTH cannot arrive yet: the decoder refuses packet type 15 before MQTT 5, which the
-            // session does not speak. MQTT 5's session gives it its own arm.
+            // Only MQTT 5 has AUTH: the decoder refuses packet type 15 before it.
+            Packet::Auth(auth) => self.handle_auth(auth),
             other @ (Packet::Connect(_)
             | Packet::Subscribe(_)
             | Packet::Unsubscribe(_)
-            | Packet::PingReq
-            | Packet::Auth(_)) => Err(SessionError::Protocol(ProtocolViolation::ServerOnlyPacket(
+            | Packet::PingReq) => Err(SessionError::Protocol(ProtocolViolation::ServerOnlyPacket(
                 other.packet_type(),
             ))),
         }
@@ -595,7 +633,7 @@ impl Session {
             protocol: self.config.protocol,
             clean_session: self.config.clean_session,
             keep_alive: self.config.keep_alive_secs,
-            client_id: self.config.client_id.clone(),
+            client_id: self.client_id(),
             will: self.config.will.clone(),
             username: self.config.username.clone(),
             password: self.config.password.clone(),
@@ -603,13 +641,44 @@ impl Session {
         }
     }
 
-    /// Sends the application's AUTH (MQTT 5 only; a 3.x session has no AUTH to send). The rules of
-    /// the exchange (when an answer is due, re-authentication's state) belong to the auth state
-    /// machine; this is only the way out.
-    fn send_auth(&mut self, auth: Box<Auth>) {
-        if self.config.protocol.is_v5() && self.link != Link::Offline {
-            self.transmit.push_back(Packet::Auth(auth));
+    /// The client identifier CONNECT carries: ours, or when ours is empty the one the broker
+    /// assigned on an earlier connection (MQTT 5), so a session it keeps can be resumed.
+    fn client_id(&self) -> Bytes {
+        match &self.assigned_client_id {
+            Some(assigned) if self.config.client_id.is_empty() => assigned.clone(),
+            _ => self.config.client_id.clone(),
         }
+    }
+
+    /// An AUTH from the broker (MQTT 5): the application answers it, if it is one the exchange
+    /// under way allows (`auth`); otherwise a Protocol Error.
+    fn handle_auth(&mut self, auth: Box<Auth>) -> Result<(), SessionError> {
+        self.auth
+            .on_received(&auth)
+            .map_err(SessionError::Protocol)?;
+        self.events.push_back(Event::Auth(auth));
+        Ok(())
+    }
+
+    /// Takes in what an accepted CONNACK says about this connection (MQTT 5; a 3.x CONNACK has no
+    /// properties, leaving every default).
+    fn apply_connack_properties(&mut self, connack: &ConnAck) {
+        self.limits = BrokerLimits::from_connack(&connack.properties);
+        self.keepalive
+            .set_interval(self.limits.keep_alive(self.config.keep_alive_secs));
+        self.aliases_out = OutboundAliases::new(
+            self.limits.topic_alias_maximum,
+            self.config.auto_use_topic_alias,
+            self.config.auto_assign_topic_alias,
+        );
+        if let Some(assigned) = connack
+            .properties
+            .get()
+            .and_then(|p| p.assigned_client_identifier.as_ref())
+        {
+            self.assigned_client_id = Some(Bytes::copy_from_slice(assigned.as_bytes()));
+        }
+        self.auth.on_exchange_over();
     }
 
     fn session_resumed(&self, connack: &ConnAck) -> bool {
@@ -624,16 +693,18 @@ impl Session {
         }
         self.link = Link::Connected;
         self.connections = self.connections.wrapping_add(1);
+        self.apply_connack_properties(&connack);
         let resumed = self.session_resumed(&connack);
         if !resumed {
             self.incoming_qos2.clear();
             self.held_acks.clear();
         }
-        self.resend_in_flight(resumed);
         self.events.push_back(Event::Connected {
             connack,
             session_resumed: resumed,
         });
+        self.fail_publishes_over_limits();
+        self.resend_in_flight(resumed);
         self.flush_offline_queue();
         self.offline_messages = 0;
         self.offline_bytes = 0;
@@ -670,32 +741,40 @@ impl Session {
             })
             .collect();
         publishes.sort_unstable();
-        for (_, id) in publishes {
+        self.send_quota.reset(self.limits.receive_maximum);
+        for (order, id) in publishes {
             let Some(Pending::Publish { publish, stage, .. }) = self.pending.get_mut(&id) else {
                 continue;
             };
             match *stage {
                 PublishStage::AwaitingPubComp if resumed => {
-                    self.transmit.push_back(Packet::PubRel(PublishAck::new(id)))
+                    // Only PUBLISH may wait for room [MQTT-3.3.4-8]; the exchange still counts.
+                    self.send_quota.acquire();
+                    self.transmit.push_back(Packet::PubRel(PublishAck::new(id)));
+                    continue;
                 }
                 PublishStage::AwaitingPubComp => {
                     // The broker dropped the session, and with it a message it may
                     // only have released on our PUBREL: publish it anew rather than
                     // risk losing it (at worst a duplicate, never a loss).
-                    *stage = PublishStage::AwaitingPubRec;
                     publish.dup = false;
-                    self.transmit.push_back(Packet::Publish(publish.clone()));
                 }
-                PublishStage::Unsent => {
-                    *stage = awaiting_stage(publish.qos);
-                    publish.dup = false;
-                    self.transmit.push_back(Packet::Publish(publish.clone()));
-                }
+                // Never sent, or held back by the Receive Maximum after being sent on an
+                // earlier connection (its DUP flag says which).
+                PublishStage::Unsent => publish.dup &= resumed,
                 PublishStage::AwaitingPubAck | PublishStage::AwaitingPubRec => {
-                    *stage = awaiting_stage(publish.qos);
                     publish.dup = resumed;
-                    self.transmit.push_back(Packet::Publish(publish.clone()));
                 }
+            }
+            if self.send_quota.has_room() {
+                *stage = awaiting_stage(publish.qos);
+                let publish = publish.clone();
+                self.send_quota.acquire();
+                // Whole, as stored: an alias of the old connection means nothing now.
+                self.transmit_publish(publish, None);
+            } else {
+                *stage = PublishStage::Unsent;
+                self.send_quota.wait(order, id);
             }
         }
     }
@@ -709,7 +788,18 @@ impl Session {
                     payload,
                     retain,
                     properties,
-                } => self.send_qos0(token, topic, payload, retain, properties),
+                } => {
+                    let publish = Publish {
+                        dup: false,
+                        qos: QoS::AtMostOnce,
+                        retain,
+                        topic,
+                        packet_id: None,
+                        payload,
+                        properties,
+                    };
+                    self.send_qos0(token, publish, None)
+                }
                 Queued::Request(id) => match self.pending.get(&id) {
                     Some(Pending::Subscribe { packet, .. }) => {
                         self.transmit.push_back(Packet::Subscribe(packet.clone()))
