@@ -59,7 +59,7 @@ impl IoLoop {
     pub(super) fn new(config: &ClientConfig) -> Self {
         IoLoop {
             version: config.session.protocol,
-            max_packet_size: config.max_incoming_packet_size,
+            max_packet_size: max_incoming_packet_size(config),
             read_buf: BytesMut::new(),
             read_room: MIN_READ,
             write_queue: WriteQueue::default(),
@@ -338,6 +338,23 @@ impl IoLoop {
                 Err(error) => return Err(Broken::decode(&error, self.version)),
             }
         }
+    }
+}
+
+/// The largest packet we accept: the configured bound, lowered in MQTT 5 by the Maximum Packet
+/// Size our CONNECT announces (a larger packet is refused from its fixed header, before its body
+/// is buffered, and answered with DISCONNECT 0x95).
+fn max_incoming_packet_size(config: &ClientConfig) -> usize {
+    let announced = config
+        .session
+        .connect_properties
+        .get()
+        .and_then(|p| p.maximum_packet_size)
+        .filter(|_| config.session.protocol.is_v5())
+        .and_then(|max| usize::try_from(max).ok());
+    match announced {
+        Some(max) => max.min(config.max_incoming_packet_size),
+        None => config.max_incoming_packet_size,
     }
 }
 
