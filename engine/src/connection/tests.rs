@@ -577,3 +577,5 @@ async fn qos0_publishes_complete_as_the_socket_takes_them_and_fail_if_never_writ
     );
     drop(broker);
 }
+
+mod v5;
