@@ -3,6 +3,7 @@
 
 use super::publish_out::{ExplicitAlias, Prepared};
 use super::*;
+use crate::codec::encoded_len;
 
 impl Session {
     /// Starts a command, or hands it back when no packet id is free.
@@ -33,6 +34,22 @@ impl Session {
                 filters,
                 properties,
             } => {
+                let too_large = self.request_too_large(|| {
+                    Packet::Subscribe(Subscribe {
+                        packet_id: 1,
+                        filters: filters.clone(),
+                        properties: properties.clone(),
+                    })
+                });
+                if let Some(error) = too_large {
+                    let command = Command::Subscribe {
+                        token,
+                        filters,
+                        properties,
+                    };
+                    self.fail_command(command, error);
+                    return Ok(());
+                }
                 let Some(id) = self.allocate_id() else {
                     return Err(Command::Subscribe {
                         token,
@@ -58,6 +75,22 @@ impl Session {
                 filters,
                 properties,
             } => {
+                let too_large = self.request_too_large(|| {
+                    Packet::Unsubscribe(Unsubscribe {
+                        packet_id: 1,
+                        filters: filters.clone(),
+                        properties: properties.clone(),
+                    })
+                });
+                if let Some(error) = too_large {
+                    let command = Command::Unsubscribe {
+                        token,
+                        filters,
+                        properties,
+                    };
+                    self.fail_command(command, error);
+                    return Ok(());
+                }
                 let Some(id) = self.allocate_id() else {
                     return Err(Command::Unsubscribe {
                         token,
@@ -86,6 +119,22 @@ impl Session {
             | Command::RemoveOutgoing(_)
             | Command::Fail { .. } => Ok(()),
         }
+    }
+
+    /// MQTT 5: why a SUBSCRIBE or UNSUBSCRIBE (`build` makes it, only when the broker set a Maximum
+    /// Packet Size) must not be sent: over that maximum, the broker would drop the connection.
+    fn request_too_large(&self, build: impl FnOnce() -> Packet) -> Option<CommandError> {
+        let max = self.limits.maximum_packet_size;
+        if max >= MAX_PACKET_SIZE {
+            return None;
+        }
+        let packet = build();
+        let size = encoded_len(&packet, self.config.protocol).unwrap_or(MAX_PACKET_SIZE + 1);
+        (size > max).then(|| CommandError::RequestTooLarge {
+            packet: packet.packet_type(),
+            size,
+            max,
+        })
     }
 
     /// A QoS 0 publish: out now when connected, else in the offline queue (or failed).

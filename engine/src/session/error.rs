@@ -258,6 +258,12 @@ pub enum CommandError {
     QoSNotSupported { qos: u8, max: u8 },
     /// MQTT 5: RETAIN set while the broker's CONNACK said Retain Available 0 [MQTT-3.2.2-14].
     RetainNotSupported,
+    /// MQTT 5: a SUBSCRIBE or UNSUBSCRIBE larger than the broker's CONNACK Maximum Packet Size.
+    RequestTooLarge {
+        packet: PacketType,
+        size: usize,
+        max: usize,
+    },
     /// MQTT 5: the broker refused the publish, with a PUBACK or PUBREC whose reason code is 0x80 or
     /// above (that ack, with its properties). MQTT.js: `ErrorWithReasonCode('Publish error: ' +
     /// ReasonCodes[code], code)`.
@@ -268,7 +274,9 @@ impl CommandError {
     /// The `code` the JS error carries, when the failure has one.
     pub fn code(&self) -> Option<&'static str> {
         match self {
-            CommandError::PacketTooLarge { .. } => Some("ERR_MQTT_PACKET_TOO_LARGE"),
+            CommandError::PacketTooLarge { .. } | CommandError::RequestTooLarge { .. } => {
+                Some("ERR_MQTT_PACKET_TOO_LARGE")
+            }
             _ => None,
         }
     }
@@ -305,6 +313,11 @@ impl fmt::Display for CommandError {
             CommandError::QoSNotSupported { qos, max } => write!(
                 f,
                 "Publish QoS {qos} is above the broker's Maximum QoS {max} [MQTT-3.2.2-11]; nothing was sent"
+            ),
+            CommandError::RequestTooLarge { packet, size, max } => write!(
+                f,
+                "{} too large: its packet would be {size} bytes, over the broker's Maximum Packet Size of {max} bytes; nothing was sent",
+                Cmd(*packet)
             ),
             CommandError::RetainNotSupported => f.write_str(
                 "Publish with retain, which the broker does not support (Retain Available 0) [MQTT-3.2.2-14]; nothing was sent",

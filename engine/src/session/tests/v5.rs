@@ -887,3 +887,59 @@ fn a_v3_session_pays_nothing_for_v5_rules() {
     assert!(!session.aliases_out.is_active());
     assert_eq!(session.limits, BrokerLimits::default());
 }
+
+#[test]
+fn a_subscribe_or_unsubscribe_over_the_broker_maximum_packet_size_fails_and_is_never_sent() {
+    let t0 = Instant::now();
+    let broker = Properties {
+        maximum_packet_size: Some(32),
+        ..Properties::default()
+    };
+    let mut session = connected_v5(v5_config(Properties::default()), broker, t0);
+    let long = "x".repeat(40);
+    session.handle_command(
+        Command::Subscribe {
+            token: 1,
+            filters: vec![SubscribeFilter::new(long.clone(), QoS::AtMostOnce)],
+            properties: PacketProperties::NONE,
+        },
+        t0,
+    );
+    session.handle_command(
+        Command::Unsubscribe {
+            token: 2,
+            filters: vec![long],
+            properties: PacketProperties::NONE,
+        },
+        t0,
+    );
+    session.handle_command(
+        Command::Subscribe {
+            token: 3,
+            filters: vec![SubscribeFilter::new("short", QoS::AtMostOnce)],
+            properties: PacketProperties::NONE,
+        },
+        t0,
+    );
+    let sent = transmitted(&mut session, t0);
+    assert!(matches!(&sent[..], [Packet::Subscribe(s)] if s.filters[0].filter == "short"));
+    let events = events(&mut session);
+    match &events[..] {
+        [Event::Subscribed {
+            token: 1,
+            result: Err(sub_error),
+            ..
+        }, Event::Unsubscribed {
+            token: 2,
+            result: Err(unsub_error),
+            ..
+        }] => {
+            assert_eq!(
+                sub_error.to_string(),
+                "subscribe too large: its packet would be 48 bytes, over the broker's Maximum Packet Size of 32 bytes; nothing was sent"
+            );
+            assert_eq!(unsub_error.code(), Some("ERR_MQTT_PACKET_TOO_LARGE"));
+        }
+        other => panic!("expected two failures, got {other:?}"),
+    }
+}
