@@ -143,6 +143,9 @@ impl Session {
         })
     }
 
+    /// The PUBACK (QoS 1) or PUBCOMP (QoS 2) that ends a publish: the callback gets it, or, when its
+    /// MQTT 5 reason code is an error (0x80 and up; 0x10 "No matching subscribers" is a success),
+    /// fails with it, as MQTT.js does.
     pub(super) fn complete_publish(
         &mut self,
         ack: PublishAck,
@@ -152,17 +155,16 @@ impl Session {
         let id = ack.packet_id;
         match self.pending.get(&id) {
             Some(Pending::Publish { stage, .. }) if *stage == expected => {
-                self.end_publish_exchange(ack);
+                self.finish_publish(ack);
                 Ok(())
             }
             _ => Err(self.ack_mismatch(id, ack_type)),
         }
     }
 
-    /// The broker's last word on a publish of ours: its final ack, or (MQTT 5) a PUBACK, PUBREC
-    /// or PUBCOMP with a reason code of 0x80 or more, which refuses it (MQTT.js:
-    /// `ErrorWithReasonCode('Publish error: ...')`; 0x10 "No matching subscribers" is a success).
-    fn end_publish_exchange(&mut self, ack: PublishAck) {
+    /// Ends the publish `ack` answers, frees its id and reports the ack as its outcome; its place
+    /// under the broker's Receive Maximum goes to the next publish waiting.
+    fn finish_publish(&mut self, ack: PublishAck) {
         let id = ack.packet_id;
         if let Some(Pending::Publish { token, .. }) = self.pending.remove(&id) {
             self.release_id(id);
@@ -183,6 +185,19 @@ impl Session {
 
     pub(super) fn handle_pubrec(&mut self, ack: PublishAck) -> Result<(), SessionError> {
         let id = ack.packet_id;
+        let awaits_pubrec = matches!(
+            self.pending.get(&id),
+            Some(Pending::Publish {
+                stage: PublishStage::AwaitingPubRec | PublishStage::AwaitingPubComp,
+                ..
+            })
+        );
+        if awaits_pubrec && ack.reason_code.is_error() {
+            // Refused: the exchange ends here. PUBREL answers only a PUBREC below 0x80
+            // [MQTT-4.3.3-4], and the id is free again at once (MQTT 5 section 4.3.3).
+            self.finish_publish(ack);
+            return Ok(());
+        }
         match self.pending.get_mut(&id) {
             Some(Pending::Publish { stage, .. })
                 if matches!(
@@ -190,11 +205,6 @@ impl Session {
                     PublishStage::AwaitingPubRec | PublishStage::AwaitingPubComp
                 ) =>
             {
-                if ack.reason_code.is_error() {
-                    // Refused: the exchange ends here, no PUBREL (section 4.3.3).
-                    self.end_publish_exchange(ack);
-                    return Ok(());
-                }
                 // A repeated PUBREC (after our resend) is answered again.
                 *stage = PublishStage::AwaitingPubComp;
                 self.transmit.push_back(Packet::PubRel(PublishAck::new(id)));
