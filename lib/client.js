@@ -414,7 +414,7 @@ class MqttClient extends EventEmitter {
         else resolve(packet)
       }
       const token = this._pending.register({ kind: 'subscribe', callback: done, subs: subsOfChunk })
-      this._command(token, () => this._native.subscribe(subsOfChunk.map((s) => s.topic), subsOfChunk.map((s) => Number(s.qos)), token))
+      this._command(token, () => this._native.subscribe(token, subsOfChunk.map((s) => ({ topic: s.topic, qos: Number(s.qos) }))))
     }))
     const report = (err, packet) => {
       reported = true
@@ -448,7 +448,7 @@ class MqttClient extends EventEmitter {
       for (const topic of topics) delete this._resubscribeTopics[topic]
     }
     const token = this._pending.register({ kind: 'unsubscribe', callback })
-    this._command(token, () => this._native.unsubscribe(topics, token))
+    this._command(token, () => this._native.unsubscribe(token, topics))
   }
 
   _flushPublishes () {

@@ -9,6 +9,7 @@
 const { KIND, FLAG } = require('./event-batch')
 const { ErrorWithReasonCode } = require('./errors')
 const { connackPacket, readPublish, readSentPacket, readReceivedPacket } = require('./packets')
+const { readProperties } = require('./properties')
 
 /** A client error (`put_error`): message, code (none, text or number), then Node's system-call fields. */
 function readError (r) {
@@ -41,6 +42,27 @@ function readCompletion (r) {
   return { token, messageId, error: r.optionalError() }
 }
 
+/**
+ * A publish's completion (`PUBLISH_DONE`): the final ack's reason code and
+ * properties follow (MQTT 5; 0 and none otherwise). A publish the broker
+ * refused (reason code 0x80 or above) fails with `ErrorWithReasonCode`, as
+ * MQTT.js fails it.
+ */
+function readPublishCompletion (r) {
+  const completion = readCompletion(r)
+  completion.reasonCode = r.u8()
+  completion.properties = readProperties(r)
+  if (completion.error !== null && completion.reasonCode >= 0x80) {
+    completion.error = new ErrorWithReasonCode(completion.error.message, completion.reasonCode)
+  }
+  return completion
+}
+
+/** A reason code and a property list (DISCONNECT and AUTH from the broker). */
+function readReasonAndProperties (r) {
+  return { reasonCode: r.u8(), properties: readProperties(r) }
+}
+
 /** Kinds whose record is the kind byte alone. */
 function nothing () {
   return null
@@ -51,7 +73,10 @@ const RECORD_READERS = {
   [KIND.CONNECT]: (r) => {
     const packet = connackPacket(r.u8() === 1, r.u8())
     // The engine's decision (the broker kept our session): JS does not guess it.
-    return { packet, sessionResumed: r.u8() === 1 }
+    const sessionResumed = r.u8() === 1
+    const properties = readProperties(r)
+    if (properties !== undefined) packet.properties = properties
+    return { packet, sessionResumed }
   },
   [KIND.MESSAGE]: (r) => {
     const held = (r.buf[r.pos] & FLAG.ACK_HELD) !== 0
@@ -59,14 +84,23 @@ const RECORD_READERS = {
     // Connections count from 1: 0 means the engine acknowledged on receipt.
     return { packet, ackConnection: held ? r.u32() : 0 }
   },
-  [KIND.PUBLISH_DONE]: readCompletion,
+  [KIND.PUBLISH_DONE]: readPublishCompletion,
   [KIND.SUBSCRIBE_DONE]: (r) => {
     const completion = readCompletion(r)
-    // The SUBACK's return codes, in the order of the filters sent (which the pending entry holds).
-    completion.granted = completion.error === null ? [...r.bytes()] : null
+    // The SUBACK's return codes, in the order of the filters sent (which the pending entry holds),
+    // and its MQTT 5 properties.
+    const acked = completion.error === null
+    completion.granted = acked ? [...r.bytes()] : null
+    completion.properties = acked ? readProperties(r) : undefined
     return completion
   },
-  [KIND.UNSUBSCRIBE_DONE]: readCompletion,
+  [KIND.UNSUBSCRIBE_DONE]: (r) => {
+    const completion = readCompletion(r)
+    // The UNSUBACK's MQTT 5 per-filter codes (none in MQTT 3, or on failure) and properties.
+    completion.reasonCodes = [...r.bytes()]
+    completion.properties = readProperties(r)
+    return completion
+  },
   [KIND.PACKET_ID_ALLOCATED]: (r) => r.u16(),
   // The index in `servers` of the broker this attempt connects to.
   [KIND.RECONNECT]: (r) => ({ server: r.u32() }),
@@ -74,7 +108,8 @@ const RECORD_READERS = {
   [KIND.CLOSE]: nothing,
   [KIND.ERROR]: readError,
   [KIND.OUTGOING_EMPTY]: nothing,
-  [KIND.DISCONNECT]: nothing,
+  [KIND.DISCONNECT]: readReasonAndProperties,
+  [KIND.AUTH]: readReasonAndProperties,
   [KIND.TERMINATED]: nothing,
   [KIND.PACKET_SEND]: readSentPacket,
   [KIND.PACKET_RECEIVE]: readReceivedPacket,

@@ -15,8 +15,9 @@ use super::outcome::{session_outcome, transport_error, AttemptOutcome};
 use super::read_pacer::ReadPacer;
 use super::write_queue::WriteQueue;
 use super::{now, ClientCommand, ClientConfig, ClientError, ClientEvent, Controls, ErrorCode};
-use crate::codec::{self, Disconnect, Packet};
-use crate::session::{Command, Session};
+use crate::codec::v5::ReasonCode;
+use crate::codec::{self, DecodeError, Disconnect, Packet, PacketProperties};
+use crate::session::{Command, Session, SessionError};
 use crate::transport;
 
 /// Read room per read: starts small (thousands of idle clients stay cheap)
@@ -58,7 +59,7 @@ impl IoLoop {
     pub(super) fn new(config: &ClientConfig) -> Self {
         IoLoop {
             version: config.session.protocol,
-            max_packet_size: config.max_incoming_packet_size,
+            max_packet_size: max_incoming_packet_size(config),
             read_buf: BytesMut::new(),
             read_room: MIN_READ,
             write_queue: WriteQueue::default(),
@@ -139,7 +140,7 @@ impl IoLoop {
                     if let Some(outcome) = handle_commands(command, attempt) {
                         match outcome {
                             AttemptOutcome::ReconnectRequested { .. } => {
-                                self.disconnect(&mut writer, attempt.outbox, &*attempt.controls).await
+                                self.disconnect(&mut writer, attempt.outbox, &*attempt.controls, Disconnect::NORMAL).await
                             }
                             // A forced end still sends what was asked for before it, as
                             // MQTT.js has written it to the socket by then.
@@ -155,7 +156,13 @@ impl IoLoop {
                             self.read_room = next_read_room(self.read_room, n);
                             match self.decode_packets(attempt.session, attempt.outbox, &*attempt.controls) {
                                 Ok(messages) => self.pacer.on_read(now(), n, messages),
-                                Err(outcome) => return outcome,
+                                Err(broken) => {
+                                    if let Some(reason_code) = broken.disconnect_reason {
+                                        let goodbye = Disconnect { reason_code, properties: PacketProperties::NONE };
+                                        self.disconnect(&mut writer, attempt.outbox, &*attempt.controls, goodbye).await;
+                                    }
+                                    return broken.outcome;
+                                }
                             }
                         }
                         Err(error) => {
@@ -182,25 +189,22 @@ impl IoLoop {
         }
     }
 
-    /// Leaves the connection politely (DISCONNECT, so the broker drops the will),
-    /// giving what is still buffered a moment to go out.
+    /// Leaves the connection with a DISCONNECT (a normal one, so the broker drops the will; or,
+    /// in MQTT 5, one whose reason code says what the broker did wrong [MQTT-4.13.1-1]), giving
+    /// what is still buffered a moment to go out.
     async fn disconnect(
         &mut self,
         writer: &mut (impl AsyncWriteExt + Unpin),
         outbox: &mut Outbox,
         controls: &Controls,
+        disconnect: Disconnect,
     ) {
-        if self
-            .write_queue
-            .encode(&Packet::Disconnect(Disconnect::NORMAL), self.version)
-            .is_err()
-        {
+        let packet = Packet::Disconnect(disconnect);
+        if self.write_queue.encode(&packet, self.version).is_err() {
             return;
         }
         if controls.packet_events {
-            outbox.push(ClientEvent::PacketSent(Packet::Disconnect(
-                Disconnect::NORMAL,
-            )));
+            outbox.push(ClientEvent::PacketSent(packet));
         }
         self.write_out(writer, outbox).await;
     }
@@ -293,38 +297,101 @@ impl IoLoop {
         session: &mut Session,
         outbox: &mut Outbox,
         controls: &Controls,
-    ) -> Result<u32, AttemptOutcome> {
+    ) -> Result<u32, Broken> {
         let now = now();
         let mut decoded = 0;
         loop {
             match codec::decode(&mut self.read_buf, self.version, self.max_packet_size) {
                 Ok(Some(packet)) => {
                     decoded += u32::from(matches!(packet, Packet::Publish(_)));
+                    let server_disconnect = matches!(packet, Packet::Disconnect(_));
                     if controls.packet_events {
                         outbox.push(ClientEvent::PacketReceived(packet.clone()));
                     }
                     session
                         .handle_packet(packet, now)
-                        .map_err(session_outcome)?;
+                        .map_err(|error| Broken::session(error, self.version))?;
                     if session.is_connected() {
                         self.was_connected = true;
+                    }
+                    if server_disconnect {
+                        // The broker closes the connection after its DISCONNECT and expects
+                        // nothing back (section 3.14.4): what it said reaches JS before the close.
+                        outbox.take_session_events(session);
+                        return Err(Broken {
+                            outcome: AttemptOutcome::Closed,
+                            disconnect_reason: None,
+                        });
                     }
                     if controls.packet_events {
                         // MQTT.js order: packetreceive, what it caused (message,
                         // callbacks), then the packetsend of the answer.
                         outbox.take_session_events(session);
                         self.encode_transmits(session, outbox, controls, WRITE_HIGH_WATER)
-                            .map_err(AttemptOutcome::SessionError)?;
+                            .map_err(|error| Broken {
+                                outcome: AttemptOutcome::SessionError(error),
+                                disconnect_reason: None,
+                            })?;
                     }
                 }
                 Ok(None) => return Ok(decoded),
-                Err(error) => {
-                    return Err(AttemptOutcome::SessionError(ClientError::with_code(
-                        error.to_string(),
-                        ErrorCode::Text("ERR_MQTT_PROTOCOL".into()),
-                    )))
-                }
+                Err(error) => return Err(Broken::decode(&error, self.version)),
             }
+        }
+    }
+}
+
+/// The largest packet we accept: the configured bound, lowered in MQTT 5 by the Maximum Packet
+/// Size our CONNECT announces (a larger packet is refused from its fixed header, before its body
+/// is buffered, and answered with DISCONNECT 0x95).
+fn max_incoming_packet_size(config: &ClientConfig) -> usize {
+    let announced = config
+        .session
+        .connect_properties
+        .get()
+        .and_then(|p| p.maximum_packet_size)
+        .filter(|_| config.session.protocol.is_v5())
+        .and_then(|max| usize::try_from(max).ok());
+    match announced {
+        Some(max) => max.min(config.max_incoming_packet_size),
+        None => config.max_incoming_packet_size,
+    }
+}
+
+/// Why handling what was read ended the connection.
+struct Broken {
+    outcome: AttemptOutcome,
+    /// MQTT 5: the reason code of the DISCONNECT to send first [MQTT-4.13.1-1].
+    disconnect_reason: Option<ReasonCode>,
+}
+
+impl Broken {
+    fn session(error: SessionError, version: codec::ProtocolVersion) -> Self {
+        let disconnect_reason = match &error {
+            SessionError::Protocol(violation) if version.is_v5() => {
+                Some(violation.disconnect_reason_code())
+            }
+            _ => None,
+        };
+        Broken {
+            outcome: session_outcome(error),
+            disconnect_reason,
+        }
+    }
+
+    /// Bytes that are no MQTT packet (or one over our Maximum Packet Size, refused from its fixed
+    /// header before the rest was buffered).
+    fn decode(error: &DecodeError, version: codec::ProtocolVersion) -> Self {
+        // MQTT.js reports an oversized packet as ErrorWithReasonCode 149 (MQTT 5's "Packet too large").
+        let code = match error {
+            DecodeError::PacketTooLarge { .. } if version.is_v5() => {
+                ErrorCode::Number(u32::from(error.reason_code().0))
+            }
+            _ => ErrorCode::Text("ERR_MQTT_PROTOCOL".into()),
+        };
+        Broken {
+            outcome: AttemptOutcome::SessionError(ClientError::with_code(error.to_string(), code)),
+            disconnect_reason: version.is_v5().then(|| error.reason_code()),
         }
     }
 }
@@ -357,14 +424,17 @@ fn handle_commands(
             Some(command) => command,
         };
         match command {
-            ClientCommand::End { force: true } => {
+            ClientCommand::End { force: true, .. } => {
                 return Some(AttemptOutcome::Ended {
                     transport_was_open: true,
                 })
             }
-            ClientCommand::End { force: false } => {
-                attempt.session.handle_command(Command::Disconnect, now)
-            }
+            ClientCommand::End {
+                force: false,
+                disconnect,
+            } => attempt
+                .session
+                .handle_command(Command::Disconnect(disconnect), now),
             ClientCommand::ReconnectEmitted {
                 count,
                 identity,
@@ -389,7 +459,10 @@ fn handle_commands(
             ClientCommand::Acknowledge {
                 packet_id,
                 connection,
-            } => attempt.session.acknowledge(packet_id, connection),
+                reason_code,
+            } => attempt
+                .session
+                .acknowledge(packet_id, connection, reason_code),
             ClientCommand::Panic => panic!("test failpoint: panic in the client task"),
         }
         if turn == COMMANDS_PER_TURN {

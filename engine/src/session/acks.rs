@@ -2,9 +2,23 @@
 //! complete (or refute) what we sent.
 
 use super::*;
+use crate::codec::v5::ReasonCode;
 
 impl Session {
-    pub(super) fn handle_incoming_publish(&mut self, publish: Publish) {
+    pub(super) fn handle_incoming_publish(
+        &mut self,
+        mut publish: Publish,
+    ) -> Result<(), SessionError> {
+        if let Some(alias) = publish.properties.get().and_then(|p| p.topic_alias) {
+            // The topic the alias stands for (or now stands for) is the message's topic; the
+            // property stays, as MQTT.js leaves it on `packet.properties`.
+            self.aliases_in
+                .resolve(&mut publish.topic, alias)
+                .map_err(SessionError::Protocol)?;
+        }
+        if let Some(id) = publish.packet_id {
+            self.check_receive_maximum(id)?;
+        }
         match (publish.qos, publish.packet_id) {
             (QoS::AtLeastOnce, Some(id)) if self.config.manual_acks => {
                 self.deliver_held(id, publish);
@@ -20,6 +34,35 @@ impl Session {
             }
             _ => self.events.push_back(Event::Message(publish)),
         }
+        Ok(())
+    }
+
+    /// MQTT 5: a new inbound QoS 1/2 publish must not take the unacknowledged ones past our
+    /// Receive Maximum (CONNECT property, default 65,535). Unacknowledged: a QoS 2 message
+    /// awaiting PUBREL, and with manual acks any message the application has not acknowledged
+    /// yet; a resend of one of those is not new.
+    fn check_receive_maximum(&self, id: PacketId) -> Result<(), SessionError> {
+        let Some(max) = self
+            .config
+            .connect_properties
+            .get()
+            .and_then(|p| p.receive_maximum)
+        else {
+            return Ok(());
+        };
+        let in_flight = self.incoming_qos2.len() + self.held_acks.len();
+        if in_flight < usize::from(max)
+            || self.incoming_qos2.contains_key(&id)
+            || self.held_acks.contains(id)
+        {
+            return Ok(());
+        }
+        Err(SessionError::Protocol(
+            ProtocolViolation::ReceiveMaximumExceeded {
+                in_flight: in_flight + 1,
+                max,
+            },
+        ))
     }
 
     /// PUBREL releases an inbound QoS 2 message: delivered now, completed by
@@ -60,7 +103,10 @@ impl Session {
     /// ack (the connection has changed, or the id is not held) sends nothing:
     /// the broker resends what it still holds, and the id may by now name
     /// another message.
-    pub fn acknowledge(&mut self, id: PacketId, connection: u32) {
+    ///
+    /// `reason_code` is MQTT 5's code for the PUBACK (MQTT.js `customHandleAcks`); 3.x acks have
+    /// none, and a PUBCOMP's only codes say whether the packet id was found, so both send Success.
+    pub fn acknowledge(&mut self, id: PacketId, connection: u32, reason_code: ReasonCode) {
         let Some(qos) = self.held_acks.release(id, connection) else {
             return;
         };
@@ -69,8 +115,20 @@ impl Session {
         if self.is_connected() {
             self.transmit.push_back(match qos {
                 QoS::ExactlyOnce => Packet::PubComp(PublishAck::new(id)),
-                _ => Packet::PubAck(PublishAck::new(id)),
+                _ => Packet::PubAck(PublishAck {
+                    reason_code: self.v5_code(reason_code),
+                    ..PublishAck::new(id)
+                }),
             });
+        }
+    }
+
+    /// `code` in MQTT 5; Success (the only code there is) in 3.x.
+    fn v5_code(&self, code: ReasonCode) -> ReasonCode {
+        if self.config.protocol.is_v5() {
+            code
+        } else {
+            ReasonCode::SUCCESS
         }
     }
 
@@ -85,30 +143,61 @@ impl Session {
         })
     }
 
+    /// The PUBACK (QoS 1) or PUBCOMP (QoS 2) that ends a publish: the callback gets it, or, when its
+    /// MQTT 5 reason code is an error (0x80 and up; 0x10 "No matching subscribers" is a success),
+    /// fails with it, as MQTT.js does.
     pub(super) fn complete_publish(
         &mut self,
-        id: PacketId,
-        ack: PacketType,
+        ack: PublishAck,
+        ack_type: PacketType,
         expected: PublishStage,
     ) -> Result<(), SessionError> {
+        let id = ack.packet_id;
         match self.pending.get(&id) {
             Some(Pending::Publish { stage, .. }) if *stage == expected => {
-                if let Some(Pending::Publish { token, .. }) = self.pending.remove(&id) {
-                    self.release_id(id);
-                    self.events.push_back(Event::Published {
-                        token,
-                        packet_id: Some(id),
-                        result: Ok(()),
-                    });
-                }
-                self.after_ack();
+                self.finish_publish(ack);
                 Ok(())
             }
-            _ => Err(self.ack_mismatch(id, ack)),
+            _ => Err(self.ack_mismatch(id, ack_type)),
         }
     }
 
-    pub(super) fn handle_pubrec(&mut self, id: PacketId) -> Result<(), SessionError> {
+    /// Ends the publish `ack` answers, frees its id and reports the ack as its outcome; its place
+    /// under the broker's Receive Maximum goes to the next publish waiting.
+    fn finish_publish(&mut self, ack: PublishAck) {
+        let id = ack.packet_id;
+        if let Some(Pending::Publish { token, .. }) = self.pending.remove(&id) {
+            self.release_id(id);
+            let result = if ack.reason_code.is_error() {
+                Err(CommandError::Refused(ack))
+            } else {
+                Ok(Some(ack))
+            };
+            self.events.push_back(Event::Published {
+                token,
+                packet_id: Some(id),
+                result,
+            });
+        }
+        self.publish_exchange_ended();
+        self.after_ack();
+    }
+
+    pub(super) fn handle_pubrec(&mut self, ack: PublishAck) -> Result<(), SessionError> {
+        let id = ack.packet_id;
+        let awaits_pubrec = matches!(
+            self.pending.get(&id),
+            Some(Pending::Publish {
+                stage: PublishStage::AwaitingPubRec | PublishStage::AwaitingPubComp,
+                ..
+            })
+        );
+        if awaits_pubrec && ack.reason_code.is_error() {
+            // Refused: the exchange ends here. PUBREL answers only a PUBREC below 0x80
+            // [MQTT-4.3.3-4], and the id is free again at once (MQTT 5 section 4.3.3).
+            self.finish_publish(ack);
+            return Ok(());
+        }
         match self.pending.get_mut(&id) {
             Some(Pending::Publish { stage, .. })
                 if matches!(
@@ -156,14 +245,15 @@ impl Session {
         Ok(())
     }
 
-    pub(super) fn handle_unsuback(&mut self, id: PacketId) -> Result<(), SessionError> {
+    pub(super) fn handle_unsuback(&mut self, unsuback: UnsubAck) -> Result<(), SessionError> {
+        let id = unsuback.packet_id;
         match self.pending.remove(&id) {
             Some(Pending::Unsubscribe { token, .. }) => {
                 self.release_id(id);
                 self.events.push_back(Event::Unsubscribed {
                     token,
                     packet_id: id,
-                    result: Ok(()),
+                    result: Ok(unsuback),
                 });
                 self.after_ack();
                 Ok(())

@@ -1,10 +1,9 @@
 //! Starting what JS asks for: publishes, subscribes and unsubscribes, packet
 //! ids, the offline queue and its limits.
 
-use bytes::Bytes;
-
+use super::publish_out::{ExplicitAlias, Prepared};
 use super::*;
-use crate::codec::{publish_encoded_len, EncodeError};
+use crate::codec::encoded_len;
 
 impl Session {
     /// Starts a command, or hands it back when no packet id is free.
@@ -14,109 +13,90 @@ impl Session {
                 token,
                 topic,
                 payload,
-                qos: QoS::AtMostOnce,
-                retain,
-            } => {
-                if self.is_connected() {
-                    self.send_qos0(token, topic, payload, retain);
-                    return Ok(());
-                }
-                let queued = if self.config.queue_qos_zero {
-                    self.admit_offline(topic.len() + payload.len())
-                } else {
-                    Err(CommandError::NoConnection)
-                };
-                match queued {
-                    Ok(()) => self.offline_queue.push_back(Queued::PublishQoS0 {
-                        token,
-                        topic,
-                        payload,
-                        retain,
-                    }),
-                    Err(error) => self.events.push_back(Event::Published {
-                        token,
-                        packet_id: None,
-                        result: Err(error),
-                    }),
-                }
-                Ok(())
-            }
-            Command::Publish {
-                token,
-                topic,
-                payload,
                 qos,
                 retain,
+                properties,
             } => {
-                if !self.is_connected() {
-                    if let Err(error) = self.admit_offline(topic.len() + payload.len()) {
-                        self.events.push_back(Event::Published {
-                            token,
-                            packet_id: None,
-                            result: Err(error),
-                        });
-                        return Ok(());
-                    }
+                let Some(prepared) =
+                    self.prepare_publish(token, topic, payload, qos, retain, properties)
+                else {
+                    return Ok(());
+                };
+                if qos == QoS::AtMostOnce {
+                    self.start_qos0(token, prepared);
+                    Ok(())
+                } else {
+                    self.start_qos12(token, prepared)
+                }
+            }
+            Command::Subscribe {
+                token,
+                filters,
+                properties,
+            } => {
+                let too_large = self.request_too_large(|| {
+                    Packet::Subscribe(Subscribe {
+                        packet_id: 1,
+                        filters: filters.clone(),
+                        properties: properties.clone(),
+                    })
+                });
+                if let Some(error) = too_large {
+                    let command = Command::Subscribe {
+                        token,
+                        filters,
+                        properties,
+                    };
+                    self.fail_command(command, error);
+                    return Ok(());
                 }
                 let Some(id) = self.allocate_id() else {
-                    if !self.is_connected() {
-                        self.release_offline(topic.len() + payload.len());
-                    }
-                    return Err(Command::Publish {
+                    return Err(Command::Subscribe {
                         token,
-                        topic,
-                        payload,
-                        qos,
-                        retain,
+                        filters,
+                        properties,
                     });
                 };
-                let publish = Publish {
-                    dup: false,
-                    qos,
-                    retain,
-                    topic,
-                    packet_id: Some(id),
-                    payload,
-                    properties: PacketProperties::NONE,
-                };
-                let stage = if self.is_connected() {
-                    self.transmit.push_back(Packet::Publish(publish.clone()));
-                    awaiting_stage(qos)
-                } else {
-                    PublishStage::Unsent
-                };
-                let order = self.next_order();
-                self.pending.insert(
-                    id,
-                    Pending::Publish {
-                        token,
-                        publish,
-                        stage,
-                        order,
-                    },
-                );
-                Ok(())
-            }
-            Command::Subscribe { token, filters } => {
-                let Some(id) = self.allocate_id() else {
-                    return Err(Command::Subscribe { token, filters });
-                };
                 if self.config.resubscribe && self.config.auto_reconnect {
-                    self.resubscribe_topics.remember(&filters);
+                    self.resubscribe_topics.remember(&filters, &properties);
                 }
                 let packet = Subscribe {
                     packet_id: id,
                     filters,
-                    properties: PacketProperties::NONE,
+                    properties,
                 };
                 self.send_or_queue_request(id, Packet::Subscribe(packet.clone()));
                 self.pending
                     .insert(id, Pending::Subscribe { token, packet });
                 Ok(())
             }
-            Command::Unsubscribe { token, filters } => {
+            Command::Unsubscribe {
+                token,
+                filters,
+                properties,
+            } => {
+                let too_large = self.request_too_large(|| {
+                    Packet::Unsubscribe(Unsubscribe {
+                        packet_id: 1,
+                        filters: filters.clone(),
+                        properties: properties.clone(),
+                    })
+                });
+                if let Some(error) = too_large {
+                    let command = Command::Unsubscribe {
+                        token,
+                        filters,
+                        properties,
+                    };
+                    self.fail_command(command, error);
+                    return Ok(());
+                }
                 let Some(id) = self.allocate_id() else {
-                    return Err(Command::Unsubscribe { token, filters });
+                    return Err(Command::Unsubscribe {
+                        token,
+                        filters,
+                        properties,
+                    });
                 };
                 if self.config.resubscribe {
                     for filter in &filters {
@@ -126,74 +106,115 @@ impl Session {
                 let packet = Unsubscribe {
                     packet_id: id,
                     filters,
-                    properties: PacketProperties::NONE,
+                    properties,
                 };
                 self.send_or_queue_request(id, Packet::Unsubscribe(packet.clone()));
                 self.pending
                     .insert(id, Pending::Unsubscribe { token, packet });
                 Ok(())
             }
-            Command::Disconnect | Command::RemoveOutgoing(_) | Command::Fail { .. } => Ok(()),
+            Command::Disconnect(_)
+            | Command::AuthContinue(_)
+            | Command::Reauthenticate(_)
+            | Command::RemoveOutgoing(_)
+            | Command::Fail { .. } => Ok(()),
         }
     }
 
-    /// Hands the command back, unless it is a publish whose packet would exceed
-    /// `max_packet_size`: that one fails at once (sent, it would only make the
-    /// broker drop the connection, and a QoS 1/2 one would do it again after
-    /// every reconnect).
-    pub(super) fn admit_packet_size(&mut self, command: Command) -> Option<Command> {
-        let Command::Publish {
-            token,
-            topic,
-            payload,
-            qos,
-            retain,
-        } = command
-        else {
-            return Some(command);
-        };
-        let publish = Publish {
-            dup: false,
-            qos,
-            retain,
-            topic,
-            // The size depends on whether there is an id, not on its value (allocated later).
-            packet_id: (qos != QoS::AtMostOnce).then_some(1),
-            payload,
-            properties: PacketProperties::NONE,
-        };
-        let size = match publish_encoded_len(&publish, self.config.protocol) {
-            Ok(size) if size <= self.max_packet_size => {
-                return Some(Command::Publish {
-                    token,
-                    topic: publish.topic,
-                    payload: publish.payload,
-                    qos,
-                    retain,
-                })
-            }
-            Ok(size) => size,
-            // Past what a remaining length can say: the header would need at least 4 length bytes.
-            Err(EncodeError::PacketTooLarge { remaining_len }) => 1 + 4 + remaining_len,
-            Err(other) => {
-                self.fail_publish(
-                    token,
-                    CommandError::Invalid(format!("Invalid publish: {other}")),
-                );
-                return None;
-            }
-        };
-        self.fail_publish(
-            token,
-            CommandError::PacketTooLarge {
-                size,
-                max: self.max_packet_size,
-            },
-        );
-        None
+    /// MQTT 5: why a SUBSCRIBE or UNSUBSCRIBE (`build` makes it, only when the broker set a Maximum
+    /// Packet Size) must not be sent: over that maximum, the broker would drop the connection.
+    fn request_too_large(&self, build: impl FnOnce() -> Packet) -> Option<CommandError> {
+        let max = self.limits.maximum_packet_size;
+        if max >= MAX_PACKET_SIZE {
+            return None;
+        }
+        let packet = build();
+        let size = encoded_len(&packet, self.config.protocol).unwrap_or(MAX_PACKET_SIZE + 1);
+        (size > max).then(|| CommandError::RequestTooLarge {
+            packet: packet.packet_type(),
+            size,
+            max,
+        })
     }
 
-    fn fail_publish(&mut self, token: Token, error: CommandError) {
+    /// A QoS 0 publish: out now when connected, else in the offline queue (or failed).
+    fn start_qos0(&mut self, token: Token, prepared: Prepared) {
+        if self.is_connected() {
+            self.send_qos0(token, prepared.publish, prepared.explicit);
+            return;
+        }
+        let publish = prepared.publish;
+        let queued = if self.config.queue_qos_zero {
+            self.admit_offline(publish.topic.len() + publish.payload.len())
+        } else {
+            Err(CommandError::NoConnection)
+        };
+        match queued {
+            Ok(()) => self.offline_queue.push_back(Queued::PublishQoS0 {
+                token,
+                topic: publish.topic,
+                payload: publish.payload,
+                retain: publish.retain,
+                properties: publish.properties,
+            }),
+            Err(error) => self.fail_publish(token, error),
+        }
+    }
+
+    /// A QoS 1/2 publish: given a packet id and sent when connected and the broker's Receive
+    /// Maximum has room, else kept (in order) until a connection or room; handed back when no
+    /// packet id is free.
+    fn start_qos12(&mut self, token: Token, prepared: Prepared) -> Result<(), Command> {
+        let Prepared {
+            mut publish,
+            explicit,
+        } = prepared;
+        let size = publish.topic.len() + publish.payload.len();
+        if !self.is_connected() {
+            if let Err(error) = self.admit_offline(size) {
+                self.fail_publish(token, error);
+                return Ok(());
+            }
+        }
+        let Some(id) = self.allocate_id() else {
+            if !self.is_connected() {
+                self.release_offline(size);
+            }
+            // Its own alias is dropped (the topic is whole): it goes out under the automatic rules.
+            return Err(Command::Publish {
+                token,
+                topic: publish.topic,
+                payload: publish.payload,
+                qos: publish.qos,
+                retain: publish.retain,
+                properties: publish.properties,
+            });
+        };
+        publish.packet_id = Some(id);
+        let order = self.next_order();
+        let stage = if self.is_connected() && self.send_quota.has_room() {
+            self.send_quota.acquire();
+            self.transmit_publish(publish.clone(), explicit);
+            awaiting_stage(publish.qos)
+        } else {
+            if self.is_connected() {
+                self.send_quota.wait(order, id);
+            }
+            PublishStage::Unsent
+        };
+        self.pending.insert(
+            id,
+            Pending::Publish {
+                token,
+                publish,
+                stage,
+                order,
+            },
+        );
+        Ok(())
+    }
+
+    pub(super) fn fail_publish(&mut self, token: Token, error: CommandError) {
         self.events.push_back(Event::Published {
             token,
             packet_id: None,
@@ -254,19 +275,10 @@ impl Session {
     pub(super) fn send_qos0(
         &mut self,
         token: Token,
-        topic: SharedStr,
-        payload: Bytes,
-        retain: bool,
+        publish: Publish,
+        explicit: Option<ExplicitAlias>,
     ) {
-        self.transmit.push_back(Packet::Publish(Publish {
-            dup: false,
-            qos: QoS::AtMostOnce,
-            retain,
-            topic,
-            packet_id: None,
-            payload,
-            properties: PacketProperties::NONE,
-        }));
+        self.transmit_publish(publish, explicit);
         // It completes once written (`Event`s do not see writes: see `qos0`).
         self.qos0.queued(token);
     }
@@ -283,7 +295,7 @@ impl Session {
                 packet_id: None,
                 result: Err(error),
             },
-            Command::Subscribe { token, filters } => Event::Subscribed {
+            Command::Subscribe { token, filters, .. } => Event::Subscribed {
                 token,
                 filters,
                 result: Err(error),
@@ -293,7 +305,11 @@ impl Session {
                 packet_id: 0,
                 result: Err(error),
             },
-            Command::Disconnect | Command::RemoveOutgoing(_) | Command::Fail { .. } => return,
+            Command::Disconnect(_)
+            | Command::AuthContinue(_)
+            | Command::Reauthenticate(_)
+            | Command::RemoveOutgoing(_)
+            | Command::Fail { .. } => return,
         };
         self.events.push_back(event);
     }
@@ -325,13 +341,28 @@ impl Session {
             .subscribe_batch_size
             .filter(|size| *size > 0)
             .unwrap_or(self.resubscribe_topics.len());
-        let mut remembered = self.resubscribe_topics.filters().into_iter();
-        loop {
-            let filters: Vec<SubscribeFilter> = remembered.by_ref().take(batch).collect();
-            if filters.is_empty() {
-                break;
+        // Filters subscribed with different MQTT 5 properties (a subscription identifier, user
+        // properties) go in different SUBSCRIBEs, each with its own list, as first sent; in 3.x
+        // all properties are `NONE` and only `batch` splits.
+        let mut remembered = self
+            .resubscribe_topics
+            .subscriptions()
+            .into_iter()
+            .peekable();
+        while let Some((first, properties)) = remembered.next() {
+            let mut filters = vec![first];
+            while filters.len() < batch {
+                match remembered.next_if(|(_, next)| *next == properties) {
+                    Some((filter, _)) => filters.push(filter),
+                    None => break,
+                }
             }
-            if let Err(command) = self.start_command(Command::Subscribe { token: 0, filters }) {
+            let command = Command::Subscribe {
+                token: 0,
+                filters,
+                properties,
+            };
+            if let Err(command) = self.start_command(command) {
                 self.waiting_for_id.push_back(command);
             }
         }

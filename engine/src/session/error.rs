@@ -3,7 +3,9 @@
 use std::fmt::{self, Write};
 
 use crate::codec::v5::ReasonCode;
-use crate::codec::{ConnectReasonCode, PacketId, PacketType, MAX_PACKET_SIZE, MAX_REMAINING_LEN};
+use crate::codec::{
+    ConnectReasonCode, PacketId, PacketType, PublishAck, MAX_PACKET_SIZE, MAX_REMAINING_LEN,
+};
 
 /// A reason to close the current network connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,14 +44,85 @@ pub enum ProtocolViolation {
         granted: usize,
         requested: usize,
     },
+    /// MQTT 5: a Topic Alias when our CONNECT allowed none (Topic Alias Maximum 0), section 3.3.2.3.4.
+    TopicAliasNotAllowed {
+        alias: u16,
+    },
+    /// MQTT 5: a Topic Alias of 0 or above our Topic Alias Maximum, section 3.3.2.3.4.
+    TopicAliasOutOfRange {
+        alias: u16,
+        max: u16,
+    },
+    /// MQTT 5: an empty topic with an alias the broker never set on this connection (section 3.3.4).
+    UnknownTopicAlias {
+        alias: u16,
+    },
+    /// MQTT 5: more unacknowledged inbound QoS 1/2 publishes than our Receive Maximum (section 3.3.4).
+    ReceiveMaximumExceeded {
+        in_flight: usize,
+        max: u16,
+    },
+    /// MQTT 5: an AUTH packet when no authentication exchange is under way (our CONNECT named no
+    /// Authentication Method, or the connection is up and we did not ask to re-authenticate).
+    UnexpectedAuth,
+    /// MQTT 5: an AUTH with another Authentication Method than our CONNECT's (section 4.12).
+    AuthMethodMismatch {
+        expected: String,
+    },
+    /// MQTT 5: an AUTH reason code only a client may send (0x19, Re-authenticate).
+    AuthReasonCode(u8),
+}
+
+impl SessionError {
+    /// MQTT 5: the reason code of the DISCONNECT a client sends before closing the connection
+    /// because of this error [MQTT-4.13.1-1]; `None` when no DISCONNECT is due (timeouts, a refused
+    /// CONNACK).
+    pub fn disconnect_reason_code(&self) -> Option<ReasonCode> {
+        match self {
+            SessionError::Protocol(violation) => Some(violation.disconnect_reason_code()),
+            SessionError::ConnackTimeout
+            | SessionError::KeepaliveTimeout
+            | SessionError::ConnectionRefused(_) => None,
+        }
+    }
 }
 
 impl ProtocolViolation {
-    /// The reason code MQTT.js reports this violation with (its `ErrorWithReasonCode`), where it
-    /// gives one: 130, MQTT 5's "Protocol Error", for a duplicate CONNACK.
+    /// The reason code an MQTT 5 client puts in the DISCONNECT it sends before closing over this
+    /// violation [MQTT-4.13.1-1] (MQTT 5 table 3-10).
+    pub fn disconnect_reason_code(&self) -> ReasonCode {
+        match self {
+            ProtocolViolation::TopicAliasNotAllowed { .. }
+            | ProtocolViolation::TopicAliasOutOfRange { .. } => ReasonCode::TOPIC_ALIAS_INVALID,
+            ProtocolViolation::ReceiveMaximumExceeded { .. } => {
+                ReasonCode::RECEIVE_MAXIMUM_EXCEEDED
+            }
+            ProtocolViolation::PacketBeforeConnAck(_)
+            | ProtocolViolation::DuplicateConnAck
+            | ProtocolViolation::ServerOnlyPacket(_)
+            | ProtocolViolation::UnsolicitedAck { .. }
+            | ProtocolViolation::MismatchedAck { .. }
+            | ProtocolViolation::SubAckCountMismatch { .. }
+            | ProtocolViolation::UnknownTopicAlias { .. }
+            | ProtocolViolation::UnexpectedAuth
+            | ProtocolViolation::AuthMethodMismatch { .. }
+            | ProtocolViolation::AuthReasonCode(_) => ReasonCode::PROTOCOL_ERROR,
+        }
+    }
+
+    /// The code the JS error carries for this violation (MQTT.js's `ErrorWithReasonCode`), where
+    /// MQTT.js gives one: the MQTT 5 violations, and 130 ("Protocol Error") for a duplicate CONNACK.
+    /// The others keep the text code `ERR_MQTT_PROTOCOL`.
     pub fn reason_code(&self) -> Option<u8> {
         match self {
-            ProtocolViolation::DuplicateConnAck => Some(130),
+            ProtocolViolation::DuplicateConnAck
+            | ProtocolViolation::TopicAliasNotAllowed { .. }
+            | ProtocolViolation::TopicAliasOutOfRange { .. }
+            | ProtocolViolation::UnknownTopicAlias { .. }
+            | ProtocolViolation::ReceiveMaximumExceeded { .. }
+            | ProtocolViolation::UnexpectedAuth
+            | ProtocolViolation::AuthMethodMismatch { .. }
+            | ProtocolViolation::AuthReasonCode(_) => Some(self.disconnect_reason_code().0),
             _ => None,
         }
     }
@@ -90,6 +163,33 @@ impl fmt::Display for ProtocolViolation {
             ProtocolViolation::SubAckCountMismatch { granted, requested } => write!(
                 f,
                 "Protocol error: suback granted {granted} reason code(s) for {requested} subscription(s) [MQTT-3.8.4-5]"
+            ),
+            // The texts MQTT.js emits for these, with the section of the rule.
+            ProtocolViolation::TopicAliasNotAllowed { .. } => f.write_str(
+                "Received a PUBLISH Topic Alias but no Topic Alias Maximum was advertised (section 3.3.2.3.4)",
+            ),
+            ProtocolViolation::TopicAliasOutOfRange { alias, max } => write!(
+                f,
+                "Received Topic Alias {alias} is outside the advertised Topic Alias Maximum range 1-{max} (section 3.3.2.3.4)"
+            ),
+            ProtocolViolation::UnknownTopicAlias { alias } => write!(
+                f,
+                "Received unregistered Topic Alias ({alias}, with an empty topic)"
+            ),
+            ProtocolViolation::ReceiveMaximumExceeded { in_flight, max } => write!(
+                f,
+                "Receive Maximum exceeded: {in_flight} inbound QoS 1/2 messages in flight, receiveMaximum is {max} (section 3.3.4)"
+            ),
+            ProtocolViolation::UnexpectedAuth => f.write_str(
+                "Protocol error: Auth packet received but enhanced authentication was not requested",
+            ),
+            ProtocolViolation::AuthMethodMismatch { expected } => write!(
+                f,
+                "Protocol error: Auth packet Authentication Method does not match the \"{expected}\" sent in CONNECT (section 4.12)"
+            ),
+            ProtocolViolation::AuthReasonCode(code) => write!(
+                f,
+                "Protocol error: Auth packet reason code {code} is not one a broker may send"
             ),
         }
     }
@@ -150,13 +250,41 @@ pub enum CommandError {
     /// protocol's maximum; MQTT 5's `maximumPacketSize` will lower it). `size`
     /// is the packet's length in bytes, header included.
     PacketTooLarge { size: usize, max: usize },
+    /// MQTT 5: a Topic Alias the broker does not allow (0, or above its CONNACK Topic Alias Maximum).
+    TopicAliasOutOfRange { alias: u16, max: u16 },
+    /// MQTT 5: an empty topic with an alias not set on this connection.
+    UnregisteredTopicAlias { alias: u16 },
+    /// MQTT 5: a QoS above the broker's CONNACK Maximum QoS [MQTT-3.2.2-11].
+    QoSNotSupported { qos: u8, max: u8 },
+    /// MQTT 5: RETAIN set while the broker's CONNACK said Retain Available 0 [MQTT-3.2.2-14].
+    RetainNotSupported,
+    /// MQTT 5: a SUBSCRIBE or UNSUBSCRIBE larger than the broker's CONNACK Maximum Packet Size.
+    RequestTooLarge {
+        packet: PacketType,
+        size: usize,
+        max: usize,
+    },
+    /// MQTT 5: the broker refused the publish, with a PUBACK or PUBREC whose reason code is 0x80 or
+    /// above (that ack, with its properties). MQTT.js: `ErrorWithReasonCode('Publish error: ' +
+    /// ReasonCodes[code], code)`.
+    Refused(PublishAck),
 }
 
 impl CommandError {
     /// The `code` the JS error carries, when the failure has one.
     pub fn code(&self) -> Option<&'static str> {
         match self {
-            CommandError::PacketTooLarge { .. } => Some("ERR_MQTT_PACKET_TOO_LARGE"),
+            CommandError::PacketTooLarge { .. } | CommandError::RequestTooLarge { .. } => {
+                Some("ERR_MQTT_PACKET_TOO_LARGE")
+            }
+            _ => None,
+        }
+    }
+
+    /// The MQTT 5 reason code the JS error carries as its numeric `code` (a refused publish).
+    pub fn reason_code(&self) -> Option<ReasonCode> {
+        match self {
+            CommandError::Refused(ack) => Some(ack.reason_code),
             _ => None,
         }
     }
@@ -173,6 +301,34 @@ impl fmt::Display for CommandError {
                 "Offline queue full ({messages} messages, {bytes} bytes queued): publish rejected"
             ),
             CommandError::Invalid(reason) => f.write_str(reason),
+            // MQTT.js's texts, then what was wrong.
+            CommandError::TopicAliasOutOfRange { alias, max } => write!(
+                f,
+                "Sending Topic Alias out of range: alias {alias}, the broker's Topic Alias Maximum is {max}; nothing was sent"
+            ),
+            CommandError::UnregisteredTopicAlias { alias } => write!(
+                f,
+                "Unregistered Topic Alias: {alias} stands for no topic on this connection; nothing was sent"
+            ),
+            CommandError::QoSNotSupported { qos, max } => write!(
+                f,
+                "Publish QoS {qos} is above the broker's Maximum QoS {max} [MQTT-3.2.2-11]; nothing was sent"
+            ),
+            CommandError::RequestTooLarge { packet, size, max } => write!(
+                f,
+                "{} too large: its packet would be {size} bytes, over the broker's Maximum Packet Size of {max} bytes; nothing was sent",
+                Cmd(*packet)
+            ),
+            CommandError::RetainNotSupported => f.write_str(
+                "Publish with retain, which the broker does not support (Retain Available 0) [MQTT-3.2.2-14]; nothing was sent",
+            ),
+            CommandError::Refused(ack) => write!(
+                f,
+                "Publish error: {}",
+                ack.reason_code
+                    .mqttjs_text()
+                    .unwrap_or("Unknown reason code")
+            ),
             CommandError::PacketTooLarge { size, max } => {
                 write!(
                     f,

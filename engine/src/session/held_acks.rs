@@ -47,6 +47,11 @@ impl HeldAcks {
         entry.copies = entry.copies.saturating_add(1);
     }
 
+    /// Messages whose ack waits for the application (each counts against our Receive Maximum).
+    pub(super) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
     pub(super) fn contains(&self, id: PacketId) -> bool {
         self.entries.contains_key(&id)
     }

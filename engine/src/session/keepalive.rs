@@ -44,6 +44,11 @@ impl Keepalive {
         }
     }
 
+    /// Replaces the interval (MQTT 5's Server Keep Alive from the CONNACK); zero disables keepalive.
+    pub fn set_interval(&mut self, interval: Duration) {
+        self.interval = (!interval.is_zero()).then_some(interval);
+    }
+
     pub fn restart(&mut self, now: Instant) {
         self.last_sent = now;
         self.last_received = now;
@@ -110,6 +115,21 @@ mod tests {
         let keepalive = Keepalive::new(Duration::ZERO, t0);
         assert_eq!(keepalive.deadline(), None);
         assert_eq!(keepalive.poll(t0 + 1000 * SECOND), KeepaliveAction::Nothing);
+    }
+
+    #[test]
+    fn a_new_interval_moves_the_next_ping_and_zero_turns_keepalive_off() {
+        let t0 = Instant::now();
+        let mut keepalive = Keepalive::new(60 * SECOND, t0);
+        keepalive.set_interval(5 * SECOND);
+        assert_eq!(keepalive.deadline(), Some(t0 + 5 * SECOND));
+        assert_eq!(keepalive.poll(t0 + 5 * SECOND), KeepaliveAction::SendPing);
+        keepalive.set_interval(Duration::ZERO);
+        assert_eq!(keepalive.deadline(), None);
+        // And on again: an interval from a keepalive that started disabled.
+        let mut keepalive = Keepalive::new(Duration::ZERO, t0);
+        keepalive.set_interval(2 * SECOND);
+        assert_eq!(keepalive.deadline(), Some(t0 + 2 * SECOND));
     }
 
     #[test]

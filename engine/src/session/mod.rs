@@ -8,29 +8,39 @@
 //! resubscribe.
 
 mod acks;
+mod auth;
+mod broker_limits;
 mod commands;
 mod error;
+mod flow_control;
 mod held_acks;
 mod keepalive;
 mod packet_ids;
+mod publish_out;
 mod qos0;
 mod resubscribe;
+mod topic_alias;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use auth::Authentication;
+use broker_limits::BrokerLimits;
 pub use error::{connack_reason, CommandError, ProtocolViolation, SessionError};
+use flow_control::SendQuota;
 pub use keepalive::{Keepalive, KeepaliveAction};
 pub use packet_ids::PacketIdAllocator;
 use qos0::QoS0Tracker;
 use resubscribe::ResubscribeSet;
+use topic_alias::{InboundAliases, OutboundAliases};
 
+use crate::codec::v5::Auth;
 use crate::codec::{
     ConnAck, Connect, Disconnect, LastWill, Packet, PacketId, PacketProperties, PacketType,
     ProtocolVersion, Publish, PublishAck, QoS, SharedStr, SubAck, Subscribe, SubscribeFilter,
-    Unsubscribe, MAX_PACKET_SIZE,
+    UnsubAck, Unsubscribe, MAX_PACKET_SIZE,
 };
 
 /// Matches a completion event to the JS callback that asked for it; 0 = nobody waits.
@@ -59,6 +69,15 @@ pub struct SessionConfig {
     /// Inbound QoS 1/2 acknowledgements wait for `acknowledge` (JS overrode
     /// `handleMessage`); switched later with `set_manual_acks`.
     pub manual_acks: bool,
+    /// MQTT 5: CONNECT's properties (session expiry, receive maximum, authentication method, ...);
+    /// `NONE` for MQTT 3.x. The will's list is `LastWill::properties`.
+    pub connect_properties: PacketProperties,
+    /// MQTT 5 (MQTT.js `autoUseTopicAlias`): a publish to a topic that already has an outbound
+    /// alias is sent with the alias and an empty topic.
+    pub auto_use_topic_alias: bool,
+    /// MQTT 5 (MQTT.js `autoAssignTopicAlias`): topics get outbound aliases as they are first
+    /// published, up to the broker's Topic Alias Maximum.
+    pub auto_assign_topic_alias: bool,
 }
 
 /// Limits on what may wait for a connection. A publish that would go past
@@ -77,25 +96,35 @@ pub enum Command {
         payload: Bytes,
         qos: QoS,
         retain: bool,
+        /// MQTT 5's PUBLISH properties as the application gave them (`topic_alias` set = the
+        /// application's explicit alias); `NONE` for MQTT 3.x.
+        properties: PacketProperties,
     },
     Subscribe {
         token: Token,
+        /// Each with its subscription options (MQTT 5's nl/rap/rh; 3.x: the defaults).
         filters: Vec<SubscribeFilter>,
+        /// MQTT 5: subscription identifier and user properties.
+        properties: PacketProperties,
     },
     Unsubscribe {
         token: Token,
         filters: Vec<String>,
+        properties: PacketProperties,
     },
-    /// End gracefully: let in-flight exchanges finish, then send DISCONNECT.
-    Disconnect,
+    /// End gracefully: let in-flight exchanges finish, then send this DISCONNECT
+    /// (MQTT 3.x: always `Disconnect::NORMAL`).
+    Disconnect(Disconnect),
+    /// MQTT 5: the application's answer to the broker's AUTH during the connect-time exchange
+    /// (MQTT.js `handleAuth` calling back; reason Continue authentication, 0x18).
+    AuthContinue(Box<Auth>),
+    /// MQTT 5: start re-authentication on the established connection (reason 0x19).
+    Reauthenticate(Box<Auth>),
     /// Withdraw an unacknowledged publish (MQTT.js `removeOutgoingMessage`).
     RemoveOutgoing(PacketId),
     /// A publish rejected before it reached the session (bad topic, QoS):
     /// reported in call order like any other completion.
-    Fail {
-        token: Token,
-        error: CommandError,
-    },
+    Fail { token: Token, error: CommandError },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,7 +148,10 @@ pub enum Event {
     Published {
         token: Token,
         packet_id: Option<PacketId>,
-        result: Result<(), CommandError>,
+        /// `Ok(Some(ack))`: the final acknowledgement (PUBACK for QoS 1, PUBCOMP for QoS 2) with
+        /// its reason code (< 0x80) and properties, for MQTT.js's `cb(null, packet)`. `Ok(None)`: a
+        /// completion without an ack. A negative PUBACK/PUBREC is `Err(CommandError::Refused)`.
+        result: Result<Option<PublishAck>, CommandError>,
     },
     Subscribed {
         token: Token,
@@ -130,7 +162,8 @@ pub enum Event {
     Unsubscribed {
         token: Token,
         packet_id: PacketId,
-        result: Result<(), CommandError>,
+        /// The UNSUBACK: MQTT 5's per-filter reason codes and properties (3.x: none).
+        result: Result<UnsubAck, CommandError>,
     },
     /// A packet id handed out (to a publish, subscribe or unsubscribe, the
     /// session's resubscribes included), reported as it happens: MQTT.js's
@@ -144,8 +177,11 @@ pub enum Event {
     },
     /// A graceful end found nothing left in flight (MQTT.js `outgoingEmpty`).
     OutgoingEmpty,
-    /// The broker sent DISCONNECT (only legal from MQTT 5 on; MQTT.js emits `disconnect`).
-    ServerDisconnect,
+    /// The broker sent DISCONNECT (only legal from MQTT 5 on; MQTT.js emits `disconnect` with it).
+    ServerDisconnect(Disconnect),
+    /// MQTT 5: an AUTH from the broker that the application must answer (MQTT.js `handleAuth`).
+    /// Boxed: its property list is held inline.
+    Auth(Box<Auth>),
 }
 
 impl Event {
@@ -218,6 +254,7 @@ enum Queued {
         topic: SharedStr,
         payload: Bytes,
         retain: bool,
+        properties: PacketProperties,
     },
     /// A SUBSCRIBE or UNSUBSCRIBE whose id is already allocated in `pending`.
     Request(PacketId),
@@ -243,6 +280,8 @@ pub struct Session {
     has_connected_before: bool,
     keepalive: Keepalive,
     disconnect_requested: bool,
+    /// The DISCONNECT a graceful end sends (`Command::Disconnect`'s).
+    disconnect_packet: Disconnect,
     disconnect_sent: bool,
     /// Publishes waiting for a connection, counted against `offline_limits`.
     offline_messages: usize,
@@ -251,14 +290,32 @@ pub struct Session {
     /// The QoS 0 publishes among `transmit`, for reporting them written.
     qos0: QoS0Tracker,
     events: VecDeque<Event>,
-    /// Largest packet we may send: the protocol's maximum (MQTT 5's CONNACK
-    /// `maximumPacketSize` will lower it). Publishes over it fail on arrival.
-    max_packet_size: usize,
+    /// What the last CONNACK lets us send (MQTT 5; 3.x: the protocol's own bounds). A publish
+    /// over them fails and is never sent.
+    limits: BrokerLimits,
+    /// Our QoS 1/2 publishes in flight against the broker's Receive Maximum.
+    send_quota: SendQuota,
+    /// MQTT 5 Topic Aliases of this connection: the broker's, and ours.
+    aliases_in: InboundAliases,
+    aliases_out: OutboundAliases,
+    /// MQTT 5 enhanced authentication: which AUTH may arrive now.
+    auth: Authentication,
+    /// MQTT 5: the client identifier the broker assigned when ours was empty; the next CONNECT
+    /// carries it, so that a session the broker keeps can be resumed.
+    assigned_client_id: Option<Bytes>,
 }
 
 impl Session {
     pub fn new(config: SessionConfig, now: Instant) -> Self {
         let keepalive = Keepalive::new(Duration::from_secs(u64::from(config.keep_alive_secs)), now);
+        let connect_properties = config.connect_properties.get();
+        let aliases_in = InboundAliases::new(
+            connect_properties
+                .and_then(|p| p.topic_alias_maximum)
+                .unwrap_or(0),
+        );
+        let auth =
+            Authentication::new(connect_properties.and_then(|p| p.authentication_method.clone()));
         Session {
             config,
             link: Link::Offline,
@@ -274,13 +331,19 @@ impl Session {
             has_connected_before: false,
             keepalive,
             disconnect_requested: false,
+            disconnect_packet: Disconnect::NORMAL,
             disconnect_sent: false,
             offline_messages: 0,
             offline_bytes: 0,
             transmit: VecDeque::new(),
             qos0: QoS0Tracker::default(),
             events: VecDeque::new(),
-            max_packet_size: MAX_PACKET_SIZE,
+            limits: BrokerLimits::default(),
+            send_quota: SendQuota::default(),
+            aliases_in,
+            aliases_out: OutboundAliases::default(),
+            auth,
+            assigned_client_id: None,
         }
     }
 
@@ -312,6 +375,9 @@ impl Session {
         };
         self.keepalive.restart(now);
         self.clear_transmit();
+        // A new connection starts with no Topic Alias in either direction [MQTT-3.3.2-7].
+        self.aliases_in.clear();
+        self.auth.on_connect_sent();
         self.transmit
             .push_back(Packet::Connect(Box::new(self.connect_packet())));
     }
@@ -320,6 +386,7 @@ impl Session {
     pub fn on_transport_closed(&mut self, _now: Instant) {
         self.link = Link::Offline;
         self.clear_transmit();
+        self.auth.on_exchange_over();
         self.held_acks.forget_qos1();
         // Like MQTT.js's `_flushVolatile`: subscribe/unsubscribe already sent
         // are not retried on the next connection; their callbacks fail.
@@ -375,9 +442,29 @@ impl Session {
 
     pub fn handle_command(&mut self, command: Command, _now: Instant) {
         match command {
-            Command::Disconnect => {
+            Command::Disconnect(packet) => {
                 self.disconnect_requested = true;
+                // MQTT 3.x's DISCONNECT has no fields: only "normal" exists.
+                if self.config.protocol.is_v5() {
+                    self.disconnect_packet = packet;
+                }
                 self.maybe_finish_disconnect();
+                return;
+            }
+            Command::AuthContinue(auth) => {
+                if self.link != Link::Offline {
+                    if let Some(answer) = self.auth.answer(*auth) {
+                        self.transmit.push_back(Packet::Auth(Box::new(answer)));
+                    }
+                }
+                return;
+            }
+            Command::Reauthenticate(auth) => {
+                if self.is_connected() {
+                    if let Some(request) = self.auth.reauthenticate(*auth) {
+                        self.transmit.push_back(Packet::Auth(Box::new(request)));
+                    }
+                }
                 return;
             }
             Command::RemoveOutgoing(id) => {
@@ -394,10 +481,6 @@ impl Session {
             }
             _ => {}
         }
-        // Checked before anything else: an oversized publish is neither queued nor sent.
-        let Some(command) = self.admit_packet_size(command) else {
-            return;
-        };
         if !self.waiting_for_id.is_empty() {
             // Keep call order: nothing overtakes a command already waiting.
             self.waiting_for_id.push_back(command);
@@ -413,6 +496,7 @@ impl Session {
         if let Link::AwaitingConnAck { .. } = self.link {
             return match packet {
                 Packet::ConnAck(connack) => self.handle_connack(connack),
+                Packet::Auth(auth) => self.handle_auth(auth),
                 other => Err(SessionError::Protocol(
                     ProtocolViolation::PacketBeforeConnAck(other.packet_type()),
                 )),
@@ -425,45 +509,38 @@ impl Session {
             if let Some(Pending::Withdrawn) = self.pending.get(&id) {
                 self.pending.remove(&id);
                 self.release_id(id);
+                self.publish_exchange_ended();
                 self.after_ack();
                 return Ok(());
             }
         }
         match packet {
             Packet::ConnAck(_) => Err(SessionError::Protocol(ProtocolViolation::DuplicateConnAck)),
-            Packet::Publish(publish) => {
-                self.handle_incoming_publish(publish);
-                Ok(())
+            Packet::Publish(publish) => self.handle_incoming_publish(publish),
+            Packet::PubAck(ack) => {
+                self.complete_publish(ack, PacketType::PubAck, PublishStage::AwaitingPubAck)
             }
-            Packet::PubAck(ack) => self.complete_publish(
-                ack.packet_id,
-                PacketType::PubAck,
-                PublishStage::AwaitingPubAck,
-            ),
-            Packet::PubRec(ack) => self.handle_pubrec(ack.packet_id),
-            Packet::PubComp(ack) => self.complete_publish(
-                ack.packet_id,
-                PacketType::PubComp,
-                PublishStage::AwaitingPubComp,
-            ),
+            Packet::PubRec(ack) => self.handle_pubrec(ack),
+            Packet::PubComp(ack) => {
+                self.complete_publish(ack, PacketType::PubComp, PublishStage::AwaitingPubComp)
+            }
             Packet::PubRel(ack) => {
                 self.handle_pubrel(ack.packet_id);
                 Ok(())
             }
             Packet::SubAck(suback) => self.handle_suback(suback),
-            Packet::UnsubAck(unsuback) => self.handle_unsuback(unsuback.packet_id),
+            Packet::UnsubAck(unsuback) => self.handle_unsuback(unsuback),
             Packet::PingResp => Ok(()),
-            Packet::Disconnect(_) => {
-                self.events.push_back(Event::ServerDisconnect);
+            Packet::Disconnect(packet) => {
+                self.events.push_back(Event::ServerDisconnect(packet));
                 Ok(())
             }
-            // AUTH cannot arrive yet: the decoder refuses packet type 15 before MQTT 5, which the
-            // session does not speak. MQTT 5's session gives it its own arm.
+            // Only MQTT 5 has AUTH: the decoder refuses packet type 15 before it.
+            Packet::Auth(auth) => self.handle_auth(auth),
             other @ (Packet::Connect(_)
             | Packet::Subscribe(_)
             | Packet::Unsubscribe(_)
-            | Packet::PingReq
-            | Packet::Auth(_)) => Err(SessionError::Protocol(ProtocolViolation::ServerOnlyPacket(
+            | Packet::PingReq) => Err(SessionError::Protocol(ProtocolViolation::ServerOnlyPacket(
                 other.packet_type(),
             ))),
         }
@@ -556,12 +633,52 @@ impl Session {
             protocol: self.config.protocol,
             clean_session: self.config.clean_session,
             keep_alive: self.config.keep_alive_secs,
-            client_id: self.config.client_id.clone(),
+            client_id: self.client_id(),
             will: self.config.will.clone(),
             username: self.config.username.clone(),
             password: self.config.password.clone(),
-            properties: PacketProperties::NONE,
+            properties: self.config.connect_properties.clone(),
         }
+    }
+
+    /// The client identifier CONNECT carries: ours, or when ours is empty the one the broker
+    /// assigned on an earlier connection (MQTT 5), so a session it keeps can be resumed.
+    fn client_id(&self) -> Bytes {
+        match &self.assigned_client_id {
+            Some(assigned) if self.config.client_id.is_empty() => assigned.clone(),
+            _ => self.config.client_id.clone(),
+        }
+    }
+
+    /// An AUTH from the broker (MQTT 5): the application answers it, if it is one the exchange
+    /// under way allows (`auth`); otherwise a Protocol Error.
+    fn handle_auth(&mut self, auth: Box<Auth>) -> Result<(), SessionError> {
+        self.auth
+            .on_received(&auth)
+            .map_err(SessionError::Protocol)?;
+        self.events.push_back(Event::Auth(auth));
+        Ok(())
+    }
+
+    /// Takes in what an accepted CONNACK says about this connection (MQTT 5; a 3.x CONNACK has no
+    /// properties, leaving every default).
+    fn apply_connack_properties(&mut self, connack: &ConnAck) {
+        self.limits = BrokerLimits::from_connack(&connack.properties);
+        self.keepalive
+            .set_interval(self.limits.keep_alive(self.config.keep_alive_secs));
+        self.aliases_out = OutboundAliases::new(
+            self.limits.topic_alias_maximum,
+            self.config.auto_use_topic_alias,
+            self.config.auto_assign_topic_alias,
+        );
+        if let Some(assigned) = connack
+            .properties
+            .get()
+            .and_then(|p| p.assigned_client_identifier.as_ref())
+        {
+            self.assigned_client_id = Some(Bytes::copy_from_slice(assigned.as_bytes()));
+        }
+        self.auth.on_exchange_over();
     }
 
     fn session_resumed(&self, connack: &ConnAck) -> bool {
@@ -576,16 +693,18 @@ impl Session {
         }
         self.link = Link::Connected;
         self.connections = self.connections.wrapping_add(1);
+        self.apply_connack_properties(&connack);
         let resumed = self.session_resumed(&connack);
         if !resumed {
             self.incoming_qos2.clear();
             self.held_acks.clear();
         }
-        self.resend_in_flight(resumed);
         self.events.push_back(Event::Connected {
             connack,
             session_resumed: resumed,
         });
+        self.fail_publishes_over_limits();
+        self.resend_in_flight(resumed);
         self.flush_offline_queue();
         self.offline_messages = 0;
         self.offline_bytes = 0;
@@ -622,32 +741,40 @@ impl Session {
             })
             .collect();
         publishes.sort_unstable();
-        for (_, id) in publishes {
+        self.send_quota.reset(self.limits.receive_maximum);
+        for (order, id) in publishes {
             let Some(Pending::Publish { publish, stage, .. }) = self.pending.get_mut(&id) else {
                 continue;
             };
             match *stage {
                 PublishStage::AwaitingPubComp if resumed => {
-                    self.transmit.push_back(Packet::PubRel(PublishAck::new(id)))
+                    // Only PUBLISH may wait for room [MQTT-3.3.4-8]; the exchange still counts.
+                    self.send_quota.acquire();
+                    self.transmit.push_back(Packet::PubRel(PublishAck::new(id)));
+                    continue;
                 }
                 PublishStage::AwaitingPubComp => {
                     // The broker dropped the session, and with it a message it may
                     // only have released on our PUBREL: publish it anew rather than
                     // risk losing it (at worst a duplicate, never a loss).
-                    *stage = PublishStage::AwaitingPubRec;
                     publish.dup = false;
-                    self.transmit.push_back(Packet::Publish(publish.clone()));
                 }
-                PublishStage::Unsent => {
-                    *stage = awaiting_stage(publish.qos);
-                    publish.dup = false;
-                    self.transmit.push_back(Packet::Publish(publish.clone()));
-                }
+                // Never sent, or held back by the Receive Maximum after being sent on an
+                // earlier connection (its DUP flag says which).
+                PublishStage::Unsent => publish.dup &= resumed,
                 PublishStage::AwaitingPubAck | PublishStage::AwaitingPubRec => {
-                    *stage = awaiting_stage(publish.qos);
                     publish.dup = resumed;
-                    self.transmit.push_back(Packet::Publish(publish.clone()));
                 }
+            }
+            if self.send_quota.has_room() {
+                *stage = awaiting_stage(publish.qos);
+                let publish = publish.clone();
+                self.send_quota.acquire();
+                // Whole, as stored: an alias of the old connection means nothing now.
+                self.transmit_publish(publish, None);
+            } else {
+                *stage = PublishStage::Unsent;
+                self.send_quota.wait(order, id);
             }
         }
     }
@@ -660,7 +787,19 @@ impl Session {
                     topic,
                     payload,
                     retain,
-                } => self.send_qos0(token, topic, payload, retain),
+                    properties,
+                } => {
+                    let publish = Publish {
+                        dup: false,
+                        qos: QoS::AtMostOnce,
+                        retain,
+                        topic,
+                        packet_id: None,
+                        payload,
+                        properties,
+                    };
+                    self.send_qos0(token, publish, None)
+                }
                 Queued::Request(id) => match self.pending.get(&id) {
                     Some(Pending::Subscribe { packet, .. }) => {
                         self.transmit.push_back(Packet::Subscribe(packet.clone()))
@@ -693,7 +832,7 @@ impl Session {
         if self.is_connected() && nothing_in_flight && self.waiting_for_id.is_empty() {
             self.events.push_back(Event::OutgoingEmpty);
             self.transmit
-                .push_back(Packet::Disconnect(Disconnect::NORMAL));
+                .push_back(Packet::Disconnect(self.disconnect_packet.clone()));
         }
     }
 }
