@@ -170,25 +170,6 @@ function scenarioList (quick) {
       title: 'WebSocket: QoS 1 publish, 64 B, ≤1000 in flight',
       params: { count: q(200000, 10000), size: 64, window: 1000 },
       metrics: [M.rate('acked msg/s')]
-    },
-    // MQTT 5 must cost what 3.1.1 does: compare these with the qos0 and qos1 rows of the same run.
-    {
-      name: 'v5-qos0',
-      group: 'broker',
-      kind: 'qos0',
-      protocolVersion: 5,
-      title: 'MQTT 5: QoS 0 pub → sub, 64 B (2 clients)',
-      params: { count: q(300000, 20000), size: 64, window: 1000 },
-      metrics: [M.rate('msg/s end to end'), M.cpu()]
-    },
-    {
-      name: 'v5-qos1',
-      group: 'broker',
-      kind: 'qos1',
-      protocolVersion: 5,
-      title: 'MQTT 5: QoS 1 publish, 64 B, ≤1000 in flight',
-      params: { count: q(200000, 10000), size: 64, window: 1000 },
-      metrics: [M.rate('acked msg/s')]
     }
   ]
   for (const n of quick ? [100] : [500, 5000]) {
@@ -559,7 +540,6 @@ async function main () {
           impl,
           kind: sc.kind,
           url: sc.transport === 'ws' ? `ws://127.0.0.1:${target.wsPort}` : `mqtt://127.0.0.1:${target.port}`,
-          protocolVersion: sc.protocolVersion ?? 4,
           port: target.port,
           rawBin: RAW_BIN,
           params: sc.params,

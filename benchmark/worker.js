@@ -66,7 +66,7 @@ let clientSeq = 0
 function connectClient (url = cfg.url, extra = {}) {
   const name = `bench-${cfg.impl}-${runTag}-${clientSeq++}`
   return new Promise((resolve, reject) => {
-    const client = mqtt.connect(url, { clientId: name, reconnectPeriod: 0, keepalive: 60, clean: true, connectTimeout: 30000, protocolVersion: cfg.protocolVersion, ...extra })
+    const client = mqtt.connect(url, { clientId: name, reconnectPeriod: 0, keepalive: 60, clean: true, connectTimeout: 30000, ...extra })
     let connected = false
     client.on('connect', () => {
       connected = true
