@@ -7,6 +7,7 @@
 // callbacks and `message` handlers therefore see the same fields as with MQTT.js.
 
 const { FLAG, PACKET_TYPES } = require('./event-batch')
+const { batchFormat } = require('./native-loader')
 
 const { QOS_MASK, RETAIN, DUP, PAYLOAD_ATTACHED } = FLAG
 
@@ -15,23 +16,116 @@ function parsedPacket (cmd, length, fields) {
   return { cmd, retain: false, qos: 0, dup: false, length, topic: null, payload: null, ...fields }
 }
 
-function connackPacket (sessionPresent, returnCode) {
+/**
+ * A CONNACK as mqtt-packet parses it: `returnCode` for MQTT 3.1/3.1.1,
+ * `reasonCode` and `properties` (only when the broker sent some) for MQTT 5.
+ * `properties` is undefined for 3.1/3.1.1.
+ */
+function connackPacket (sessionPresent, code, v5 = false, properties = undefined) {
   // parsedPacket()'s fields spelled out: every client keeps its CONNACK
   // (`client.connackPacket`), and a literal holds all fields in the object
   // itself, where spread ones would need a separate property array.
-  return { cmd: 'connack', retain: false, qos: 0, dup: false, length: 2, topic: null, payload: null, sessionPresent, returnCode }
+  if (!v5) return { cmd: 'connack', retain: false, qos: 0, dup: false, length: 2, topic: null, payload: null, sessionPresent, returnCode: code }
+  const packet = { cmd: 'connack', retain: false, qos: 0, dup: false, length: 2 + propertiesLength(properties), topic: null, payload: null, sessionPresent, reasonCode: code }
+  if (properties !== undefined) packet.properties = properties
+  return packet
 }
 
-function subackPacket (messageId, granted) {
-  return parsedPacket('suback', 2 + granted.length, { granted, messageId })
+/** A SUBACK; with MQTT 5 (`v5`) its `properties` when it had some. */
+function subackPacket (messageId, granted, v5 = false, properties = undefined) {
+  // mqtt-packet's field order: granted, messageId, properties.
+  const packet = parsedPacket('suback', 2 + (v5 ? propertiesLength(properties) : 0) + granted.length, { granted, messageId })
+  if (properties !== undefined) packet.properties = properties
+  return packet
 }
 
-function unsubackPacket (messageId) {
-  return parsedPacket('unsuback', 2, { messageId })
+/** An UNSUBACK; with MQTT 5 its reason codes in `granted` (as mqtt-packet names them) and its `properties`. */
+function unsubackPacket (messageId, v5 = false, granted = undefined, properties = undefined) {
+  if (!v5) return parsedPacket('unsuback', 2, { messageId })
+  const packet = parsedPacket('unsuback', 2 + propertiesLength(properties) + granted.length, { messageId })
+  if (properties !== undefined) packet.properties = properties
+  packet.granted = granted
+  return packet
 }
 
-function disconnectPacket () {
-  return parsedPacket('disconnect', 0)
+/** A DISCONNECT from the broker: MQTT 5 gives its reason code and properties. */
+function disconnectPacket (v5 = false, reasonCode = 0, properties = undefined) {
+  if (!v5) return parsedPacket('disconnect', 0)
+  const length = reasonCode === 0 && properties === undefined ? 0 : 1 + propertiesLength(properties)
+  const packet = parsedPacket('disconnect', length, { reasonCode })
+  if (properties !== undefined) packet.properties = properties
+  return packet
+}
+
+/** An AUTH from the broker (MQTT 5 only), the packet `handleAuth` gets. */
+function authPacket (reasonCode, properties) {
+  const packet = parsedPacket('auth', 1 + propertiesLength(properties), { reasonCode })
+  if (properties !== undefined) packet.properties = properties
+  return packet
+}
+
+/**
+ * A PUBACK, PUBREC, PUBREL or PUBCOMP from an MQTT 5 broker, as mqtt-packet
+ * parses it (the packet a refused publish's callback gets with its error).
+ * `length` is what mqtt-packet's own encoder would have written: the reason
+ * code and property length are left out when they are 0 and empty.
+ */
+function ackPacket (cmd, messageId, reasonCode, properties) {
+  let length = 2
+  if (properties !== undefined) length = 3 + propertiesLength(properties)
+  else if (reasonCode !== 0) length = 4
+  const packet = parsedPacket(cmd, length, { messageId, reasonCode })
+  if (cmd === 'pubrel') packet.qos = 1
+  if (properties !== undefined) packet.properties = properties
+  return packet
+}
+
+/** Wire bytes of each property value type of the batch format (see lib/properties.js). */
+const PROPERTY_VALUE_BYTES = {
+  bool: () => 1,
+  u8: () => 1,
+  u16: () => 2,
+  u32: () => 4,
+  string: (value) => 2 + Buffer.byteLength(value),
+  binary: (value) => 2 + value.length
+}
+
+/** Bytes of a variable byte integer. */
+function varIntBytes (value) {
+  if (value < 128) return 1
+  if (value < 16384) return 2
+  if (value < 2097152) return 3
+  return 4
+}
+
+let propertyTypes = null
+
+/**
+ * Bytes of an MQTT 5 property list on the wire, its length prefix included
+ * (1 for none): what mqtt-packet counts in a parsed packet's `length`.
+ */
+function propertiesLength (properties) {
+  if (properties === undefined) return 1
+  if (propertyTypes === null) {
+    propertyTypes = Object.create(null)
+    for (const { name, type } of batchFormat().properties) propertyTypes[name] = type
+  }
+  let bytes = 0
+  for (const name of Object.keys(properties)) {
+    const value = properties[name]
+    if (name === 'userProperties') {
+      for (const key of Object.keys(value)) {
+        for (const one of [].concat(value[key])) bytes += 5 + Buffer.byteLength(key) + Buffer.byteLength(String(one))
+      }
+      continue
+    }
+    for (const one of [].concat(value)) {
+      // The one property the batch carries as u32 but the wire as a variable byte integer.
+      if (name === 'subscriptionIdentifier') bytes += 1 + varIntBytes(one)
+      else bytes += 1 + PROPERTY_VALUE_BYTES[propertyTypes[name]](one)
+    }
+  }
+  return varIntBytes(bytes) + bytes
 }
 
 /** A publish record: flags, id, topic, payload (see `put_publish` in event_batch.rs). */
@@ -177,6 +271,9 @@ function readReceivedPacket (r) {
 }
 
 module.exports = {
+  ackPacket,
+  authPacket,
+  propertiesLength,
   connackPacket,
   connectPacketOf,
   subackPacket,
