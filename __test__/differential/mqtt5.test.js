@@ -244,6 +244,44 @@ defineScenarios([
     }
   },
   {
+    name: 'v5 message received by topic alias: the message event and packet.topic',
+    async run (t) {
+      const c = await t.connected(t.url, { ...OPTS, properties: { topicAliasMaximum: 2 } })
+      const conn = t.broker.connections[0]
+      conn.send({ cmd: 'publish', topic: 'v5/aliased', payload: Buffer.from('1'), qos: 0, properties: { topicAlias: 1 } })
+      conn.send({ cmd: 'publish', topic: '', payload: Buffer.from('2'), qos: 0, properties: { topicAlias: 1 } })
+      await t.waitFor('c.message', 2)
+      await t.end(c)
+    },
+    diverges: {
+      because: 'MQTT.js leaves packet.topic empty for a message sent by alias (only the event argument has the topic); the packet carries the topic it resolved',
+      expect (mqttjs, napi) {
+        const messages = (t) => entriesOf(t, 'c.message').map(([, topic, payload, packet]) => [topic, payload, packet.topic])
+        expect(messages(mqttjs)).toEqual([['v5/aliased', { $buffer: '1' }, 'v5/aliased'], ['v5/aliased', { $buffer: '2' }, '']])
+        expect(messages(napi)).toEqual([['v5/aliased', { $buffer: '1' }, 'v5/aliased'], ['v5/aliased', { $buffer: '2' }, 'v5/aliased']])
+        expect(napi.wire).toEqual(mqttjs.wire)
+      }
+    }
+  },
+  {
+    name: 'v5 serverKeepAlive 0: client.keepalive',
+    broker: { connack: { reasonCode: 0, properties: { serverKeepAlive: 0 } } },
+    async run (t) {
+      const c = await t.connected(t.url, { ...OPTS, keepalive: 30 })
+      t.note('keepalive', c.keepalive)
+      await t.end(c)
+      t.note('keepalive after end', c.keepalive)
+    },
+    diverges: {
+      because: 'the client must use the Server Keep Alive the broker sends, 0 (no keepalive) included [MQTT-3.2.2-21]; MQTT.js reports its own for 0',
+      expect (mqttjs, napi) {
+        const notes = (t) => entriesOf(t, 'note.')
+        expect(notes(mqttjs)).toEqual([['note.keepalive', 30], ['note.keepalive after end', 30]])
+        expect(notes(napi)).toEqual([['note.keepalive', 0], ['note.keepalive after end', 30]])
+      }
+    }
+  },
+  {
     name: 'v5 enhanced authentication: AUTH 0x18 to handleAuth, its answer on the wire, then CONNACK',
     broker: {
       connack: null,
