@@ -19,10 +19,11 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
+use mqtt_napi_engine::codec::v5::ReasonCode;
 use mqtt_napi_engine::codec::{
-    self, validate_topic_name, ConnAck, ConnectReasonCode, Packet, PacketId, PacketProperties,
-    ProtocolVersion, Publish, PublishAck, QoS, SubAck, SubscribeFilter, SubscribeReasonCode,
-    UnsubAck,
+    self, validate_topic_name, ConnAck, ConnectReasonCode, Disconnect, Packet, PacketId,
+    PacketProperties, ProtocolVersion, Publish, PublishAck, QoS, SubAck, SubscribeFilter,
+    SubscribeReasonCode, UnsubAck,
 };
 use mqtt_napi_engine::session::{Command, Event, OfflineLimits, Session, SessionConfig, Token};
 
@@ -357,7 +358,7 @@ fn drain(session: &mut Session, h: &mut Harness, now: Instant) {
                 SESSION_STATS[4].fetch_add(1, Relaxed);
                 // As JS does once handleMessage calls back.
                 if let Some(id) = publish.packet_id {
-                    session.acknowledge(id, connection);
+                    session.acknowledge(id, connection, ReasonCode::SUCCESS);
                 }
             }
             Event::Connected { .. } => {
@@ -372,7 +373,10 @@ fn drain(session: &mut Session, h: &mut Harness, now: Instant) {
                 );
                 h.qos0_done(through);
             }
-            Event::OutgoingEmpty | Event::ServerDisconnect | Event::PacketIdAllocated(_) => {}
+            Event::OutgoingEmpty
+            | Event::ServerDisconnect(_)
+            | Event::Auth(_)
+            | Event::PacketIdAllocated(_) => {}
         }
     }
 }
@@ -475,6 +479,9 @@ pub fn session(data: &[u8]) {
         },
         subscribe_batch_size: (flags & 32 != 0).then_some(usize::from(limits & 3) + 1),
         manual_acks: flags & 64 != 0,
+        connect_properties: PacketProperties::NONE,
+        auto_use_topic_alias: false,
+        auto_assign_topic_alias: false,
     };
     let mut now = Instant::now();
     let mut session = Session::new(config, now);
@@ -523,6 +530,7 @@ pub fn session(data: &[u8]) {
                         payload,
                         qos,
                         retain: input.byte() & 1 == 1,
+                        properties: PacketProperties::NONE,
                     },
                     now,
                 );
@@ -538,16 +546,32 @@ pub fn session(data: &[u8]) {
                         )
                     })
                     .collect();
-                session.handle_command(Command::Subscribe { token, filters }, now);
+                let properties = PacketProperties::NONE;
+                session.handle_command(
+                    Command::Subscribe {
+                        token,
+                        filters,
+                        properties,
+                    },
+                    now,
+                );
             }
             5 => {
                 let token = h.token();
                 let filters = vec![FILTERS[usize::from(input.byte()) % FILTERS.len()].to_string()];
-                session.handle_command(Command::Unsubscribe { token, filters }, now);
+                let properties = PacketProperties::NONE;
+                session.handle_command(
+                    Command::Unsubscribe {
+                        token,
+                        filters,
+                        properties,
+                    },
+                    now,
+                );
             }
             6 => {
                 if input.byte().is_multiple_of(4) {
-                    session.handle_command(Command::Disconnect, now);
+                    session.handle_command(Command::Disconnect(Disconnect::NORMAL), now);
                 }
             }
             7 => {

@@ -261,7 +261,9 @@ fn encode_session_event(event: &Event, out: &mut Vec<u8>) {
             put_u64(out, *through);
         }
         Event::OutgoingEmpty => out.push(kind::OUTGOING_EMPTY),
-        Event::ServerDisconnect => out.push(kind::DISCONNECT),
+        Event::ServerDisconnect(_) => out.push(kind::DISCONNECT),
+        // Only an MQTT 5 session raises it; its record comes with the MQTT 5 event records.
+        Event::Auth(_) => {}
     }
 }
 

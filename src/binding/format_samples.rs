@@ -112,7 +112,7 @@ fn sample_events() -> Vec<ClientEvent> {
         session(Event::Published {
             token: 7,
             packet_id: Some(300),
-            result: Ok(()),
+            result: Ok(Some(PublishAck::new(300))),
         }),
         session(Event::Published {
             token: 8,
@@ -140,7 +140,7 @@ fn sample_events() -> Vec<ClientEvent> {
         session(Event::Unsubscribed {
             token: 11,
             packet_id: 302,
-            result: Ok(()),
+            result: Ok(UnsubAck::new(302)),
         }),
         session(Event::PacketIdAllocated(65535)),
         ClientEvent::QoS0Written {
@@ -156,7 +156,7 @@ fn sample_events() -> Vec<ClientEvent> {
         )),
         ClientEvent::Error(syscall_error),
         session(Event::OutgoingEmpty),
-        session(Event::ServerDisconnect),
+        session(Event::ServerDisconnect(Disconnect::NORMAL)),
         ClientEvent::PacketSent(Packet::Connect(Box::new(connect))),
         ClientEvent::PacketSent(Packet::Publish(publish(
             QoS::AtLeastOnce,
@@ -241,6 +241,7 @@ pub fn read_publish_batch(batch: &[u8]) -> napi::Result<Vec<ReadPublish>> {
                 payload,
                 qos,
                 retain,
+                ..
             } => ReadPublish {
                 token: token as f64,
                 topic: topic.to_string(),

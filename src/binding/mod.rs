@@ -20,7 +20,8 @@ use napi::Env;
 use napi_derive::napi;
 
 use batch_format::FLAG_RETAIN;
-use engine::codec::{validate_topic_filter, SubscribeFilter};
+use engine::codec::v5::ReasonCode;
+use engine::codec::{validate_topic_filter, Disconnect, PacketProperties, SubscribeFilter};
 use engine::connection::{self, ClientCommand};
 use engine::session::Command;
 use external_buffers::ExternalBuffers;
@@ -192,6 +193,7 @@ impl NativeClient {
         self.send(Command::Subscribe {
             token: token as u64,
             filters,
+            properties: PacketProperties::NONE,
         })
     }
 
@@ -206,6 +208,7 @@ impl NativeClient {
         self.send(Command::Unsubscribe {
             token: token as u64,
             filters: topics,
+            properties: PacketProperties::NONE,
         })
     }
 
@@ -288,6 +291,7 @@ impl NativeClient {
         let _ = self.commands.send(ClientCommand::Acknowledge {
             packet_id,
             connection,
+            reason_code: ReasonCode::SUCCESS,
         });
         Ok(())
     }
@@ -311,7 +315,10 @@ impl NativeClient {
     #[napi(catch_unwind)]
     pub fn end(&self, force: bool) {
         // A closed channel means the task already ended: nothing left to stop.
-        let _ = self.commands.send(ClientCommand::End { force });
+        let _ = self.commands.send(ClientCommand::End {
+            force,
+            disconnect: Disconnect::NORMAL,
+        });
     }
 }
 

@@ -213,6 +213,9 @@ impl NativeOptions {
                 offline_limits,
                 subscribe_batch_size: self.subscribe_batch_size.map(|n| n as usize),
                 manual_acks: self.manual_acks.unwrap_or(false),
+                connect_properties: PacketProperties::NONE,
+                auto_use_topic_alias: false,
+                auto_assign_topic_alias: false,
             },
             reconnect,
             max_incoming_packet_size: self.max_incoming_packet_size.unwrap_or(MAX_PACKET_SIZE)

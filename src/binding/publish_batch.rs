@@ -10,7 +10,7 @@ use bytes::Bytes;
 use super::batch_buffers;
 use super::batch_format::{FLAG_QOS_MASK, FLAG_RETAIN, OP_PUBLISH};
 
-use engine::codec::{validate_topic_name, QoS, SharedStr, TopicError};
+use engine::codec::{validate_topic_name, PacketProperties, QoS, SharedStr, TopicError};
 use engine::session::{Command, CommandError};
 
 #[derive(Debug, PartialEq, Eq)]
@@ -61,6 +61,7 @@ pub fn publish_command(token: u64, flags: u8, topic: Bytes, payload: Bytes) -> C
         payload,
         qos,
         retain: flags & FLAG_RETAIN != 0,
+        properties: PacketProperties::NONE,
     }
 }
 
@@ -143,6 +144,7 @@ mod tests {
                 payload,
                 qos,
                 retain,
+                ..
             } => {
                 assert_eq!(*token, 7);
                 assert_eq!(topic, "a/b");

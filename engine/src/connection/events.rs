@@ -2,7 +2,8 @@
 
 use bytes::Bytes;
 
-use crate::codec::{Packet, PacketId, Publish};
+use crate::codec::v5::ReasonCode;
+use crate::codec::{Disconnect, Packet, PacketId, Publish};
 use crate::session::{Command, Event, Token};
 use crate::transport::SyscallInfo;
 
@@ -72,6 +73,8 @@ pub enum ClientCommand {
     /// `client.end(force)`: graceful waits for in-flight exchanges, then DISCONNECT.
     End {
         force: bool,
+        /// The DISCONNECT a graceful end sends (MQTT 5's reason code and properties).
+        disconnect: Disconnect,
     },
     /// `client.reconnect()`: drop the current connection (if any) and connect again now.
     Reconnect,
@@ -101,6 +104,8 @@ pub enum ClientCommand {
         packet_id: PacketId,
         /// The connection it came on, as its `HeldMessage` event said.
         connection: u32,
+        /// MQTT 5's reason code for the PUBACK (MQTT.js `customHandleAcks`); Success in 3.x.
+        reason_code: ReasonCode,
     },
     /// Failpoint for tests: panic inside the task (only sent when test hooks are enabled).
     Panic,

@@ -357,14 +357,17 @@ fn handle_commands(
             Some(command) => command,
         };
         match command {
-            ClientCommand::End { force: true } => {
+            ClientCommand::End { force: true, .. } => {
                 return Some(AttemptOutcome::Ended {
                     transport_was_open: true,
                 })
             }
-            ClientCommand::End { force: false } => {
-                attempt.session.handle_command(Command::Disconnect, now)
-            }
+            ClientCommand::End {
+                force: false,
+                disconnect,
+            } => attempt
+                .session
+                .handle_command(Command::Disconnect(disconnect), now),
             ClientCommand::ReconnectEmitted {
                 count,
                 identity,
@@ -389,7 +392,10 @@ fn handle_commands(
             ClientCommand::Acknowledge {
                 packet_id,
                 connection,
-            } => attempt.session.acknowledge(packet_id, connection),
+                reason_code,
+            } => attempt
+                .session
+                .acknowledge(packet_id, connection, reason_code),
             ClientCommand::Panic => panic!("test failpoint: panic in the client task"),
         }
         if turn == COMMANDS_PER_TURN {

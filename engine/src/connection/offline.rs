@@ -61,8 +61,9 @@ pub(super) fn handle_offline_command(
         ClientCommand::Acknowledge {
             packet_id,
             connection,
+            reason_code,
         } => {
-            session.acknowledge(packet_id, connection);
+            session.acknowledge(packet_id, connection, reason_code);
             OfflineCommand::Handled
         }
         ClientCommand::Panic => panic!("test failpoint: panic in the client task"),

@@ -38,6 +38,9 @@ fn config(port: u16, keep_alive_secs: u16, reconnect_ms: u64) -> ClientConfig {
             offline_limits: OfflineLimits::default(),
             subscribe_batch_size: None,
             manual_acks: false,
+            connect_properties: PacketProperties::NONE,
+            auto_use_topic_alias: false,
+            auto_assign_topic_alias: false,
         },
         reconnect: ReconnectPolicy {
             period: Duration::from_millis(reconnect_ms),
@@ -134,11 +137,17 @@ impl Client {
         self.send(Command::Subscribe {
             token,
             filters: vec![SubscribeFilter::new(filter, qos)],
+            properties: PacketProperties::NONE,
         });
     }
 
     fn end(&self, force: bool) {
-        self.commands.send(ClientCommand::End { force }).unwrap();
+        self.commands
+            .send(ClientCommand::End {
+                force,
+                disconnect: Disconnect::NORMAL,
+            })
+            .unwrap();
     }
 
     /// Collects events until one matches, returning everything seen so far.
@@ -350,6 +359,7 @@ async fn publishes_made_while_connecting_are_sent_after_connack() {
         payload: Bytes::from_static(b"x"),
         qos: QoS::AtLeastOnce,
         retain: false,
+        properties: PacketProperties::NONE,
     });
     let mut broker = Peer::accept(&listener).await;
     broker.handshake(0).await;
@@ -482,6 +492,7 @@ fn qos0_publish(token: u64, size: usize) -> Command {
         payload: Bytes::from(vec![b'x'; size]),
         qos: QoS::AtMostOnce,
         retain: false,
+        properties: PacketProperties::NONE,
     }
 }
 

@@ -2,6 +2,7 @@
 //! complete (or refute) what we sent.
 
 use super::*;
+use crate::codec::v5::ReasonCode;
 
 impl Session {
     pub(super) fn handle_incoming_publish(&mut self, publish: Publish) {
@@ -60,7 +61,10 @@ impl Session {
     /// ack (the connection has changed, or the id is not held) sends nothing:
     /// the broker resends what it still holds, and the id may by now name
     /// another message.
-    pub fn acknowledge(&mut self, id: PacketId, connection: u32) {
+    ///
+    /// `reason_code` is MQTT 5's code for the PUBACK (MQTT.js `customHandleAcks`); 3.x acks have
+    /// none, and a PUBCOMP's only codes say whether the packet id was found, so both send Success.
+    pub fn acknowledge(&mut self, id: PacketId, connection: u32, reason_code: ReasonCode) {
         let Some(qos) = self.held_acks.release(id, connection) else {
             return;
         };
@@ -69,8 +73,20 @@ impl Session {
         if self.is_connected() {
             self.transmit.push_back(match qos {
                 QoS::ExactlyOnce => Packet::PubComp(PublishAck::new(id)),
-                _ => Packet::PubAck(PublishAck::new(id)),
+                _ => Packet::PubAck(PublishAck {
+                    reason_code: self.v5_code(reason_code),
+                    ..PublishAck::new(id)
+                }),
             });
+        }
+    }
+
+    /// `code` in MQTT 5; Success (the only code there is) in 3.x.
+    fn v5_code(&self, code: ReasonCode) -> ReasonCode {
+        if self.config.protocol.is_v5() {
+            code
+        } else {
+            ReasonCode::SUCCESS
         }
     }
 
@@ -87,10 +103,11 @@ impl Session {
 
     pub(super) fn complete_publish(
         &mut self,
-        id: PacketId,
-        ack: PacketType,
+        ack: PublishAck,
+        ack_type: PacketType,
         expected: PublishStage,
     ) -> Result<(), SessionError> {
+        let id = ack.packet_id;
         match self.pending.get(&id) {
             Some(Pending::Publish { stage, .. }) if *stage == expected => {
                 if let Some(Pending::Publish { token, .. }) = self.pending.remove(&id) {
@@ -98,17 +115,18 @@ impl Session {
                     self.events.push_back(Event::Published {
                         token,
                         packet_id: Some(id),
-                        result: Ok(()),
+                        result: Ok(Some(ack)),
                     });
                 }
                 self.after_ack();
                 Ok(())
             }
-            _ => Err(self.ack_mismatch(id, ack)),
+            _ => Err(self.ack_mismatch(id, ack_type)),
         }
     }
 
-    pub(super) fn handle_pubrec(&mut self, id: PacketId) -> Result<(), SessionError> {
+    pub(super) fn handle_pubrec(&mut self, ack: PublishAck) -> Result<(), SessionError> {
+        let id = ack.packet_id;
         match self.pending.get_mut(&id) {
             Some(Pending::Publish { stage, .. })
                 if matches!(
@@ -156,14 +174,15 @@ impl Session {
         Ok(())
     }
 
-    pub(super) fn handle_unsuback(&mut self, id: PacketId) -> Result<(), SessionError> {
+    pub(super) fn handle_unsuback(&mut self, unsuback: UnsubAck) -> Result<(), SessionError> {
+        let id = unsuback.packet_id;
         match self.pending.remove(&id) {
             Some(Pending::Unsubscribe { token, .. }) => {
                 self.release_id(id);
                 self.events.push_back(Event::Unsubscribed {
                     token,
                     packet_id: id,
-                    result: Ok(()),
+                    result: Ok(unsuback),
                 });
                 self.after_ack();
                 Ok(())

@@ -16,9 +16,10 @@ impl Session {
                 payload,
                 qos: QoS::AtMostOnce,
                 retain,
+                properties,
             } => {
                 if self.is_connected() {
-                    self.send_qos0(token, topic, payload, retain);
+                    self.send_qos0(token, topic, payload, retain, properties);
                     return Ok(());
                 }
                 let queued = if self.config.queue_qos_zero {
@@ -32,6 +33,7 @@ impl Session {
                         topic,
                         payload,
                         retain,
+                        properties,
                     }),
                     Err(error) => self.events.push_back(Event::Published {
                         token,
@@ -47,6 +49,7 @@ impl Session {
                 payload,
                 qos,
                 retain,
+                properties,
             } => {
                 if !self.is_connected() {
                     if let Err(error) = self.admit_offline(topic.len() + payload.len()) {
@@ -68,6 +71,7 @@ impl Session {
                         payload,
                         qos,
                         retain,
+                        properties,
                     });
                 };
                 let publish = Publish {
@@ -77,7 +81,7 @@ impl Session {
                     topic,
                     packet_id: Some(id),
                     payload,
-                    properties: PacketProperties::NONE,
+                    properties,
                 };
                 let stage = if self.is_connected() {
                     self.transmit.push_back(Packet::Publish(publish.clone()));
@@ -97,9 +101,17 @@ impl Session {
                 );
                 Ok(())
             }
-            Command::Subscribe { token, filters } => {
+            Command::Subscribe {
+                token,
+                filters,
+                properties,
+            } => {
                 let Some(id) = self.allocate_id() else {
-                    return Err(Command::Subscribe { token, filters });
+                    return Err(Command::Subscribe {
+                        token,
+                        filters,
+                        properties,
+                    });
                 };
                 if self.config.resubscribe && self.config.auto_reconnect {
                     self.resubscribe_topics.remember(&filters);
@@ -107,16 +119,24 @@ impl Session {
                 let packet = Subscribe {
                     packet_id: id,
                     filters,
-                    properties: PacketProperties::NONE,
+                    properties,
                 };
                 self.send_or_queue_request(id, Packet::Subscribe(packet.clone()));
                 self.pending
                     .insert(id, Pending::Subscribe { token, packet });
                 Ok(())
             }
-            Command::Unsubscribe { token, filters } => {
+            Command::Unsubscribe {
+                token,
+                filters,
+                properties,
+            } => {
                 let Some(id) = self.allocate_id() else {
-                    return Err(Command::Unsubscribe { token, filters });
+                    return Err(Command::Unsubscribe {
+                        token,
+                        filters,
+                        properties,
+                    });
                 };
                 if self.config.resubscribe {
                     for filter in &filters {
@@ -126,14 +146,18 @@ impl Session {
                 let packet = Unsubscribe {
                     packet_id: id,
                     filters,
-                    properties: PacketProperties::NONE,
+                    properties,
                 };
                 self.send_or_queue_request(id, Packet::Unsubscribe(packet.clone()));
                 self.pending
                     .insert(id, Pending::Unsubscribe { token, packet });
                 Ok(())
             }
-            Command::Disconnect | Command::RemoveOutgoing(_) | Command::Fail { .. } => Ok(()),
+            Command::Disconnect(_)
+            | Command::AuthContinue(_)
+            | Command::Reauthenticate(_)
+            | Command::RemoveOutgoing(_)
+            | Command::Fail { .. } => Ok(()),
         }
     }
 
@@ -148,6 +172,7 @@ impl Session {
             payload,
             qos,
             retain,
+            properties,
         } = command
         else {
             return Some(command);
@@ -160,7 +185,7 @@ impl Session {
             // The size depends on whether there is an id, not on its value (allocated later).
             packet_id: (qos != QoS::AtMostOnce).then_some(1),
             payload,
-            properties: PacketProperties::NONE,
+            properties,
         };
         let size = match publish_encoded_len(&publish, self.config.protocol) {
             Ok(size) if size <= self.max_packet_size => {
@@ -170,6 +195,7 @@ impl Session {
                     payload: publish.payload,
                     qos,
                     retain,
+                    properties: publish.properties,
                 })
             }
             Ok(size) => size,
@@ -257,6 +283,7 @@ impl Session {
         topic: SharedStr,
         payload: Bytes,
         retain: bool,
+        properties: PacketProperties,
     ) {
         self.transmit.push_back(Packet::Publish(Publish {
             dup: false,
@@ -265,7 +292,7 @@ impl Session {
             topic,
             packet_id: None,
             payload,
-            properties: PacketProperties::NONE,
+            properties,
         }));
         // It completes once written (`Event`s do not see writes: see `qos0`).
         self.qos0.queued(token);
@@ -283,7 +310,7 @@ impl Session {
                 packet_id: None,
                 result: Err(error),
             },
-            Command::Subscribe { token, filters } => Event::Subscribed {
+            Command::Subscribe { token, filters, .. } => Event::Subscribed {
                 token,
                 filters,
                 result: Err(error),
@@ -293,7 +320,11 @@ impl Session {
                 packet_id: 0,
                 result: Err(error),
             },
-            Command::Disconnect | Command::RemoveOutgoing(_) | Command::Fail { .. } => return,
+            Command::Disconnect(_)
+            | Command::AuthContinue(_)
+            | Command::Reauthenticate(_)
+            | Command::RemoveOutgoing(_)
+            | Command::Fail { .. } => return,
         };
         self.events.push_back(event);
     }
@@ -331,7 +362,12 @@ impl Session {
             if filters.is_empty() {
                 break;
             }
-            if let Err(command) = self.start_command(Command::Subscribe { token: 0, filters }) {
+            let command = Command::Subscribe {
+                token: 0,
+                filters,
+                properties: PacketProperties::NONE,
+            };
+            if let Err(command) = self.start_command(command) {
                 self.waiting_for_id.push_back(command);
             }
         }

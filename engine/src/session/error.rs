@@ -3,7 +3,9 @@
 use std::fmt::{self, Write};
 
 use crate::codec::v5::ReasonCode;
-use crate::codec::{ConnectReasonCode, PacketId, PacketType, MAX_PACKET_SIZE, MAX_REMAINING_LEN};
+use crate::codec::{
+    ConnectReasonCode, PacketId, PacketType, PublishAck, MAX_PACKET_SIZE, MAX_REMAINING_LEN,
+};
 
 /// A reason to close the current network connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +46,33 @@ pub enum ProtocolViolation {
     },
 }
 
+impl SessionError {
+    /// MQTT 5: the reason code of the DISCONNECT a client sends before closing the connection
+    /// because of this error [MQTT-4.13.1-1]; `None` when no DISCONNECT is due (timeouts, a refused
+    /// CONNACK).
+    pub fn disconnect_reason_code(&self) -> Option<ReasonCode> {
+        match self {
+            SessionError::Protocol(violation) => Some(violation.disconnect_reason_code()),
+            SessionError::ConnackTimeout
+            | SessionError::KeepaliveTimeout
+            | SessionError::ConnectionRefused(_) => None,
+        }
+    }
+}
+
 impl ProtocolViolation {
+    /// The reason code of the DISCONNECT this violation is answered with (MQTT 5 table 3-10).
+    pub fn disconnect_reason_code(&self) -> ReasonCode {
+        match self {
+            ProtocolViolation::PacketBeforeConnAck(_)
+            | ProtocolViolation::DuplicateConnAck
+            | ProtocolViolation::ServerOnlyPacket(_)
+            | ProtocolViolation::UnsolicitedAck { .. }
+            | ProtocolViolation::MismatchedAck { .. }
+            | ProtocolViolation::SubAckCountMismatch { .. } => ReasonCode::PROTOCOL_ERROR,
+        }
+    }
+
     /// The reason code MQTT.js reports this violation with (its `ErrorWithReasonCode`), where it
     /// gives one: 130, MQTT 5's "Protocol Error", for a duplicate CONNACK.
     pub fn reason_code(&self) -> Option<u8> {
@@ -150,6 +178,10 @@ pub enum CommandError {
     /// protocol's maximum; MQTT 5's `maximumPacketSize` will lower it). `size`
     /// is the packet's length in bytes, header included.
     PacketTooLarge { size: usize, max: usize },
+    /// MQTT 5: the broker refused the publish, with a PUBACK or PUBREC whose reason code is 0x80 or
+    /// above (that ack, with its properties). MQTT.js: `ErrorWithReasonCode('Publish error: ' +
+    /// ReasonCodes[code], code)`.
+    Refused(PublishAck),
 }
 
 impl CommandError {
@@ -157,6 +189,14 @@ impl CommandError {
     pub fn code(&self) -> Option<&'static str> {
         match self {
             CommandError::PacketTooLarge { .. } => Some("ERR_MQTT_PACKET_TOO_LARGE"),
+            _ => None,
+        }
+    }
+
+    /// The MQTT 5 reason code the JS error carries as its numeric `code` (a refused publish).
+    pub fn reason_code(&self) -> Option<ReasonCode> {
+        match self {
+            CommandError::Refused(ack) => Some(ack.reason_code),
             _ => None,
         }
     }
@@ -173,6 +213,13 @@ impl fmt::Display for CommandError {
                 "Offline queue full ({messages} messages, {bytes} bytes queued): publish rejected"
             ),
             CommandError::Invalid(reason) => f.write_str(reason),
+            CommandError::Refused(ack) => write!(
+                f,
+                "Publish error: {}",
+                ack.reason_code
+                    .mqttjs_text()
+                    .unwrap_or("Unknown reason code")
+            ),
             CommandError::PacketTooLarge { size, max } => {
                 write!(
                     f,

@@ -27,10 +27,11 @@ pub use packet_ids::PacketIdAllocator;
 use qos0::QoS0Tracker;
 use resubscribe::ResubscribeSet;
 
+use crate::codec::v5::Auth;
 use crate::codec::{
     ConnAck, Connect, Disconnect, LastWill, Packet, PacketId, PacketProperties, PacketType,
     ProtocolVersion, Publish, PublishAck, QoS, SharedStr, SubAck, Subscribe, SubscribeFilter,
-    Unsubscribe, MAX_PACKET_SIZE,
+    UnsubAck, Unsubscribe, MAX_PACKET_SIZE,
 };
 
 /// Matches a completion event to the JS callback that asked for it; 0 = nobody waits.
@@ -59,6 +60,15 @@ pub struct SessionConfig {
     /// Inbound QoS 1/2 acknowledgements wait for `acknowledge` (JS overrode
     /// `handleMessage`); switched later with `set_manual_acks`.
     pub manual_acks: bool,
+    /// MQTT 5: CONNECT's properties (session expiry, receive maximum, authentication method, ...);
+    /// `NONE` for MQTT 3.x. The will's list is `LastWill::properties`.
+    pub connect_properties: PacketProperties,
+    /// MQTT 5 (MQTT.js `autoUseTopicAlias`): a publish to a topic that already has an outbound
+    /// alias is sent with the alias and an empty topic.
+    pub auto_use_topic_alias: bool,
+    /// MQTT 5 (MQTT.js `autoAssignTopicAlias`): topics get outbound aliases as they are first
+    /// published, up to the broker's Topic Alias Maximum.
+    pub auto_assign_topic_alias: bool,
 }
 
 /// Limits on what may wait for a connection. A publish that would go past
@@ -77,25 +87,35 @@ pub enum Command {
         payload: Bytes,
         qos: QoS,
         retain: bool,
+        /// MQTT 5's PUBLISH properties as the application gave them (`topic_alias` set = the
+        /// application's explicit alias); `NONE` for MQTT 3.x.
+        properties: PacketProperties,
     },
     Subscribe {
         token: Token,
+        /// Each with its subscription options (MQTT 5's nl/rap/rh; 3.x: the defaults).
         filters: Vec<SubscribeFilter>,
+        /// MQTT 5: subscription identifier and user properties.
+        properties: PacketProperties,
     },
     Unsubscribe {
         token: Token,
         filters: Vec<String>,
+        properties: PacketProperties,
     },
-    /// End gracefully: let in-flight exchanges finish, then send DISCONNECT.
-    Disconnect,
+    /// End gracefully: let in-flight exchanges finish, then send this DISCONNECT
+    /// (MQTT 3.x: always `Disconnect::NORMAL`).
+    Disconnect(Disconnect),
+    /// MQTT 5: the application's answer to the broker's AUTH during the connect-time exchange
+    /// (MQTT.js `handleAuth` calling back; reason Continue authentication, 0x18).
+    AuthContinue(Box<Auth>),
+    /// MQTT 5: start re-authentication on the established connection (reason 0x19).
+    Reauthenticate(Box<Auth>),
     /// Withdraw an unacknowledged publish (MQTT.js `removeOutgoingMessage`).
     RemoveOutgoing(PacketId),
     /// A publish rejected before it reached the session (bad topic, QoS):
     /// reported in call order like any other completion.
-    Fail {
-        token: Token,
-        error: CommandError,
-    },
+    Fail { token: Token, error: CommandError },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,7 +139,10 @@ pub enum Event {
     Published {
         token: Token,
         packet_id: Option<PacketId>,
-        result: Result<(), CommandError>,
+        /// `Ok(Some(ack))`: the final acknowledgement (PUBACK for QoS 1, PUBCOMP for QoS 2) with
+        /// its reason code (< 0x80) and properties, for MQTT.js's `cb(null, packet)`. `Ok(None)`: a
+        /// completion without an ack. A negative PUBACK/PUBREC is `Err(CommandError::Refused)`.
+        result: Result<Option<PublishAck>, CommandError>,
     },
     Subscribed {
         token: Token,
@@ -130,7 +153,8 @@ pub enum Event {
     Unsubscribed {
         token: Token,
         packet_id: PacketId,
-        result: Result<(), CommandError>,
+        /// The UNSUBACK: MQTT 5's per-filter reason codes and properties (3.x: none).
+        result: Result<UnsubAck, CommandError>,
     },
     /// A packet id handed out (to a publish, subscribe or unsubscribe, the
     /// session's resubscribes included), reported as it happens: MQTT.js's
@@ -144,8 +168,11 @@ pub enum Event {
     },
     /// A graceful end found nothing left in flight (MQTT.js `outgoingEmpty`).
     OutgoingEmpty,
-    /// The broker sent DISCONNECT (only legal from MQTT 5 on; MQTT.js emits `disconnect`).
-    ServerDisconnect,
+    /// The broker sent DISCONNECT (only legal from MQTT 5 on; MQTT.js emits `disconnect` with it).
+    ServerDisconnect(Disconnect),
+    /// MQTT 5: an AUTH from the broker that the application must answer (MQTT.js `handleAuth`).
+    /// Boxed: its property list is held inline.
+    Auth(Box<Auth>),
 }
 
 impl Event {
@@ -218,6 +245,7 @@ enum Queued {
         topic: SharedStr,
         payload: Bytes,
         retain: bool,
+        properties: PacketProperties,
     },
     /// A SUBSCRIBE or UNSUBSCRIBE whose id is already allocated in `pending`.
     Request(PacketId),
@@ -243,6 +271,8 @@ pub struct Session {
     has_connected_before: bool,
     keepalive: Keepalive,
     disconnect_requested: bool,
+    /// The DISCONNECT a graceful end sends (`Command::Disconnect`'s).
+    disconnect_packet: Disconnect,
     disconnect_sent: bool,
     /// Publishes waiting for a connection, counted against `offline_limits`.
     offline_messages: usize,
@@ -274,6 +304,7 @@ impl Session {
             has_connected_before: false,
             keepalive,
             disconnect_requested: false,
+            disconnect_packet: Disconnect::NORMAL,
             disconnect_sent: false,
             offline_messages: 0,
             offline_bytes: 0,
@@ -375,9 +406,17 @@ impl Session {
 
     pub fn handle_command(&mut self, command: Command, _now: Instant) {
         match command {
-            Command::Disconnect => {
+            Command::Disconnect(packet) => {
                 self.disconnect_requested = true;
+                // MQTT 3.x's DISCONNECT has no fields: only "normal" exists.
+                if self.config.protocol.is_v5() {
+                    self.disconnect_packet = packet;
+                }
                 self.maybe_finish_disconnect();
+                return;
+            }
+            Command::AuthContinue(auth) | Command::Reauthenticate(auth) => {
+                self.send_auth(auth);
                 return;
             }
             Command::RemoveOutgoing(id) => {
@@ -435,26 +474,22 @@ impl Session {
                 self.handle_incoming_publish(publish);
                 Ok(())
             }
-            Packet::PubAck(ack) => self.complete_publish(
-                ack.packet_id,
-                PacketType::PubAck,
-                PublishStage::AwaitingPubAck,
-            ),
-            Packet::PubRec(ack) => self.handle_pubrec(ack.packet_id),
-            Packet::PubComp(ack) => self.complete_publish(
-                ack.packet_id,
-                PacketType::PubComp,
-                PublishStage::AwaitingPubComp,
-            ),
+            Packet::PubAck(ack) => {
+                self.complete_publish(ack, PacketType::PubAck, PublishStage::AwaitingPubAck)
+            }
+            Packet::PubRec(ack) => self.handle_pubrec(ack),
+            Packet::PubComp(ack) => {
+                self.complete_publish(ack, PacketType::PubComp, PublishStage::AwaitingPubComp)
+            }
             Packet::PubRel(ack) => {
                 self.handle_pubrel(ack.packet_id);
                 Ok(())
             }
             Packet::SubAck(suback) => self.handle_suback(suback),
-            Packet::UnsubAck(unsuback) => self.handle_unsuback(unsuback.packet_id),
+            Packet::UnsubAck(unsuback) => self.handle_unsuback(unsuback),
             Packet::PingResp => Ok(()),
-            Packet::Disconnect(_) => {
-                self.events.push_back(Event::ServerDisconnect);
+            Packet::Disconnect(packet) => {
+                self.events.push_back(Event::ServerDisconnect(packet));
                 Ok(())
             }
             // AUTH cannot arrive yet: the decoder refuses packet type 15 before MQTT 5, which the
@@ -560,7 +595,16 @@ impl Session {
             will: self.config.will.clone(),
             username: self.config.username.clone(),
             password: self.config.password.clone(),
-            properties: PacketProperties::NONE,
+            properties: self.config.connect_properties.clone(),
+        }
+    }
+
+    /// Sends the application's AUTH (MQTT 5 only; a 3.x session has no AUTH to send). The rules of
+    /// the exchange (when an answer is due, re-authentication's state) belong to the auth state
+    /// machine; this is only the way out.
+    fn send_auth(&mut self, auth: Box<Auth>) {
+        if self.config.protocol.is_v5() && self.link != Link::Offline {
+            self.transmit.push_back(Packet::Auth(auth));
         }
     }
 
@@ -660,7 +704,8 @@ impl Session {
                     topic,
                     payload,
                     retain,
-                } => self.send_qos0(token, topic, payload, retain),
+                    properties,
+                } => self.send_qos0(token, topic, payload, retain, properties),
                 Queued::Request(id) => match self.pending.get(&id) {
                     Some(Pending::Subscribe { packet, .. }) => {
                         self.transmit.push_back(Packet::Subscribe(packet.clone()))
@@ -693,7 +738,7 @@ impl Session {
         if self.is_connected() && nothing_in_flight && self.waiting_for_id.is_empty() {
             self.events.push_back(Event::OutgoingEmpty);
             self.transmit
-                .push_back(Packet::Disconnect(Disconnect::NORMAL));
+                .push_back(Packet::Disconnect(self.disconnect_packet.clone()));
         }
     }
 }

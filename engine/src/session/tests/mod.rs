@@ -1,6 +1,7 @@
 //! Scripted session scenarios with explicit timestamps.
 
 use super::*;
+use crate::codec::v5::ReasonCode;
 use crate::codec::{ConnectReasonCode, SubscribeReasonCode};
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -21,6 +22,9 @@ fn config() -> SessionConfig {
         offline_limits: OfflineLimits::default(),
         subscribe_batch_size: None,
         manual_acks: false,
+        connect_properties: PacketProperties::NONE,
+        auto_use_topic_alias: false,
+        auto_assign_topic_alias: false,
     }
 }
 
@@ -56,6 +60,7 @@ fn publish(topic: &str, qos: QoS, token: Token) -> Command {
         payload: Bytes::from_static(b"payload"),
         qos,
         retain: false,
+        properties: PacketProperties::NONE,
     }
 }
 
@@ -279,7 +284,7 @@ fn qos1_publish_completes_on_puback_and_frees_its_id() {
         vec![Event::Published {
             token: 1,
             packet_id: Some(1),
-            result: Ok(())
+            result: Ok(Some(PublishAck::new(1)))
         }]
     );
     assert_eq!(session.in_flight(), 0);
@@ -306,7 +311,7 @@ fn qos2_publish_goes_through_pubrec_pubrel_pubcomp() {
         events(&mut session)[..],
         [Event::Published {
             token: 3,
-            result: Ok(()),
+            result: Ok(Some(_)),
             ..
         }]
     ));
@@ -415,6 +420,7 @@ fn subscribe_completes_with_the_suback_and_the_filters_sent() {
         Command::Subscribe {
             token: 4,
             filters: filters.clone(),
+            properties: PacketProperties::NONE,
         },
         t0,
     );
@@ -448,6 +454,7 @@ fn suback_with_the_wrong_number_of_codes_is_a_violation() {
         Command::Subscribe {
             token: 4,
             filters: vec![SubscribeFilter::new("a", QoS::AtMostOnce)],
+            properties: PacketProperties::NONE,
         },
         t0,
     );
@@ -510,6 +517,7 @@ fn packet_ids_are_reported_as_allocated_in_allocation_order() {
         Command::Subscribe {
             token: 3,
             filters: vec![SubscribeFilter::new("s", QoS::AtMostOnce)],
+            properties: PacketProperties::NONE,
         },
         t0,
     );
@@ -517,6 +525,7 @@ fn packet_ids_are_reported_as_allocated_in_allocation_order() {
         Command::Unsubscribe {
             token: 4,
             filters: vec!["s".into()],
+            properties: PacketProperties::NONE,
         },
         t0,
     );
@@ -625,6 +634,7 @@ fn subscriptions_are_resent_after_reconnecting_without_a_session() {
         Command::Subscribe {
             token: 1,
             filters: vec![SubscribeFilter::new("x/+", QoS::AtLeastOnce)],
+            properties: PacketProperties::NONE,
         },
         t0,
     );
@@ -656,6 +666,7 @@ fn an_in_flight_subscribe_fails_when_the_connection_drops() {
         Command::Subscribe {
             token: 8,
             filters: vec![SubscribeFilter::new("x", QoS::AtMostOnce)],
+            properties: PacketProperties::NONE,
         },
         t0,
     );
@@ -725,7 +736,7 @@ fn graceful_disconnect_waits_for_in_flight_then_sends_disconnect() {
     let mut session = connected(config(), t0);
     session.handle_command(publish("a", QoS::AtLeastOnce, 1), t0);
     transmitted(&mut session, t0);
-    session.handle_command(Command::Disconnect, t0);
+    session.handle_command(Command::Disconnect(Disconnect::NORMAL), t0);
     assert!(transmitted(&mut session, t0).is_empty());
     assert!(!session.is_finished());
     session
@@ -876,7 +887,7 @@ fn a_clean_session_republishes_a_message_past_pubrec_instead_of_sending_pubrel()
             Event::Connected { .. },
             Event::Published {
                 token: 1,
-                result: Ok(()),
+                result: Ok(Some(_)),
                 ..
             }
         ]
@@ -897,7 +908,14 @@ fn resubscription_is_split_by_the_subscribe_batch_size() {
         .iter()
         .map(|f| SubscribeFilter::new(f.to_string(), QoS::AtLeastOnce))
         .collect();
-    session.handle_command(Command::Subscribe { token: 1, filters }, t0);
+    session.handle_command(
+        Command::Subscribe {
+            token: 1,
+            filters,
+            properties: PacketProperties::NONE,
+        },
+        t0,
+    );
     transmitted(&mut session, t0);
     session
         .handle_packet(
@@ -965,12 +983,12 @@ fn manual_acks_hold_the_puback_until_the_application_acknowledges() {
         transmitted(&mut session, t0).is_empty(),
         "no PUBACK on receipt"
     );
-    session.acknowledge(5, 1);
+    session.acknowledge(5, 1, ReasonCode::SUCCESS);
     assert_eq!(
         transmitted(&mut session, t0 + SECOND),
         vec![Packet::PubAck(PublishAck::new(5))]
     );
-    session.acknowledge(5, 1);
+    session.acknowledge(5, 1, ReasonCode::SUCCESS);
     assert!(
         transmitted(&mut session, t0 + SECOND).is_empty(),
         "a second ack of the same delivery sends nothing"
@@ -1003,7 +1021,7 @@ fn manual_acks_send_pubrec_on_receipt_and_hold_pubcomp_until_acknowledged() {
         transmitted(&mut session, t0).is_empty(),
         "no PUBCOMP while the application has the message, even for a repeated PUBREL"
     );
-    session.acknowledge(9, 1);
+    session.acknowledge(9, 1, ReasonCode::SUCCESS);
     assert_eq!(
         transmitted(&mut session, t0 + SECOND),
         vec![Packet::PubComp(PublishAck::new(9))]
@@ -1032,7 +1050,7 @@ fn an_ack_from_an_earlier_connection_never_acknowledges_the_redelivery() {
     events(&mut session);
     // The application finishes with the first copy after the reconnect: the
     // broker will resend id 5 (or has forgotten it), so nothing goes out.
-    session.acknowledge(5, 1);
+    session.acknowledge(5, 1, ReasonCode::SUCCESS);
     assert!(transmitted(&mut session, t0 + 2 * SECOND).is_empty());
     let redelivered = Publish {
         dup: true,
@@ -1042,12 +1060,12 @@ fn an_ack_from_an_earlier_connection_never_acknowledges_the_redelivery() {
         .handle_packet(Packet::Publish(redelivered.clone()), t0 + 2 * SECOND)
         .unwrap();
     assert_eq!(events(&mut session), vec![held(redelivered, 2)]);
-    session.acknowledge(5, 1);
+    session.acknowledge(5, 1, ReasonCode::SUCCESS);
     assert!(
         transmitted(&mut session, t0 + 3 * SECOND).is_empty(),
         "the late ack of the first copy does not acknowledge the redelivered one"
     );
-    session.acknowledge(5, 2);
+    session.acknowledge(5, 2, ReasonCode::SUCCESS);
     assert_eq!(
         transmitted(&mut session, t0 + 3 * SECOND),
         vec![Packet::PubAck(PublishAck::new(5))]
@@ -1085,7 +1103,7 @@ fn a_released_qos2_message_is_completed_on_the_next_connection_when_the_session_
     assert!(events(&mut session)
         .iter()
         .all(|e| matches!(e, Event::Connected { .. })));
-    session.acknowledge(9, 1);
+    session.acknowledge(9, 1, ReasonCode::SUCCESS);
     assert_eq!(
         transmitted(&mut session, t0 + 2 * SECOND),
         vec![Packet::PubComp(PublishAck::new(9))]
@@ -1097,7 +1115,7 @@ fn a_qos2_ack_made_offline_is_completed_when_the_broker_resends_pubrel() {
     let t0 = Instant::now();
     let mut session = released_qos2_held(t0);
     session.on_transport_closed(t0 + SECOND);
-    session.acknowledge(9, 1);
+    session.acknowledge(9, 1, ReasonCode::SUCCESS);
     assert!(transmitted(&mut session, t0 + SECOND).is_empty());
     assert!(reconnect(&mut session, t0 + 2 * SECOND, true).is_empty());
     session
@@ -1127,9 +1145,9 @@ fn a_new_session_drops_held_acks_so_a_late_one_cannot_complete_a_new_message() {
         vec![Packet::PubRec(PublishAck::new(9))]
     );
     assert!(events(&mut session).contains(&held(other, 2)));
-    session.acknowledge(9, 1);
+    session.acknowledge(9, 1, ReasonCode::SUCCESS);
     assert!(transmitted(&mut session, t0 + 2 * SECOND).is_empty());
-    session.acknowledge(9, 2);
+    session.acknowledge(9, 2, ReasonCode::SUCCESS);
     assert_eq!(
         transmitted(&mut session, t0 + 2 * SECOND),
         vec![Packet::PubComp(PublishAck::new(9))]
@@ -1155,12 +1173,12 @@ fn a_copy_resent_on_the_same_connection_is_acknowledged_once_both_are_handled() 
         events(&mut session),
         vec![held(message, 1), held(resent, 1)]
     );
-    session.acknowledge(5, 1);
+    session.acknowledge(5, 1, ReasonCode::SUCCESS);
     assert!(
         transmitted(&mut session, t0).is_empty(),
         "the id stays ours while a copy is still being handled"
     );
-    session.acknowledge(5, 1);
+    session.acknowledge(5, 1, ReasonCode::SUCCESS);
     assert_eq!(
         transmitted(&mut session, t0),
         vec![Packet::PubAck(PublishAck::new(5))]
@@ -1188,7 +1206,7 @@ fn switching_manual_acks_off_acks_new_messages_on_receipt_and_keeps_held_ones() 
         transmitted(&mut session, t0),
         vec![Packet::PubAck(PublishAck::new(6))]
     );
-    session.acknowledge(5, 1);
+    session.acknowledge(5, 1, ReasonCode::SUCCESS);
     assert_eq!(
         transmitted(&mut session, t0),
         vec![Packet::PubAck(PublishAck::new(5))]
@@ -1204,8 +1222,8 @@ fn switching_manual_acks_off_acks_new_messages_on_receipt_and_keeps_held_ones() 
 fn an_ack_for_an_id_never_held_sends_nothing() {
     let t0 = Instant::now();
     let mut session = connected(manual_acks(), t0);
-    session.acknowledge(42, 1);
-    session.acknowledge(42, 0);
+    session.acknowledge(42, 1, ReasonCode::SUCCESS);
+    session.acknowledge(42, 0, ReasonCode::SUCCESS);
     assert!(transmitted(&mut session, t0).is_empty());
     assert!(events(&mut session).is_empty());
 }

@@ -41,6 +41,7 @@ fn a_hundred_thousand_topics_are_resubscribed_in_order_and_all_unsubscribed() {
         Command::Subscribe {
             token: 1,
             filters: all.clone(),
+            properties: PacketProperties::NONE,
         },
         t0,
     );
@@ -56,6 +57,7 @@ fn a_hundred_thousand_topics_are_resubscribed_in_order_and_all_unsubscribed() {
         Command::Subscribe {
             token: 2,
             filters: filters(1, QoS::ExactlyOnce),
+            properties: PacketProperties::NONE,
         },
         t0,
     );
@@ -64,6 +66,7 @@ fn a_hundred_thousand_topics_are_resubscribed_in_order_and_all_unsubscribed() {
             Command::Subscribe {
                 token,
                 filters: vec![filter.clone()],
+                properties: PacketProperties::NONE,
             },
             t0,
         );
@@ -79,6 +82,7 @@ fn a_hundred_thousand_topics_are_resubscribed_in_order_and_all_unsubscribed() {
         Command::Unsubscribe {
             token: 9,
             filters: all.iter().map(|f| f.filter.clone()).collect(),
+            properties: PacketProperties::NONE,
         },
         t0,
     );
@@ -93,6 +97,7 @@ fn a_hundred_thousand_topics_refused_in_one_suback_are_all_forgotten() {
         Command::Subscribe {
             token: 1,
             filters: filters(TOPICS, QoS::AtMostOnce),
+            properties: PacketProperties::NONE,
         },
         t0,
     );
@@ -149,6 +154,7 @@ fn shutdown_fails_commands_waiting_for_a_packet_id_in_call_order() {
         Command::Subscribe {
             token: 70_002,
             filters: filters(1, QoS::AtMostOnce),
+            properties: PacketProperties::NONE,
         },
         t0,
     );
@@ -156,6 +162,7 @@ fn shutdown_fails_commands_waiting_for_a_packet_id_in_call_order() {
         Command::Unsubscribe {
             token: 70_003,
             filters: vec!["x".into()],
+            properties: PacketProperties::NONE,
         },
         t0,
     );
@@ -204,6 +211,7 @@ fn graceful_end_waits_for_suback_and_unsuback_before_disconnect() {
         Command::Subscribe {
             token: 1,
             filters: filters(1, QoS::AtLeastOnce),
+            properties: PacketProperties::NONE,
         },
         t0,
     );
@@ -211,11 +219,12 @@ fn graceful_end_waits_for_suback_and_unsuback_before_disconnect() {
         Command::Unsubscribe {
             token: 2,
             filters: vec!["x".into()],
+            properties: PacketProperties::NONE,
         },
         t0,
     );
     transmitted(&mut session, t0);
-    session.handle_command(Command::Disconnect, t0);
+    session.handle_command(Command::Disconnect(Disconnect::NORMAL), t0);
     assert!(transmitted(&mut session, t0).is_empty());
     session
         .handle_packet(suback(1, vec![SubscribeReasonCode::GrantedQoS1]), t0)
@@ -232,7 +241,7 @@ fn graceful_end_waits_for_suback_and_unsuback_before_disconnect() {
         .iter()
         .map(|event| match event {
             Event::Subscribed { result: Ok(_), .. } => "subscribed",
-            Event::Unsubscribed { result: Ok(()), .. } => "unsubscribed",
+            Event::Unsubscribed { result: Ok(_), .. } => "unsubscribed",
             Event::OutgoingEmpty => "outgoing-empty",
             other => panic!("unexpected {other:?}"),
         })
@@ -256,6 +265,7 @@ fn big_publish(qos: QoS, token: Token) -> Command {
         payload: oversized_payload(),
         qos,
         retain: false,
+        properties: PacketProperties::NONE,
     }
 }
 
@@ -323,6 +333,7 @@ fn a_publish_exactly_at_the_maximum_is_accepted() {
             payload: Bytes::from(vec![0u8; MAX_REMAINING_LEN - overhead]),
             qos: QoS::AtMostOnce,
             retain: false,
+            properties: PacketProperties::NONE,
         },
         t0,
     );
