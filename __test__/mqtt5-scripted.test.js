@@ -158,6 +158,10 @@ describe('serverKeepAlive', () => {
     const t0 = Date.now()
     await rb.waitForPacket('pingreq', { timeout: 5000 })
     expect(Date.now() - t0).toBeLessThan(3000) // 60 s would never get here
+    // it holds for that connection only: once closed, `keepalive` is the option again
+    await h.end(c)
+    expect(c.keepalive).toBe(60)
+    expect(c.serverProperties).toBeUndefined()
   })
 
   test('without Server Keep Alive, `client.keepalive` is the option', async () => {
