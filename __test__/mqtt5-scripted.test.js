@@ -1126,13 +1126,17 @@ describe('invalid v5 options and properties', () => {
   })
 
   testNapi.each([
-    ['messageExpiryInterval', 'soon'],
-    ['correlationData', 5],
-    ['payloadFormatIndicator', 'yes'],
-    ['topicAlias', 0],
-    ['contentType', 7],
-    ['subscriptionIdentifier', 3] // only a broker may put it on a PUBLISH
-  ])('publish properties.%s = %p: callback error naming it, nothing sent, still connected', async (name, value) => {
+    ['messageExpiryInterval', "'soon'", 'soon'],
+    ['correlationData', '5', 5],
+    ['payloadFormatIndicator', "'yes'", 'yes'],
+    ['topicAlias', '0', 0],
+    ['contentType', '7', 7],
+    // only a broker may put it on a PUBLISH [MQTT-3.3.4-6]
+    ['subscriptionIdentifier', '3', 3],
+    // a binary field, and a string, hold at most 65,535 bytes
+    ['correlationData', 'a 65,536-byte Buffer', Buffer.alloc(65536)],
+    ['contentType', 'a 65,536-character string', 'x'.repeat(65536)]
+  ])('publish properties.%s = %s: callback error naming it, nothing sent, still connected', async (name, label, value) => {
     const rb = await v5Broker({ connack: { reasonCode: 0, properties: { topicAliasMaximum: 5 } } })
     const [c] = await connected5(rb)
     const err = await h.captureError((cb) => c.publish('bad/p', 'x', { qos: 1, properties: { [name]: value } }, cb), c)

@@ -180,6 +180,27 @@ describeMosquitto('MQTT 5 on mosquitto', () => {
       expect(messageExpiryInterval).toBeLessThanOrEqual(sent)
     })
 
+    test('large and non-ASCII properties: 300 user properties, 65,535-byte correlation data (the most a binary field holds), UTF-8 strings', async () => {
+      const t = h.topic('pp')
+      const [sub] = await h.connected(broker.url, v5())
+      await h.subscribe(sub, t, { qos: 1 })
+      const [pub] = await h.connected(broker.url, v5())
+      const userProperties = { ключ: 'значение', 名前: ['値1', '値2'], emoji: '🚀' }
+      for (let i = 0; i < 300; i++) userProperties[`k${i}`] = `v${i}`.repeat(10)
+      const properties = {
+        contentType: 'text/plain; charset=utf-8; ü',
+        responseTopic: `${t}/réponse`,
+        correlationData: Buffer.alloc(65535, 0xab),
+        userProperties
+      }
+      const msg = once(sub, 'message')
+      const [err] = await h.publish(pub, t, 'big props', { qos: 1, properties })
+      expect(err).toBeFalsy()
+      const [, payload, packet] = await msg
+      expect(payload.toString()).toBe('big props')
+      expect(packet.properties).toEqual(properties)
+    })
+
     test('a message without properties arrives without `properties`', async () => {
       const t = h.topic('pp')
       const [sub] = await h.connected(broker.url, v5())
