@@ -158,6 +158,10 @@ describe('serverKeepAlive', () => {
     const t0 = Date.now()
     await rb.waitForPacket('pingreq', { timeout: 5000 })
     expect(Date.now() - t0).toBeLessThan(3000) // 60 s would never get here
+    // it holds for that connection only: once closed, `keepalive` is the option again
+    await h.end(c)
+    expect(c.keepalive).toBe(60)
+    expect(c.serverProperties).toBeUndefined()
   })
 
   test('without Server Keep Alive, `client.keepalive` is the option', async () => {
@@ -937,5 +941,240 @@ describe('protocol violations by the broker', () => {
     const c = connect5(rb)
     const [connack] = await once(c, 'connect')
     expect(connack.properties).toEqual({ receiveMaximum: 0 })
+  })
+})
+
+// ---------------------------------------------------------------- more protocol corners
+
+describe('a v3.1.1 broker answering a v5 CONNECT', () => {
+  // [MQTT-3.1.4-?]: a server without MQTT 5 may answer with a 3.1.1 CONNACK 0x01
+  test('CONNACK 20 02 00 01: error "Connection refused: Unacceptable protocol version" (code 1), close', async () => {
+    const rb = await v5Broker({ connack: null })
+    rb.emitter.on('packet', (p, conn) => { if (p.cmd === 'connect') conn.sendRaw(Buffer.from([0x20, 0x02, 0x00, 0x01])) })
+    const c = connect5(rb)
+    const rec = record(c, EVENTS)
+    const [err] = (await rec.waitFor('error')).args
+    expect(err.message).toBe('Connection refused: Unacceptable protocol version')
+    expect(err.code).toBe(1)
+    await rec.waitFor('close')
+    expect(rec.count('connect')).toBe(0)
+  })
+})
+
+describe('AUTH without a handleAuth answer', () => {
+  test('the default handleAuth gives no packet: protocol error (130), the connection closes', async () => {
+    const rb = await v5Broker({ connack: null })
+    rb.emitter.on('packet', (p, conn) => {
+      if (p.cmd === 'connect') conn.send({ cmd: 'auth', reasonCode: 0x18, properties: { authenticationMethod: 'M' } })
+    })
+    const c = connect5(rb, { properties: { authenticationMethod: 'M' } })
+    const rec = record(c, EVENTS)
+    const [err] = (await rec.waitFor('error')).args
+    expect(err.message).toBe('Protocol error: No auth packet to continue the authentication exchange')
+    expect(err.code).toBe(0x82)
+    await rec.waitFor('close')
+    expect(rb.received('auth')).toEqual([])
+  })
+})
+
+describe('our Maximum Packet Size is checked from the fixed header', () => {
+  // a PUBLISH announcing 10 MB, of which only a few bytes ever arrive: the limit must be
+  // enforced before the body is buffered (MQTT.js waits for the whole packet forever)
+  testNapi('a PUBLISH announcing more than maximumPacketSize: DISCONNECT 0x95 before the body arrives', async () => {
+    const rb = await v5Broker()
+    const [c] = await connected5(rb, { properties: { maximumPacketSize: 1024 } })
+    const rec = record(c, EVENTS)
+    const conn = await rb.waitForConnection(0)
+    // 0x30, remaining length 10,000,000 (80 AD E2 04), then a topic and nothing more
+    conn.sendRaw(bytes([0x30, 0x80, 0xad, 0xe2, 0x04], str('t')))
+    const [err] = (await rec.waitFor('error')).args
+    expect(err.code).toBe(0x95)
+    const d = await rb.waitForPacket('disconnect')
+    expect(d.reasonCode).toBe(0x95)
+    await rec.waitFor('close')
+  })
+})
+
+describe('publish before CONNACK and resend on a resumed session', () => {
+  test('a QoS 1 publish made before CONNACK is sent after it with its properties', async () => {
+    const rb = await v5Broker({ connack: null })
+    const c = connect5(rb)
+    const properties = { contentType: 'text/plain', userProperties: { early: 'yes' } }
+    const done = h.call((cb) => c.publish('early/1', 'x', { qos: 1, properties }, cb))
+    const conn = await rb.waitForConnection(0)
+    await rb.waitForPacket('connect')
+    await delay(100)
+    expect(rb.received('publish')).toEqual([])
+    conn.send({ cmd: 'connack', reasonCode: 0, sessionPresent: false })
+    const [err] = await done
+    expect(err).toBeFalsy()
+    const p = await rb.waitForPacket('publish')
+    expect(p.topic).toBe('early/1')
+    expect(p.properties).toEqual(properties)
+  })
+
+  const resumeOpts = () => ({ clientId: h.clientId('rs'), clean: false, reconnectPeriod: 100, properties: { sessionExpiryInterval: 60 } })
+
+  test('an unacknowledged QoS 1 publish is resent with the same properties after a reconnect', async () => {
+    const rb = await v5Broker({
+      connack: (p, conn) => ({ reasonCode: 0, sessionPresent: conn.index > 0 }),
+      puback: (p, conn) => conn.index > 0 && {}
+    })
+    const [c] = await connected5(rb, resumeOpts())
+    const properties = { contentType: 'application/octet-stream', correlationData: Buffer.from('id-1'), userProperties: { n: ['1', '2'] } }
+    const done = h.call((cb) => c.publish('rs/1', 'payload', { qos: 1, properties }, cb))
+    await rb.waitForPacket('publish')
+    rb.connections[0].destroy()
+    const [err] = await done
+    expect(err).toBeFalsy()
+    const resent = rb.received('publish', 1)
+    expect(resent.length).toBe(1)
+    expect(resent[0].topic).toBe('rs/1')
+    expect(resent[0].properties).toEqual(properties)
+    expect(resent[0].messageId).toBe(rb.received('publish', 0)[0].messageId)
+    // [MQTT-3.3.1-1]: a resend carries DUP=1 (MQTT.js resends with DUP=0)
+    expect(resent[0].dup).toBe(isNapi)
+  })
+
+  test('a publish first sent as a topic alias is resent with its topic: aliases do not survive the connection', async () => {
+    const rb = await v5Broker({
+      connack: (p, conn) => ({ reasonCode: 0, sessionPresent: conn.index > 0, properties: { topicAliasMaximum: 2 } }),
+      puback: (p, conn) => conn.index > 0 && {}
+    })
+    const [c] = await connected5(rb, { ...resumeOpts(), autoAssignTopicAlias: true })
+    const first = h.call((cb) => c.publish('rs/alias', 'one', { qos: 1 }, cb))
+    const second = h.call((cb) => c.publish('rs/alias', 'two', { qos: 1 }, cb))
+    await rb.waitForPacket((p) => p.cmd === 'publish' && p.conn === 0 && p.topic === '')
+    rb.connections[0].destroy()
+    expect((await first)[0]).toBeFalsy()
+    expect((await second)[0]).toBeFalsy()
+    // every PUBLISH on the new connection resolves to the real topic using only aliases
+    // set on that connection
+    const aliases = new Map()
+    const resolved = rb.received('publish', 1).map((p) => {
+      const alias = p.properties && p.properties.topicAlias
+      if (p.topic !== '') {
+        if (alias) aliases.set(alias, p.topic)
+        return [p.topic, p.payload.toString()]
+      }
+      return [aliases.get(alias), p.payload.toString()]
+    })
+    expect(resolved).toEqual([['rs/alias', 'one'], ['rs/alias', 'two']])
+  })
+
+  testNapi('Receive Maximum is respected while resending on a resumed session', async () => {
+    let release = false
+    const rb = await v5Broker({
+      connack: (p, conn) => ({ reasonCode: 0, sessionPresent: conn.index > 0, properties: { receiveMaximum: 2 } }),
+      puback: () => release && {}
+    })
+    const [c] = await connected5(rb, resumeOpts())
+    const results = []
+    for (let i = 0; i < 5; i++) c.publish('rs/rm', `m${i}`, { qos: 1 }, (err) => results.push(err || null))
+    await rb.waitForPacket((p) => p.cmd === 'publish' && rb.received('publish', 0).length === 2)
+    rb.connections[0].destroy()
+    await rb.waitForConnection(1)
+    await rb.waitForPacket((p) => p.cmd === 'publish' && p.conn === 1)
+    await delay(400)
+    expect(rb.received('publish', 1).length).toBe(2)
+    // release: answer what is held, and everything from now on
+    release = true
+    for (const p of rb.received('publish', 1)) rb.connections[1].send({ cmd: 'puback', messageId: p.messageId })
+    await waitUntil(() => results.length === 5, { label: '5 callbacks' })
+    expect(results).toEqual([null, null, null, null, null])
+    expect(rb.peakInFlight(1)).toBeLessThanOrEqual(2)
+  })
+})
+
+describe('resubscribe after reconnect keeps the v5 subscription options and properties', () => {
+  test('SUBSCRIBE re-sent with nl, rap, rh and the subscription identifier', async () => {
+    const rb = await v5Broker()
+    const [c] = await connected5(rb, { reconnectPeriod: 100 })
+    const properties = { subscriptionIdentifier: 12, userProperties: { s: '1' } }
+    await h.subscribe(c, 'rs/sub', { qos: 1, nl: true, rap: true, rh: 2, properties })
+    rb.connections[0].destroy()
+    const again = await rb.waitForPacket((p) => p.cmd === 'subscribe' && p.conn === 1)
+    expect(again.subscriptions).toEqual([{ topic: 'rs/sub', qos: 1, nl: true, rap: true, rh: 2 }])
+    expect(again.properties).toEqual(properties)
+  })
+})
+
+// ---------------------------------------------------------------- hostile input
+
+describe('invalid v5 options and properties', () => {
+  // MQTT.js mostly passes bad values to mqtt-packet, which kills the connection or writes
+  // them as given; mqtt-napi refuses them with an error naming the property, nothing sent.
+  testMqttjs('MQTT.js: properties.receiveMaximum 0 is replaced by 65535 on the wire', async () => {
+    const rb = await v5Broker()
+    await connected5(rb, { properties: { receiveMaximum: 0 } })
+    expect((await rb.waitForPacket('connect')).properties).toEqual({ receiveMaximum: 65535 })
+  })
+
+  testNapi.each([
+    ['receiveMaximum', 0],
+    ['receiveMaximum', 70000],
+    ['sessionExpiryInterval', 'x'],
+    ['sessionExpiryInterval', -1],
+    ['maximumPacketSize', 0],
+    ['topicAliasMaximum', 65536],
+    ['userProperties', 5]
+  ])('connect properties.%s = %p: connect() throws naming the property, no connection', async (name, value) => {
+    const rb = await v5Broker()
+    expect(() => connect5(rb, { properties: { [name]: value } })).toThrow(new RegExp(name))
+    await delay(200)
+    expect(rb.connections.length).toBe(0)
+  })
+
+  testNapi.each([
+    ['messageExpiryInterval', "'soon'", 'soon'],
+    ['correlationData', '5', 5],
+    ['payloadFormatIndicator', "'yes'", 'yes'],
+    ['topicAlias', '0', 0],
+    ['contentType', '7', 7],
+    // only a broker may put it on a PUBLISH [MQTT-3.3.4-6]
+    ['subscriptionIdentifier', '3', 3],
+    // a binary field, and a string, hold at most 65,535 bytes
+    ['correlationData', 'a 65,536-byte Buffer', Buffer.alloc(65536)],
+    ['contentType', 'a 65,536-character string', 'x'.repeat(65536)]
+  ])('publish properties.%s = %s: callback error naming it, nothing sent, still connected', async (name, label, value) => {
+    const rb = await v5Broker({ connack: { reasonCode: 0, properties: { topicAliasMaximum: 5 } } })
+    const [c] = await connected5(rb)
+    const err = await h.captureError((cb) => c.publish('bad/p', 'x', { qos: 1, properties: { [name]: value } }, cb), c)
+    expect(h.isError(err)).toBe(true)
+    expect(err.message).toMatch(new RegExp(name))
+    await delay(200)
+    expect(rb.received('publish')).toEqual([])
+    expect(c.connected).toBe(true)
+    expect(rb.parseErrors).toEqual([])
+  })
+
+  testNapi.each([
+    ['subscriptionIdentifier', 0],
+    ['subscriptionIdentifier', 268435456]
+  ])('subscribe properties.%s = %p: callback error naming it, nothing sent', async (name, value) => {
+    const rb = await v5Broker()
+    const [c] = await connected5(rb)
+    const err = await h.captureError((cb) => c.subscribe('bad/s', { qos: 0, properties: { [name]: value } }, cb), c)
+    expect(h.isError(err)).toBe(true)
+    expect(err.message).toMatch(new RegExp(name))
+    await delay(200)
+    expect(rb.received('subscribe')).toEqual([])
+  })
+
+  testNapi('end() with a reason code DISCONNECT may not carry: error naming reasonCode, no malformed packet sent', async () => {
+    const rb = await v5Broker()
+    const [c] = await connected5(rb)
+    const err = await h.captureError((cb) => c.end(false, { reasonCode: 999 }, cb), c, 2000)
+    expect(h.isError(err)).toBe(true)
+    expect(err.message).toMatch(/reasonCode/)
+    await delay(200)
+    expect(rb.parseErrors).toEqual([])
+  })
+
+  testMqttjs('MQTT.js: subscriptionIdentifier 0 is sent as given (a protocol error on the wire)', async () => {
+    const rb = await v5Broker()
+    const [c] = await connected5(rb)
+    await h.subscribe(c, 'bad/s', { qos: 0, properties: { subscriptionIdentifier: 0 } })
+    expect((await rb.waitForPacket('subscribe')).properties).toEqual({ subscriptionIdentifier: 0 })
   })
 })
