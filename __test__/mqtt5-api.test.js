@@ -150,11 +150,11 @@ describe('topic aliases across the lifecycle', () => {
     expect(rb.received('publish').map((p) => [p.topic, p.properties.topicAlias])).toEqual([['later', 1]])
   })
 
-  testNapi('napi: alias 0 is refused as out of range [MQTT-3.3.2-8]', async () => {
+  testNapi('napi: alias 0 is refused as an invalid property [MQTT-3.3.2-8]', async () => {
     const rb = await v5Broker({ connack: { reasonCode: 0, properties: { topicAliasMaximum: 5 } } })
     const c = await connected5(rb)
     const [err] = await h.publish(c, 'zero', 'x', { qos: 1, properties: { topicAlias: 0 } })
-    expect(err.message).toBe('Sending Topic Alias out of range')
+    expect(err.message).toMatch(/topicAlias/)
     expect(rb.received('publish')).toEqual([])
   })
 

@@ -73,6 +73,11 @@ function publishProperties (properties) {
   return properties === undefined || properties === null ? undefined : properties
 }
 
+/** A Topic Alias value: 1 to 65535 [MQTT-3.3.2-8]. */
+function isTopicAlias (value) {
+  return Number.isInteger(value) && value >= 1 && value <= 0xffff
+}
+
 /** As MQTT.js checks before connecting: Authentication Data needs an Authentication Method. */
 /**
  * `end()`'s MQTT 5 options: the DISCONNECT's `reasonCode` (default 0) and
@@ -311,8 +316,9 @@ class MqttClient extends EventEmitter {
       setImmediate(() => (callback ? callback(err) : this.emit('error', err)))
       return this
     }
-    if (alias !== undefined && !(Number.isInteger(alias) && alias >= 1 && alias <= this._topicAliasMaximum)) {
+    if (isTopicAlias(alias) && alias > this._topicAliasMaximum) {
       // As MQTT.js, inside publish(): an alias the broker's last CONNACK does not allow.
+      // (A value that is no alias at all, 0 included, is refused by the addon's property check.)
       const err = new Error('Sending Topic Alias out of range')
       if (callback) callback(err)
       else this.emit('error', err)
@@ -528,7 +534,7 @@ class MqttClient extends EventEmitter {
         else resolve(packet)
       }
       const token = this._pending.register({ kind: 'subscribe', callback: done, subs: subsOfChunk })
-      this._command(token, () => this._native.subscribe(token, subsOfChunk.map(nativeFilter), defaults.properties))
+      this._command(token, () => this._native.subscribe(token, subsOfChunk.map(nativeFilter), defaults.properties || undefined))
     }))
     const report = (err, packet) => {
       reported = true
