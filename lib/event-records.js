@@ -9,6 +9,7 @@
 const { KIND, FLAG } = require('./event-batch')
 const { ErrorWithReasonCode } = require('./errors')
 const { connackPacket, readPublish, readSentPacket, readReceivedPacket } = require('./packets')
+const { readProperties } = require('./properties')
 
 /** A client error (`put_error`): message, code (none, text or number), then Node's system-call fields. */
 function readError (r) {
@@ -41,6 +42,11 @@ function readCompletion (r) {
   return { token, messageId, error: r.optionalError() }
 }
 
+function readReasonAndProperties (r) {
+  const reasonCode = r.u8()
+  return { reasonCode, properties: readProperties(r) }
+}
+
 /** Kinds whose record is the kind byte alone. */
 function nothing () {
   return null
@@ -49,9 +55,11 @@ function nothing () {
 /** Reader for each record kind; each leaves the reader at the next record. */
 const RECORD_READERS = {
   [KIND.CONNECT]: (r) => {
-    const packet = connackPacket(r.u8() === 1, r.u8())
+    const sessionPresent = r.u8() === 1
+    const code = r.u8()
     // The engine's decision (the broker kept our session): JS does not guess it.
-    return { packet, sessionResumed: r.u8() === 1 }
+    const sessionResumed = r.u8() === 1
+    return { packet: connackPacket(sessionPresent, code, r.v5, readProperties(r)), sessionResumed }
   },
   [KIND.MESSAGE]: (r) => {
     const held = (r.buf[r.pos] & FLAG.ACK_HELD) !== 0
@@ -59,14 +67,27 @@ const RECORD_READERS = {
     // Connections count from 1: 0 means the engine acknowledged on receipt.
     return { packet, ackConnection: held ? r.u32() : 0 }
   },
-  [KIND.PUBLISH_DONE]: readCompletion,
+  [KIND.PUBLISH_DONE]: (r) => {
+    const completion = readCompletion(r)
+    // The broker's final ack (MQTT 5: its reason code and properties; 0 and none without one).
+    completion.reasonCode = r.u8()
+    completion.properties = readProperties(r)
+    return completion
+  },
   [KIND.SUBSCRIBE_DONE]: (r) => {
     const completion = readCompletion(r)
     // The SUBACK's return codes, in the order of the filters sent (which the pending entry holds).
     completion.granted = completion.error === null ? [...r.bytes()] : null
+    completion.properties = completion.error === null ? readProperties(r) : undefined
     return completion
   },
-  [KIND.UNSUBSCRIBE_DONE]: readCompletion,
+  [KIND.UNSUBSCRIBE_DONE]: (r) => {
+    const completion = readCompletion(r)
+    // MQTT 5: the UNSUBACK's reason codes, one per topic, and its properties.
+    completion.granted = [...r.bytes()]
+    completion.properties = readProperties(r)
+    return completion
+  },
   [KIND.PACKET_ID_ALLOCATED]: (r) => r.u16(),
   // The index in `servers` of the broker this attempt connects to.
   [KIND.RECONNECT]: (r) => ({ server: r.u32() }),
@@ -74,7 +95,10 @@ const RECORD_READERS = {
   [KIND.CLOSE]: nothing,
   [KIND.ERROR]: readError,
   [KIND.OUTGOING_EMPTY]: nothing,
-  [KIND.DISCONNECT]: nothing,
+  // The broker's DISCONNECT: reason code and properties (0 and none with MQTT 3.1.1).
+  [KIND.DISCONNECT]: readReasonAndProperties,
+  // An AUTH from the broker (MQTT 5).
+  [KIND.AUTH]: readReasonAndProperties,
   [KIND.TERMINATED]: nothing,
   [KIND.PACKET_SEND]: readSentPacket,
   [KIND.PACKET_RECEIVE]: readReceivedPacket,

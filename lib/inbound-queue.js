@@ -65,7 +65,7 @@ class InboundQueue {
   }
 
   push (buffer, payloads) {
-    this._batches.push(new BatchReader(buffer, this._topics, payloads))
+    this._batches.push(new BatchReader(buffer, this._topics, payloads, this._client.options.protocolVersion === 5))
     if (this._holds > 0 || this._yielded) this._pauseReading()
     else this.drain()
   }

@@ -9,7 +9,9 @@
 const { FLAG, PACKET_TYPES } = require('./event-batch')
 const { batchFormat } = require('./native-loader')
 
-const { QOS_MASK, RETAIN, DUP, PAYLOAD_ATTACHED } = FLAG
+const { readProperties } = require('./properties')
+
+const { QOS_MASK, RETAIN, DUP, PAYLOAD_ATTACHED, PROPERTIES } = FLAG
 
 /** A parsed packet: mqtt-packet's fixed-header fields, then the variable ones. */
 function parsedPacket (cmd, length, fields) {
@@ -128,13 +130,17 @@ function propertiesLength (properties) {
   return varIntBytes(bytes) + bytes
 }
 
-/** A publish record: flags, id, topic, payload (see `put_publish` in event_batch.rs). */
+/**
+ * A publish record: flags, id, topic, payload, and the property list when
+ * flagged (MQTT 5; see `put_publish` in event_batch.rs).
+ */
 function readPublishFields (r) {
   const flags = r.u8()
   const messageId = r.u16()
   const topic = r.topic()
   const payload = r.bytes()
-  return { qos: flags & QOS_MASK, retain: (flags & RETAIN) !== 0, dup: (flags & DUP) !== 0, messageId, topic, payload }
+  const properties = (flags & PROPERTIES) === 0 ? undefined : readProperties(r)
+  return { qos: flags & QOS_MASK, retain: (flags & RETAIN) !== 0, dup: (flags & DUP) !== 0, messageId, topic, payload, properties }
 }
 
 /** An inbound PUBLISH as the `message` event and `packetreceive` show it (the hot path). */
@@ -145,16 +151,21 @@ function readPublish (r) {
   const topicBytes = r.topicBytes
   const payload = (flags & PAYLOAD_ATTACHED) === 0 ? r.bytes() : r.attachedPayload()
   const qos = flags & QOS_MASK
+  const properties = (flags & PROPERTIES) === 0 ? undefined : readProperties(r)
+  let length = 2 + topicBytes + (qos > 0 ? 2 : 0) + payload.length
+  // MQTT 5: the property list, its length byte(s) included (1 for none).
+  if (r.v5) length += propertiesLength(properties)
   const packet = {
     cmd: 'publish',
     retain: (flags & RETAIN) !== 0,
     qos,
     dup: (flags & DUP) !== 0,
-    length: 2 + topicBytes + (qos > 0 ? 2 : 0) + payload.length,
+    length,
     topic,
     payload
   }
   if (qos > 0) packet.messageId = messageId
+  if (properties !== undefined) packet.properties = properties
   return packet
 }
 
@@ -174,18 +185,33 @@ function readConnect (r) {
   }
   if (r.u8() === 1) {
     packet.will = { topic: r.string(), payload: r.bytes(), qos: r.u8(), retain: r.u8() === 1 }
+    const willProperties = readProperties(r)
+    if (willProperties !== undefined) packet.will.properties = willProperties
   }
   const username = readOptionalBytes(r)
   const password = readOptionalBytes(r)
   if (username !== undefined) packet.username = username.toString()
   if (password !== undefined) packet.password = password
+  const properties = readProperties(r)
+  if (properties !== undefined) packet.properties = properties
   return packet
 }
 
+/**
+ * A SUBSCRIBE's filters, as MQTT.js writes them: `{ topic, qos }`, with
+ * MQTT 5 `nl`, `rap`, `rh` (from the options byte) and the packet's
+ * `properties` (MQTT.js puts the call's on each subscription object).
+ */
 function readSubscriptions (r) {
   const count = r.u32()
   const subscriptions = []
-  for (let i = 0; i < count; i++) subscriptions.push({ topic: r.string(), qos: r.u8() })
+  for (let i = 0; i < count; i++) {
+    const topic = r.string()
+    const qos = r.u8()
+    const options = r.u8()
+    if (r.v5) subscriptions.push({ topic, qos, nl: (options & 0b100) !== 0, rap: (options & 0b1000) !== 0, rh: (options >> 4) & 0b11 })
+    else subscriptions.push({ topic, qos })
+  }
   return subscriptions
 }
 
@@ -220,48 +246,105 @@ function readSentPacket (r) {
     case 'connect':
       return readConnect(r)
     case 'publish': {
-      const { qos, retain, dup, messageId, topic, payload } = readPublishFields(r)
-      return { cmd, topic, payload, qos, retain, messageId, dup }
+      const { qos, retain, dup, messageId, topic, payload, properties } = readPublishFields(r)
+      const packet = { cmd, topic, payload, qos, retain, messageId, dup }
+      if (properties !== undefined) packet.properties = properties
+      return packet
     }
     case 'puback':
-      return { cmd, messageId: r.u16(), reasonCode: 0 }
     case 'pubrel':
-      return { cmd, qos: 2, messageId: r.u16() }
     case 'pubrec':
     case 'pubcomp':
-      return { cmd, messageId: r.u16() }
+      return sentAck(cmd, r)
     case 'subscribe': {
       const messageId = r.u16()
-      return { cmd, subscriptions: readSubscriptions(r), messageId }
+      const subscriptions = readSubscriptions(r)
+      const packet = { cmd, subscriptions, messageId }
+      const properties = readProperties(r)
+      if (properties !== undefined) {
+        packet.properties = properties
+        for (const subscription of subscriptions) subscription.properties = properties
+      }
+      return packet
     }
     case 'unsubscribe': {
       const messageId = r.u16()
-      return { cmd, messageId, unsubscriptions: readUnsubscriptions(r) }
+      const packet = { cmd, messageId, unsubscriptions: readUnsubscriptions(r) }
+      const properties = readProperties(r)
+      if (properties !== undefined) packet.properties = properties
+      return packet
+    }
+    case 'disconnect':
+    case 'auth': {
+      // MQTT.js writes `{ cmd: 'disconnect', ...endOptions }` and the app's AUTH object.
+      const reasonCode = r.u8()
+      const properties = readProperties(r)
+      const packet = { cmd }
+      if (reasonCode !== 0 || cmd === 'auth') packet.reasonCode = reasonCode
+      if (properties !== undefined) packet.properties = properties
+      return packet
     }
     default:
       return { cmd }
   }
 }
 
+/**
+ * A PUBACK, PUBREC, PUBREL or PUBCOMP we sent, as MQTT.js writes it: PUBACK
+ * always with its reason code, PUBREC with one when not 0 (customHandleAcks),
+ * PUBREL with QoS 2.
+ */
+function sentAck (cmd, r) {
+  const messageId = r.u16()
+  const reasonCode = r.u8()
+  const properties = readProperties(r)
+  let packet
+  if (cmd === 'puback') packet = { cmd, messageId, reasonCode }
+  else if (cmd === 'pubrel') packet = { cmd, qos: 2, messageId }
+  else packet = { cmd, messageId }
+  if (cmd === 'pubrec' && reasonCode !== 0) packet.reasonCode = reasonCode
+  if (properties !== undefined) packet.properties = properties
+  return packet
+}
+
 /** A `packetreceive` record, shaped like mqtt-packet's parser output. */
 function readReceivedPacket (r) {
   const cmd = PACKET_TYPES[r.u8()]
   switch (cmd) {
-    case 'connack':
-      return connackPacket(r.u8() === 1, r.u8())
+    case 'connack': {
+      const sessionPresent = r.u8() === 1
+      const code = r.u8()
+      return connackPacket(sessionPresent, code, r.v5, readProperties(r))
+    }
     case 'publish':
       return readPublish(r)
     case 'puback':
     case 'pubrec':
     case 'pubcomp':
-      return parsedPacket(cmd, 2, { messageId: r.u16() })
-    case 'pubrel':
-      return parsedPacket(cmd, 2, { qos: 1, messageId: r.u16() })
-    case 'unsuback':
-      return unsubackPacket(r.u16())
+    case 'pubrel': {
+      const messageId = r.u16()
+      const reasonCode = r.u8()
+      const properties = readProperties(r)
+      if (r.v5) return ackPacket(cmd, messageId, reasonCode, properties)
+      return cmd === 'pubrel' ? parsedPacket(cmd, 2, { qos: 1, messageId }) : parsedPacket(cmd, 2, { messageId })
+    }
+    case 'unsuback': {
+      const messageId = r.u16()
+      const granted = [...r.bytes()]
+      return unsubackPacket(messageId, r.v5, granted, readProperties(r))
+    }
     case 'suback': {
       const messageId = r.u16()
-      return subackPacket(messageId, [...r.bytes()])
+      const granted = [...r.bytes()]
+      return subackPacket(messageId, granted, r.v5, readProperties(r))
+    }
+    case 'disconnect': {
+      const reasonCode = r.u8()
+      return disconnectPacket(r.v5, reasonCode, readProperties(r))
+    }
+    case 'auth': {
+      const reasonCode = r.u8()
+      return authPacket(reasonCode, readProperties(r))
     }
     // PINGRESP; or a client's packet from a broken broker, which the record
     // names without its fields.
