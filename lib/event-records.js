@@ -49,13 +49,14 @@ function readCompletion (r) {
  * MQTT.js fails it.
  */
 function readPublishCompletion (r) {
-  const completion = readCompletion(r)
-  completion.reasonCode = r.u8()
-  completion.properties = readProperties(r)
-  if (completion.error !== null && completion.reasonCode >= 0x80) {
-    completion.error = new ErrorWithReasonCode(completion.error.message, completion.reasonCode)
-  }
-  return completion
+  const token = r.f64()
+  const messageId = r.u16()
+  let error = r.optionalError()
+  const reasonCode = r.u8()
+  const properties = readProperties(r)
+  if (error !== null && reasonCode >= 0x80) error = new ErrorWithReasonCode(error.message, reasonCode)
+  // One literal: every completion object has the same shape (the QoS 1/2 hot path).
+  return { token, messageId, error, reasonCode, properties }
 }
 
 /** A reason code and a property list (DISCONNECT and AUTH from the broker). */
