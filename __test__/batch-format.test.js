@@ -35,7 +35,7 @@ describeNapi('batch formats agree between Rust and JS', () => {
     const { eventBatch } = native().batchFormat()
     expect(KIND).toEqual(eventBatch.kinds)
     expect(Object.keys(KIND).sort()).toEqual([
-      'CLOSE', 'CONNECT', 'DISCONNECT', 'ERROR', 'MESSAGE', 'OFFLINE', 'OUTGOING_EMPTY', 'PACKET_ID_ALLOCATED',
+      'AUTH', 'CLOSE', 'CONNECT', 'DISCONNECT', 'ERROR', 'MESSAGE', 'OFFLINE', 'OUTGOING_EMPTY', 'PACKET_ID_ALLOCATED',
       'PACKET_RECEIVE', 'PACKET_SEND', 'PUBLISH_DONE', 'QOS0_DROPPED', 'QOS0_WRITTEN', 'RECONNECT', 'SUBSCRIBE_DONE',
       'TERMINATED', 'UNSUBSCRIBE_DONE'
     ])
@@ -77,7 +77,7 @@ describeNapi('batch formats agree between Rust and JS', () => {
     expect(held.packet).toMatchObject({ qos: 2, retain: false, dup: false, messageId: 9, topic: 'a/b' })
     expect(held.packet.payload.toString()).toBe('hi')
 
-    expect(next('PUBLISH_DONE')).toEqual({ token: 7, messageId: 300, error: null })
+    expect(next('PUBLISH_DONE')).toEqual({ token: 7, messageId: 300, error: null, reasonCode: 0, properties: undefined })
     const tooLarge = next('PUBLISH_DONE')
     expect(tooLarge.token).toBe(8)
     expect(tooLarge.messageId).toBe(0)
@@ -85,13 +85,13 @@ describeNapi('batch formats agree between Rust and JS', () => {
     expect(tooLarge.error.code).toBe('ERR_MQTT_PACKET_TOO_LARGE')
     expect(tooLarge.error.message).toMatch(/9/)
 
-    expect(next('SUBSCRIBE_DONE')).toEqual({ token: 9, messageId: 301, error: null, granted: [0, 2, 0x80] })
+    expect(next('SUBSCRIBE_DONE')).toEqual({ token: 9, messageId: 301, error: null, granted: [0, 2, 0x80], properties: undefined })
     const failedSubscribe = next('SUBSCRIBE_DONE')
     expect(failedSubscribe).toMatchObject({ token: 10, messageId: 0, granted: null })
     expect(failedSubscribe.error.message).toBe('Connection closed')
     expect(failedSubscribe.error.code).toBeUndefined()
 
-    expect(next('UNSUBSCRIBE_DONE')).toEqual({ token: 11, messageId: 302, error: null })
+    expect(next('UNSUBSCRIBE_DONE')).toEqual({ token: 11, messageId: 302, error: null, reasonCodes: [], properties: undefined })
     expect(next('PACKET_ID_ALLOCATED')).toBe(65535)
     // Tokens are JS numbers: the largest safe integer survives the trip.
     expect(next('QOS0_WRITTEN')).toBe(Number.MAX_SAFE_INTEGER)
@@ -111,7 +111,7 @@ describeNapi('batch formats agree between Rust and JS', () => {
     })
 
     expect(next('OUTGOING_EMPTY')).toBeNull()
-    expect(next('DISCONNECT')).toBeNull()
+    expect(next('DISCONNECT')).toEqual({ reasonCode: 0, properties: undefined })
 
     expect(next('PACKET_SEND')).toEqual({
       cmd: 'connect',
@@ -149,8 +149,194 @@ describeNapi('batch formats agree between Rust and JS', () => {
     expect(next('PACKET_RECEIVE')).toEqual({ cmd: 'pingresp', ...fixedHeader, length: 0 })
     expect(next('PACKET_RECEIVE')).toEqual({ cmd: 'subscribe', ...fixedHeader, length: 0 })
 
+    // MQTT 5: every reason code and property list, each property type, repeats folded as mqtt-packet folds them.
+    expectMqtt5Records(next, payloads, fixedHeader)
+
     expect(next('TERMINATED')).toBeNull()
     expect(decoded).toEqual([])
+  })
+
+  /** Every property type, as `every_type()` in src/binding/format_samples.rs holds them. */
+  const everyType = () => ({
+    payloadFormatIndicator: true,
+    messageExpiryInterval: 0xDEADBEEF,
+    contentType: 'text/é',
+    correlationData: Buffer.from([0, 0xff]),
+    subscriptionIdentifier: [1, 268435455],
+    topicAlias: 0x0102,
+    maximumQoS: 1,
+    userProperties: Object.assign(Object.create(null), { a: ['1', '2', '3'], b: 'x' })
+  })
+
+  function expectMqtt5Records (next, payloads, fixedHeader) {
+    const connackProperties = {
+      sessionExpiryInterval: 60,
+      assignedClientIdentifier: 'auto-1',
+      serverKeepAlive: 30,
+      authenticationMethod: 'SCRAM-SHA-1',
+      authenticationData: Buffer.from('ok'),
+      responseInformation: 'resp/',
+      serverReference: 'other:1883',
+      reasonString: 'welcome',
+      receiveMaximum: 20,
+      topicAliasMaximum: 10,
+      maximumQoS: 0,
+      retainAvailable: false,
+      userProperties: Object.assign(Object.create(null), { k: 'v' }),
+      maximumPacketSize: 1024,
+      wildcardSubscriptionAvailable: true,
+      subscriptionIdentifiersAvailable: false,
+      sharedSubscriptionAvailable: true
+    }
+    const connected = next('CONNECT')
+    expect(connected).toEqual({
+      packet: { cmd: 'connack', ...fixedHeader, length: 2, sessionPresent: false, returnCode: 0, properties: connackProperties },
+      sessionResumed: false
+    })
+    // In wire order (identifier order), as the broker's decoder meets them.
+    expect(Object.keys(connected.packet.properties)).toEqual(Object.keys(connackProperties))
+    expect(Object.getPrototypeOf(connected.packet.properties.userProperties)).toBeNull()
+
+    const message = next('MESSAGE')
+    expect(message.ackConnection).toBe(0)
+    expect(message.packet).toEqual({
+      cmd: 'publish', retain: false, qos: 1, dup: false, length: 2 + 3 + 2 + 2, topic: 'a/b', payload: Buffer.from('hi'), messageId: 400, properties: everyType()
+    })
+    const heldAttached = next('MESSAGE')
+    expect(heldAttached.ackConnection).toBe(7)
+    expect(heldAttached.packet.messageId).toBe(401)
+    expect(heldAttached.packet.payload).toBe(payloads[1])
+    expect(heldAttached.packet.properties).toEqual(everyType())
+
+    expect(next('PUBLISH_DONE')).toEqual({ token: 20, messageId: 402, error: null, reasonCode: 0x10, properties: { reasonString: 'nobody' } })
+    const refused = next('PUBLISH_DONE')
+    expect(refused).toMatchObject({ token: 21, messageId: 403, reasonCode: 0x87, properties: { reasonString: 'denied' } })
+    expect(refused.error.name).toBe('ErrorWithReasonCode')
+    expect(refused.error.message).toBe('Publish error: Not authorized')
+    expect(refused.error.code).toBe(0x87)
+
+    expect(next('SUBSCRIBE_DONE')).toEqual({ token: 22, messageId: 404, error: null, granted: [1, 0x97], properties: { reasonString: 'partly' } })
+    expect(next('UNSUBSCRIBE_DONE')).toEqual({ token: 23, messageId: 405, error: null, reasonCodes: [0, 0x11], properties: { reasonString: 'done' } })
+    const failedUnsubscribe = next('UNSUBSCRIBE_DONE')
+    expect(failedUnsubscribe).toMatchObject({ token: 24, messageId: 406, reasonCodes: [], properties: undefined })
+    expect(failedUnsubscribe.error.message).toBe('Connection closed')
+
+    expect(next('DISCONNECT')).toEqual({ reasonCode: 0x8b, properties: { serverReference: 'backup', reasonString: 'bye' } })
+    const authProperties = { authenticationMethod: 'SCRAM-SHA-1', authenticationData: Buffer.from([1, 2]) }
+    expect(next('AUTH')).toEqual({ reasonCode: 0x18, properties: authProperties })
+
+    expect(next('PACKET_SEND')).toEqual({
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: 5,
+      clean: true,
+      keepalive: 60,
+      clientId: 'v5',
+      will: { topic: 'will/t', payload: Buffer.from('bye'), qos: 1, retain: false, properties: { contentType: 'text/plain', willDelayInterval: 5 } },
+      properties: { sessionExpiryInterval: 300, requestProblemInformation: false, requestResponseInformation: true }
+    })
+    expect(next('PACKET_SEND')).toEqual({
+      cmd: 'publish', topic: 'a/b', payload: Buffer.from('hi'), qos: 2, retain: false, messageId: 407, dup: false, properties: everyType()
+    })
+    expect(next('PACKET_SEND')).toEqual({ cmd: 'puback', messageId: 408, reasonCode: 0x97, properties: { reasonString: 'quota' } })
+    expect(next('PACKET_SEND')).toEqual({ cmd: 'pubrec', messageId: 409 })
+    expect(next('PACKET_SEND')).toEqual({
+      cmd: 'subscribe',
+      subscriptions: [{ topic: 's/#', qos: 2, nl: true, rap: true, rh: 2 }, { topic: 'plain', qos: 0 }],
+      messageId: 410,
+      properties: { subscriptionIdentifier: 42 }
+    })
+    expect(next('PACKET_SEND')).toEqual({
+      cmd: 'unsubscribe', messageId: 411, unsubscriptions: ['u'], properties: { reasonString: 'not really allowed, but carried' }
+    })
+    expect(next('PACKET_SEND')).toEqual({ cmd: 'disconnect', reasonCode: 4 })
+    expect(next('PACKET_SEND')).toEqual({ cmd: 'auth', reasonCode: 0x18, properties: authProperties })
+
+    expect(next('PACKET_RECEIVE')).toEqual({
+      cmd: 'connack', ...fixedHeader, length: 2, sessionPresent: false, returnCode: 0, properties: connackProperties
+    })
+    expect(next('PACKET_RECEIVE')).toEqual({
+      cmd: 'publish', retain: false, qos: 0, dup: false, length: 2 + 3 + 2, topic: 'a/b', payload: Buffer.from('hi'), properties: everyType()
+    })
+    expect(next('PACKET_RECEIVE')).toEqual({ cmd: 'pubrec', ...fixedHeader, length: 2, messageId: 412, reasonCode: 0x80, properties: { reasonString: 'no' } })
+    expect(next('PACKET_RECEIVE')).toEqual({ cmd: 'pubcomp', ...fixedHeader, length: 2, messageId: 413, reasonCode: 0x92 })
+    expect(next('PACKET_RECEIVE')).toEqual({ cmd: 'suback', ...fixedHeader, length: 3, granted: [0], messageId: 414, properties: { reasonString: 'ok' } })
+    expect(next('PACKET_RECEIVE')).toEqual({ cmd: 'unsuback', ...fixedHeader, length: 2, messageId: 415, granted: [0x11] })
+    expect(next('PACKET_RECEIVE')).toEqual({
+      cmd: 'disconnect', ...fixedHeader, length: 0, reasonCode: 0x8b, properties: { serverReference: 'backup', reasonString: 'bye' }
+    })
+    expect(next('PACKET_RECEIVE')).toEqual({ cmd: 'auth', ...fixedHeader, length: 0, reasonCode: 0x18, properties: authProperties })
+  }
+
+  test('the addon exports every MQTT 5 property with MQTT.js\'s name and its record type', () => {
+    const { properties } = native().batchFormat()
+    const byName = Object.fromEntries(properties.map(({ name, id, type }) => [name, { id, type }]))
+    expect(Object.keys(byName).sort()).toEqual([
+      'assignedClientIdentifier', 'authenticationData', 'authenticationMethod', 'contentType', 'correlationData',
+      'maximumPacketSize', 'maximumQoS', 'messageExpiryInterval', 'payloadFormatIndicator', 'reasonString',
+      'receiveMaximum', 'requestProblemInformation', 'requestResponseInformation', 'responseInformation',
+      'responseTopic', 'retainAvailable', 'serverKeepAlive', 'serverReference', 'sessionExpiryInterval',
+      'sharedSubscriptionAvailable', 'subscriptionIdentifier', 'subscriptionIdentifiersAvailable', 'topicAlias',
+      'topicAliasMaximum', 'userProperties', 'wildcardSubscriptionAvailable', 'willDelayInterval'
+    ])
+    // mqtt-packet's identifiers; its `byte` properties are booleans in MQTT.js, maximumQoS a number.
+    expect(byName.topicAlias).toEqual({ id: 0x23, type: 'u16' })
+    expect(byName.subscriptionIdentifier).toEqual({ id: 0x0b, type: 'u32' })
+    expect(byName.retainAvailable).toEqual({ id: 0x25, type: 'bool' })
+    expect(byName.maximumQoS).toEqual({ id: 0x24, type: 'u8' })
+    expect(byName.correlationData).toEqual({ id: 0x09, type: 'binary' })
+    expect(byName.userProperties).toEqual({ id: 0x26, type: 'pair' })
+    expect(byName.sessionExpiryInterval).toEqual({ id: 0x11, type: 'u32' })
+    expect(byName.contentType).toEqual({ id: 0x03, type: 'string' })
+    const { publishBatch, eventBatch } = native().batchFormat()
+    expect(publishBatch.flagProperties).toBe(eventBatch.flagProperties)
+  })
+
+  test('publish records flagged with properties take the properties list in order, and bad ones fail alone', () => {
+    const { flagProperties } = native().batchFormat().publishBatch
+    const { readProperties } = require('../lib/properties')
+    const batch = new PublishBatch()
+    const payload = Buffer.from('p')
+    batch.add('a', payload, 1 | flagProperties, false, 1)
+    batch.add('b', payload, 0, false, 2)
+    batch.add('c', payload, 0 | flagProperties, true, 3)
+    batch.add('d', payload, 2 | flagProperties, false, 4)
+    batch.add('e', payload, 0 | flagProperties, false, 5)
+    const first = {
+      payloadFormatIndicator: false,
+      messageExpiryInterval: 10,
+      topicAlias: 7,
+      responseTopic: 'r/t',
+      correlationData: Buffer.from([1, 2, 3]),
+      userProperties: { a: ['1', '2'], b: 'c' },
+      contentType: 'json',
+      subscriptionIdentifier: undefined // left out, as mqtt-packet leaves it out
+    }
+    const records = native().__readPublishBatch(batch.take(), [
+      first,
+      { topicAlias: 0 },
+      { sessionExpiryInterval: 5 },
+      { noSuchProperty: 1 }
+    ])
+    const decoded = (record) => readProperties(new BatchReader(record.properties, new TopicCache()))
+    expect(records[0]).toMatchObject({ token: 1, topic: 'a', qos: 1 })
+    const { subscriptionIdentifier, ...sent } = first
+    expect({ ...decoded(records[0]), userProperties: { ...decoded(records[0]).userProperties } }).toEqual(sent)
+    expect(records[1]).toMatchObject({ token: 2, topic: 'b' })
+    expect(records[1].properties).toBeUndefined()
+    expect(records[2].error).toMatch(/^Invalid properties\.topicAlias: .*MQTT-3\.3\.2-8/)
+    expect(records[3].error).toMatch(/^Invalid properties\.sessionExpiryInterval: .*not allowed/)
+    expect(records[4].error).toBe('Invalid properties.noSuchProperty: not an MQTT 5 property')
+  })
+
+  test('a properties list that does not pair up with the flagged records is refused whole', () => {
+    const { flagProperties } = native().batchFormat().publishBatch
+    const flagged = new PublishBatch()
+    flagged.add('a', Buffer.from('p'), flagProperties, false, 1)
+    expect(() => native().__readPublishBatch(flagged.take(), [])).toThrow(/more records flagged with properties than properties/)
+    const plain = new PublishBatch()
+    plain.add('a', Buffer.from('p'), 0, false, 1)
+    expect(() => native().__readPublishBatch(plain.take(), [{}])).toThrow(/more properties than records flagged/)
   })
 
   test('every publish record the JS writer writes decodes in Rust to the values it was given', () => {

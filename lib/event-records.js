@@ -42,6 +42,24 @@ function readCompletion (r) {
   return { token, messageId, error: r.optionalError() }
 }
 
+/**
+ * A publish's completion (`PUBLISH_DONE`): the final ack's reason code and
+ * properties follow (MQTT 5; 0 and none otherwise). A publish the broker
+ * refused (reason code 0x80 or above) fails with `ErrorWithReasonCode`, as
+ * MQTT.js fails it.
+ */
+function readPublishCompletion (r) {
+  const token = r.f64()
+  const messageId = r.u16()
+  let error = r.optionalError()
+  const reasonCode = r.u8()
+  const properties = readProperties(r)
+  if (error !== null && reasonCode >= 0x80) error = new ErrorWithReasonCode(error.message, reasonCode)
+  // One literal: every completion object has the same shape (the QoS 1/2 hot path).
+  return { token, messageId, error, reasonCode, properties }
+}
+
+/** A reason code and a property list (DISCONNECT and AUTH from the broker). */
 function readReasonAndProperties (r) {
   const reasonCode = r.u8()
   return { reasonCode, properties: readProperties(r) }
@@ -67,13 +85,7 @@ const RECORD_READERS = {
     // Connections count from 1: 0 means the engine acknowledged on receipt.
     return { packet, ackConnection: held ? r.u32() : 0 }
   },
-  [KIND.PUBLISH_DONE]: (r) => {
-    const completion = readCompletion(r)
-    // The broker's final ack (MQTT 5: its reason code and properties; 0 and none without one).
-    completion.reasonCode = r.u8()
-    completion.properties = readProperties(r)
-    return completion
-  },
+  [KIND.PUBLISH_DONE]: readPublishCompletion,
   [KIND.SUBSCRIBE_DONE]: (r) => {
     const completion = readCompletion(r)
     // The SUBACK's return codes, in the order of the filters sent (which the pending entry holds).

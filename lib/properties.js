@@ -1,52 +1,71 @@
 'use strict'
 
-// PLACEHOLDER until h/v5binding's lib/properties.js lands (that one wins the merge):
-// reads an event record's MQTT 5 property list into MQTT.js's object.
+// MQTT 5 property lists in event records, as `put_properties` in
+// src/binding/properties.rs writes them: u32 count (0: the packet had none),
+// then per property its u8 identifier and its value, written as the type the
+// addon's table (`batchFormat().properties`) gives it. They are folded into
+// MQTT.js's shape the way mqtt-packet's parser folds them: a property seen
+// again becomes an array of its values, and user properties an object whose
+// repeated names hold arrays.
 
 const { batchFormat } = require('./native-loader')
 
-let table = null
+const FORMAT = batchFormat()
 
-function formats () {
-  if (table === null) {
-    table = new Map()
-    for (const { id, name, type } of batchFormat().properties) table.set(id, { name, type })
-  }
-  return table
-}
+/** Each property's MQTT.js name and record type, by identifier. */
+const PROPERTIES = []
+for (const { id, name, type } of FORMAT.properties) PROPERTIES[id] = { name, type }
+
+/** Flags bit of a publish (both batch formats): MQTT 5 properties go with it. */
+const FLAG_PROPERTIES = FORMAT.eventBatch.flagProperties
 
 function readValue (r, type) {
   switch (type) {
-    case 'bool': return r.u8() === 1
+    case 'bool': return r.u8() !== 0
     case 'u8': return r.u8()
     case 'u16': return r.u16()
     case 'u32': return r.u32()
     case 'string': return r.string()
-    case 'binary': return Buffer.from(r.bytes())
-    default: throw new Error(`mqtt-napi: unknown property type ${type}`)
+    case 'binary': return r.bytes()
   }
+  r.failed = true
+  throw new Error(`mqtt-napi: unknown property type ${type} (engine and shim out of sync)`)
 }
 
-/** A property list: undefined for none (count 0), else the properties folded as mqtt-packet folds them. */
+/** A name-value pair added to `userProperties` (an object without a prototype, as mqtt-packet makes it). */
+function addUserProperty (properties, name, value) {
+  if (properties.userProperties === undefined) properties.userProperties = Object.create(null)
+  const user = properties.userProperties
+  const current = user[name]
+  if (current === undefined) user[name] = value
+  else if (Array.isArray(current)) current.push(value)
+  else user[name] = [current, value]
+}
+
+/** A property list: MQTT.js's `properties` object, or undefined when the packet had none. */
 function readProperties (r) {
   const count = r.u32()
   if (count === 0) return undefined
   const properties = {}
   for (let i = 0; i < count; i++) {
-    const { name, type } = formats().get(r.u8())
-    if (type === 'pair') {
-      const key = r.string()
-      const value = r.string()
-      const user = properties.userProperties || (properties.userProperties = {})
-      if (key in user) user[key] = [].concat(user[key], value)
-      else user[key] = value
+    const id = r.u8()
+    const property = PROPERTIES[id]
+    if (property === undefined) {
+      r.failed = true
+      throw new Error(`mqtt-napi: unknown property id ${id} (engine and shim out of sync)`)
+    }
+    if (property.type === 'pair') {
+      const name = r.string()
+      addUserProperty(properties, name, r.string())
       continue
     }
-    const value = readValue(r, type)
-    if (name in properties) properties[name] = [].concat(properties[name], value)
-    else properties[name] = value
+    const value = readValue(r, property.type)
+    const current = properties[property.name]
+    if (current === undefined) properties[property.name] = value
+    else if (Array.isArray(current)) current.push(value)
+    else properties[property.name] = [current, value]
   }
   return properties
 }
 
-module.exports = { readProperties }
+module.exports = { readProperties, FLAG_PROPERTIES }

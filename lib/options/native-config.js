@@ -46,15 +46,10 @@ function willOf (will, v5) {
  */
 function mqtt5Fields (options) {
   if (options.protocolVersion !== 5) return {}
-  const authPacket = options.authPacket
   return {
     properties: options.properties || undefined,
     autoUseTopicAlias: !!options.autoUseTopicAlias,
-    autoAssignTopicAlias: !!options.autoAssignTopicAlias,
-    // MQTT.js sends `authPacket` right after CONNECT, only with an authentication method.
-    authPacket: authPacket && options.properties && options.properties.authenticationMethod
-      ? { reasonCode: authPacket.reasonCode === undefined ? 0 : authPacket.reasonCode, properties: authPacket.properties }
-      : undefined
+    autoAssignTopicAlias: !!options.autoAssignTopicAlias
   }
 }
 

@@ -8,12 +8,15 @@
 //! two languages cannot drift apart. `__test__/batch-format.test.js` checks
 //! that each side decodes what the other encodes.
 //!
-//! Little-endian throughout; strings are UTF-8 with a u32 length.
+//! Little-endian throughout; strings are UTF-8 with a u32 length. MQTT 5
+//! property lists: see `properties::put_properties`.
 
 use std::collections::HashMap;
 
 use engine::codec::PacketType;
 use napi_derive::napi;
+
+use super::properties::{property_formats, PropertyFormat};
 
 /// Publish batch: the one opcode a record may start with.
 pub const OP_PUBLISH: u8 = 1;
@@ -33,6 +36,11 @@ pub const FLAG_PAYLOAD_ATTACHED: u8 = 0x10;
 /// MESSAGE flags bit: the engine holds this message's PUBACK/PUBCOMP until JS
 /// acknowledges it; the record ends with the u32 connection to name in the ack.
 pub const FLAG_ACK_HELD: u8 = 0x20;
+/// Flags byte of a publish (both formats): MQTT 5 properties go with it. In a
+/// publish batch the record takes the next object of the call's
+/// `propertiesList`; in an event record a property list follows the payload.
+/// MQTT 3.x never sets it, and pays nothing for it.
+pub const FLAG_PROPERTIES: u8 = 0x40;
 
 /// Declares the event record kinds once: as constants for the encoder and
 /// as the list the addon exports by name.
@@ -65,6 +73,7 @@ event_kinds! {
     PACKET_ID_ALLOCATED = 15,
     QOS0_WRITTEN = 16,
     QOS0_DROPPED = 17,
+    AUTH = 18,
 }
 
 #[napi(object)]
@@ -73,6 +82,7 @@ pub struct PublishBatchFormat {
     pub record_header_bytes: u32,
     pub flag_qos_mask: u32,
     pub flag_retain: u32,
+    pub flag_properties: u32,
 }
 
 #[napi(object)]
@@ -84,6 +94,7 @@ pub struct EventBatchFormat {
     pub flag_dup: u32,
     pub flag_payload_attached: u32,
     pub flag_ack_held: u32,
+    pub flag_properties: u32,
 }
 
 #[napi(object)]
@@ -93,6 +104,8 @@ pub struct BatchFormat {
     /// MQTT.js's `cmd` name of each packet type, by its wire number (null for
     /// the reserved 0 and 15): packet records carry the number.
     pub packet_types: Vec<Option<String>>,
+    /// Every MQTT 5 property: its identifier, MQTT.js's name, and how a record writes its value.
+    pub properties: Vec<PropertyFormat>,
 }
 
 /// The formats' constants, read by the JS shim once at load.
@@ -104,6 +117,7 @@ pub fn batch_format() -> BatchFormat {
             record_header_bytes: PUBLISH_RECORD_HEADER_BYTES as u32,
             flag_qos_mask: FLAG_QOS_MASK.into(),
             flag_retain: FLAG_RETAIN.into(),
+            flag_properties: FLAG_PROPERTIES.into(),
         },
         event_batch: EventBatchFormat {
             kinds: kind::ALL
@@ -115,8 +129,10 @@ pub fn batch_format() -> BatchFormat {
             flag_dup: FLAG_DUP.into(),
             flag_payload_attached: FLAG_PAYLOAD_ATTACHED.into(),
             flag_ack_held: FLAG_ACK_HELD.into(),
+            flag_properties: FLAG_PROPERTIES.into(),
         },
         packet_types: (0..16).map(packet_type_name).collect(),
+        properties: property_formats(),
     }
 }
 
@@ -154,7 +170,8 @@ mod tests {
             FLAG_DUP,
             FLAG_PAYLOAD_ATTACHED,
             FLAG_ACK_HELD,
+            FLAG_PROPERTIES,
         ];
-        assert_eq!(bits.iter().fold(0, |a, b| a | b).count_ones(), 6);
+        assert_eq!(bits.iter().fold(0, |a, b| a | b).count_ones(), 7);
     }
 }

@@ -8,9 +8,12 @@
 use bytes::Bytes;
 
 use super::batch_format::{
-    kind, FLAG_ACK_HELD, FLAG_DUP, FLAG_PAYLOAD_ATTACHED, FLAG_QOS_MASK, FLAG_RETAIN,
+    kind, FLAG_ACK_HELD, FLAG_DUP, FLAG_PAYLOAD_ATTACHED, FLAG_PROPERTIES, FLAG_QOS_MASK,
+    FLAG_RETAIN,
 };
-use engine::codec::{Packet, Publish};
+use super::properties::{put_properties, put_property_list};
+use engine::codec::v5::ReasonCode;
+use engine::codec::{Packet, PacketProperties, Publish, PublishAck, SubscriptionOptions};
 use engine::connection::{ClientError, ClientEvent, ErrorCode};
 use engine::session::{CommandError, Event};
 
@@ -58,6 +61,7 @@ fn put_message(out: &mut EncodedBatch, publish: &Publish, held_on: Option<u32>) 
             .push(publish_flags(publish) | FLAG_PAYLOAD_ATTACHED | held);
         put_u16(&mut out.records, publish.packet_id.unwrap_or(0));
         put_bytes(&mut out.records, publish.topic.as_bytes());
+        put_publish_properties(&mut out.records, publish);
         out.payloads.push(publish.payload.clone());
     }
     if let Some(connection) = held_on {
@@ -118,32 +122,42 @@ fn put_packet(out: &mut Vec<u8>, packet: &Packet) {
                     put_bytes(out, &will.payload);
                     out.push(will.qos.as_u8());
                     out.push(u8::from(will.retain));
+                    put_properties(out, &will.properties);
                 }
             }
             put_optional_bytes(out, connect.username.as_deref());
             put_optional_bytes(out, connect.password.as_deref());
+            put_properties(out, &connect.properties);
         }
         Packet::ConnAck(connack) => {
             out.push(u8::from(connack.session_present));
             out.push(connack.reason_code.byte());
+            put_properties(out, &connack.properties);
         }
         Packet::Publish(publish) => put_publish(out, publish),
         Packet::PubAck(ack) | Packet::PubRec(ack) | Packet::PubRel(ack) | Packet::PubComp(ack) => {
-            put_u16(out, ack.packet_id)
+            put_u16(out, ack.packet_id);
+            put_reason(out, ack.reason_code, &ack.properties);
         }
-        Packet::UnsubAck(unsuback) => put_u16(out, unsuback.packet_id),
+        Packet::UnsubAck(unsuback) => {
+            put_u16(out, unsuback.packet_id);
+            put_unsuback_codes(out, &unsuback.reason_codes, &unsuback.properties);
+        }
         Packet::Subscribe(subscribe) => {
             put_u16(out, subscribe.packet_id);
             put_u32(out, subscribe.filters.len() as u32);
             for filter in &subscribe.filters {
                 put_bytes(out, filter.filter.as_bytes());
                 out.push(filter.qos.as_u8());
+                out.push(subscription_options(filter.options));
             }
+            put_properties(out, &subscribe.properties);
         }
         Packet::SubAck(suback) => {
             put_u16(out, suback.packet_id);
             let codes: Vec<u8> = suback.reason_codes.iter().map(|code| code.byte()).collect();
             put_bytes(out, &codes);
+            put_properties(out, &suback.properties);
         }
         Packet::Unsubscribe(unsubscribe) => {
             put_u16(out, unsubscribe.packet_id);
@@ -151,10 +165,38 @@ fn put_packet(out: &mut Vec<u8>, packet: &Packet) {
             for filter in &unsubscribe.filters {
                 put_bytes(out, filter.as_bytes());
             }
+            put_properties(out, &unsubscribe.properties);
         }
-        // AUTH only exists in MQTT 5, which the session does not speak yet: its fields come with it.
-        Packet::PingReq | Packet::PingResp | Packet::Disconnect(_) | Packet::Auth(_) => {}
+        Packet::Disconnect(disconnect) => {
+            put_reason(out, disconnect.reason_code, &disconnect.properties)
+        }
+        Packet::Auth(auth) => {
+            out.push(auth.reason_code.0);
+            put_property_list(out, Some(&auth.properties));
+        }
+        Packet::PingReq | Packet::PingResp => {}
     }
+}
+
+/// A reason code, then a property list.
+fn put_reason(out: &mut Vec<u8>, code: ReasonCode, properties: &PacketProperties) {
+    out.push(code.0);
+    put_properties(out, properties);
+}
+
+/// UNSUBACK's per-filter reason codes (none in 3.x), then its property list.
+fn put_unsuback_codes(out: &mut Vec<u8>, codes: &[ReasonCode], properties: &PacketProperties) {
+    let codes: Vec<u8> = codes.iter().map(|code| code.0).collect();
+    put_bytes(out, &codes);
+    put_properties(out, properties);
+}
+
+/// MQTT 5's subscription options as on the wire (bit 2 No Local, bit 3 Retain As Published,
+/// bits 4-5 Retain Handling), without the QoS bits.
+fn subscription_options(options: SubscriptionOptions) -> u8 {
+    (u8::from(options.no_local) << 2)
+        | (u8::from(options.retain_as_published) << 3)
+        | (options.retain_handling.as_u8() << 4)
 }
 
 fn publish_flags(publish: &Publish) -> u8 {
@@ -162,6 +204,14 @@ fn publish_flags(publish: &Publish) -> u8 {
     (publish.qos.as_u8() & FLAG_QOS_MASK)
         | flag(publish.retain, FLAG_RETAIN)
         | flag(publish.dup, FLAG_DUP)
+        | flag(!publish.properties.is_empty(), FLAG_PROPERTIES)
+}
+
+/// The list `FLAG_PROPERTIES` announces, after the fixed fields; nothing without it.
+fn put_publish_properties(out: &mut Vec<u8>, publish: &Publish) {
+    if !publish.properties.is_empty() {
+        put_properties(out, &publish.properties);
+    }
 }
 
 fn put_publish(out: &mut Vec<u8>, publish: &Publish) {
@@ -173,6 +223,7 @@ fn put_publish_with(out: &mut Vec<u8>, publish: &Publish, extra_flags: u8) {
     put_u16(out, publish.packet_id.unwrap_or(0));
     put_bytes(out, publish.topic.as_bytes());
     put_bytes(out, &publish.payload);
+    put_publish_properties(out, publish);
 }
 
 fn put_optional_bytes(out: &mut Vec<u8>, bytes: Option<&[u8]>) {
@@ -208,6 +259,7 @@ fn encode_session_event(event: &Event, out: &mut Vec<u8>) {
             out.push(u8::from(connack.session_present));
             out.push(connack.reason_code.byte());
             out.push(u8::from(*session_resumed));
+            put_properties(out, &connack.properties);
         }
         // `encode_events` writes messages (`put_message`): they may attach their payload.
         Event::Message(_) | Event::HeldMessage { .. } => {
@@ -222,6 +274,18 @@ fn encode_session_event(event: &Event, out: &mut Vec<u8>) {
             put_u64(out, *token);
             put_u16(out, packet_id.unwrap_or(0));
             put_command_result(out, result.as_ref().err());
+            // The broker's final ack, refusing or not (MQTT 5: for `cb(err, packet)`);
+            // Success and no properties when there was none.
+            let ack = match result {
+                Ok(ack) => ack.as_ref(),
+                Err(CommandError::Refused(ack)) => Some(ack),
+                Err(_) => None,
+            };
+            let (code, properties) = ack.map_or(
+                (ReasonCode::SUCCESS, &PacketProperties::NONE),
+                |ack: &PublishAck| (ack.reason_code, &ack.properties),
+            );
+            put_reason(out, code, properties);
         }
         Event::Subscribed { token, result, .. } => {
             out.push(kind::SUBSCRIBE_DONE);
@@ -235,6 +299,7 @@ fn encode_session_event(event: &Event, out: &mut Vec<u8>) {
                     let codes: Vec<u8> =
                         suback.reason_codes.iter().map(|code| code.byte()).collect();
                     put_bytes(out, &codes);
+                    put_properties(out, &suback.properties);
                 }
                 Err(error) => {
                     put_u16(out, 0);
@@ -251,6 +316,13 @@ fn encode_session_event(event: &Event, out: &mut Vec<u8>) {
             put_u64(out, *token);
             put_u16(out, *packet_id);
             put_command_result(out, result.as_ref().err());
+            // The UNSUBACK's per-filter codes (MQTT 5) and properties; none on failure.
+            match result {
+                Ok(unsuback) => {
+                    put_unsuback_codes(out, &unsuback.reason_codes, &unsuback.properties)
+                }
+                Err(_) => put_unsuback_codes(out, &[], &PacketProperties::NONE),
+            }
         }
         Event::PacketIdAllocated(id) => {
             out.push(kind::PACKET_ID_ALLOCATED);
@@ -261,9 +333,15 @@ fn encode_session_event(event: &Event, out: &mut Vec<u8>) {
             put_u64(out, *through);
         }
         Event::OutgoingEmpty => out.push(kind::OUTGOING_EMPTY),
-        Event::ServerDisconnect(_) => out.push(kind::DISCONNECT),
-        // Only an MQTT 5 session raises it; its record comes with the MQTT 5 event records.
-        Event::Auth(_) => {}
+        Event::ServerDisconnect(disconnect) => {
+            out.push(kind::DISCONNECT);
+            put_reason(out, disconnect.reason_code, &disconnect.properties);
+        }
+        Event::Auth(auth) => {
+            out.push(kind::AUTH);
+            out.push(auth.reason_code.0);
+            put_property_list(out, Some(&auth.properties));
+        }
     }
 }
 
@@ -426,7 +504,7 @@ mod tests {
     }
 
     #[test]
-    fn connect_and_simple_events_are_one_or_four_bytes() {
+    fn connect_and_simple_events_are_eight_bytes_or_one() {
         let mut out = EncodedBatch::default();
         encode_events(
             &[
@@ -438,7 +516,11 @@ mod tests {
             ],
             &mut out,
         );
-        assert_eq!(out.records, vec![kind::CONNECT, 1, 0, 1, kind::CLOSE]);
+        // Flags, code, resumed, then an empty property list (u32 count 0).
+        assert_eq!(
+            out.records,
+            vec![kind::CONNECT, 1, 0, 1, 0, 0, 0, 0, kind::CLOSE]
+        );
     }
 
     #[test]
@@ -510,8 +592,10 @@ mod tests {
                 })],
                 &mut batch,
             );
-            // kind, token (f64), packet id (u16), then the result.
-            batch.records[1 + 8 + 2..].to_vec()
+            // kind, token (f64), packet id (u16), the result, then no ack: reason 0, no properties.
+            let records = batch.records;
+            assert_eq!(&records[records.len() - 5..], &[0, 0, 0, 0, 0]);
+            records[1 + 8 + 2..records.len() - 5].to_vec()
         };
         let removed = failed(CommandError::Removed);
         assert_eq!(removed[0], 1);

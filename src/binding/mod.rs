@@ -9,24 +9,29 @@ mod event_pump;
 mod external_buffers;
 mod format_samples;
 mod options;
+mod properties;
 mod publish_batch;
 mod shared_rules;
 
 use bytes::Bytes;
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Buffer, Function};
+use napi::bindgen_prelude::{Buffer, Function, Unknown};
 use napi::Env;
 use napi_derive::napi;
 
-use batch_format::FLAG_RETAIN;
-use engine::codec::v5::ReasonCode;
-use engine::codec::{validate_topic_filter, Disconnect, PacketProperties, SubscribeFilter};
+use batch_format::{FLAG_PROPERTIES, FLAG_RETAIN};
+use engine::codec::v5::{Auth, PacketKind, PropertyContext, ReasonCode};
+use engine::codec::{
+    validate_topic_filter, Disconnect, PacketProperties, ProtocolVersion, RetainHandling,
+    SubscribeFilter, SubscriptionOptions,
+};
 use engine::connection::{self, ClientCommand};
 use engine::session::Command;
 use external_buffers::ExternalBuffers;
 use options::{invalid, qos_from};
 pub use options::{NativeOptions, NativeWill};
+use properties::{given_from_js, optional_properties_from_js, properties_from_given, Given};
 // Free functions the addon exports besides the classes below.
 pub use batch_format::{batch_format, BatchFormat};
 pub use format_samples::{format_samples, read_publish_batch};
@@ -121,6 +126,9 @@ impl EventBridge {
 #[napi]
 pub struct NativeClient {
     commands: connection::CommandSender,
+    /// MQTT 3.x packets carry no properties, reason codes or subscription options: MQTT.js
+    /// ignores those arguments there, and so do the methods below.
+    protocol: ProtocolVersion,
 }
 
 #[napi]
@@ -128,8 +136,9 @@ impl NativeClient {
     /// Validates the options and starts the client task; its event batches
     /// reach JS through `bridge`, marked with `key` (see `lib/event-batch.js`).
     #[napi(constructor, catch_unwind)]
-    pub fn new(options: NativeOptions, bridge: &EventBridge, key: u32) -> napi::Result<Self> {
+    pub fn new(options: NativeOptions<'_>, bridge: &EventBridge, key: u32) -> napi::Result<Self> {
         let config = options.into_config()?;
+        let protocol = config.session.protocol;
         let (command_tx, command_rx) = connection::command_mailbox();
         let (event_tx, event_rx) = connection::event_mailbox();
         napi::bindgen_prelude::spawn(connection::run(config, command_rx, event_tx));
@@ -140,16 +149,25 @@ impl NativeClient {
         ));
         Ok(NativeClient {
             commands: command_tx,
+            protocol,
         })
     }
 
     /// Queues the publishes of one tick (see `publish_batch`); completions
     /// arrive as events carrying each publish's token (0 = nobody waits).
+    /// `properties_list`: the MQTT 5 properties of the records flagged
+    /// `FLAG_PROPERTIES`, in record order.
     #[napi(catch_unwind)]
-    pub fn publish_batch(&self, batch: &[u8]) -> napi::Result<()> {
-        let commands = publish_batch::parse_publish_batch(batch).map_err(|e| {
-            napi::Error::from_reason(format!("mqtt-napi: malformed publish batch ({})", e.0))
-        })?;
+    pub fn publish_batch(
+        &self,
+        batch: &[u8],
+        properties_list: Option<Vec<Unknown<'_>>>,
+    ) -> napi::Result<()> {
+        let properties_list = self.given_list(properties_list)?;
+        let commands =
+            publish_batch::parse_publish_batch(batch, &properties_list).map_err(|e| {
+                napi::Error::from_reason(format!("mqtt-napi: malformed publish batch ({})", e.0))
+            })?;
         self.commands
             .send_all(commands.into_iter().map(ClientCommand::Session))
             .map_err(connection_closed)
@@ -167,49 +185,86 @@ impl NativeClient {
         qos: u32,
         retain: bool,
         token: f64,
+        properties: Option<Unknown<'_>>,
     ) -> napi::Result<()> {
+        let properties = match properties {
+            Some(value) if self.protocol.is_v5() => Some(given_from_js(value)?),
+            _ => None,
+        };
+        let properties_flag = if properties.is_some() {
+            FLAG_PROPERTIES
+        } else {
+            0
+        };
         self.send(publish_batch::publish_command(
             token as u64,
-            (qos.min(3) as u8) | if retain { FLAG_RETAIN } else { 0 },
+            (qos.min(3) as u8) | if retain { FLAG_RETAIN } else { 0 } | properties_flag,
             Bytes::from(topic),
             // napi-rs releases the Buffer's reference on the JS thread wherever it is dropped.
             Bytes::from_owner(payload),
+            properties.as_ref(),
         ))
     }
 
+    /// Subscribes `filters` (`{ topic, qos, nl, rap, rh }`; the last three are MQTT 5's
+    /// subscription options, ignored in 3.x) with the SUBSCRIBE's MQTT 5 `properties`.
     #[napi(catch_unwind)]
-    pub fn subscribe(&self, topics: Vec<String>, qos: Vec<u32>, token: f64) -> napi::Result<()> {
-        if topics.is_empty() || topics.len() != qos.len() {
+    pub fn subscribe(
+        &self,
+        token: f64,
+        filters: Vec<NativeSubscription>,
+        properties: Option<Unknown<'_>>,
+    ) -> napi::Result<()> {
+        if filters.is_empty() {
             return Err(invalid("topic", "no topics to subscribe to"));
         }
-        let filters = topics
+        let filters = filters
             .into_iter()
-            .zip(qos)
-            .map(|(filter, qos)| {
-                validate_topic_filter(&filter).map_err(|e| invalid_topic(&filter, e))?;
-                Ok(SubscribeFilter::new(filter, qos_from(qos, "qos")?))
-            })
+            .map(|filter| self.subscribe_filter(filter))
             .collect::<napi::Result<Vec<_>>>()?;
+        let properties = self.properties(properties, PacketKind::Subscribe, "properties")?;
         self.send(Command::Subscribe {
             token: token as u64,
             filters,
-            properties: PacketProperties::NONE,
+            properties,
         })
     }
 
+    /// Unsubscribes `topics`, with the UNSUBSCRIBE's MQTT 5 `properties`.
     #[napi(catch_unwind)]
-    pub fn unsubscribe(&self, topics: Vec<String>, token: f64) -> napi::Result<()> {
+    pub fn unsubscribe(
+        &self,
+        token: f64,
+        topics: Vec<String>,
+        properties: Option<Unknown<'_>>,
+    ) -> napi::Result<()> {
         if topics.is_empty() {
             return Err(invalid("topic", "no topics to unsubscribe from"));
         }
         for filter in &topics {
             validate_topic_filter(filter).map_err(|e| invalid_topic(filter, e))?;
         }
+        let properties = self.properties(properties, PacketKind::Unsubscribe, "properties")?;
         self.send(Command::Unsubscribe {
             token: token as u64,
             filters: topics,
-            properties: PacketProperties::NONE,
+            properties,
         })
+    }
+
+    /// MQTT 5: answers the broker's AUTH during the connect-time exchange (MQTT.js `handleAuth`
+    /// calling back) with an AUTH of `reason_code` (normally 0x18, Continue authentication).
+    #[napi(catch_unwind)]
+    pub fn auth_continue(&self, reason_code: u32, properties: Unknown<'_>) -> napi::Result<()> {
+        let auth = self.auth(reason_code, properties)?;
+        self.send(Command::AuthContinue(auth))
+    }
+
+    /// MQTT 5: starts re-authentication on the established connection (AUTH, reason 0x19).
+    #[napi(catch_unwind)]
+    pub fn reauthenticate(&self, properties: Unknown<'_>) -> napi::Result<()> {
+        let auth = self.auth(ReasonCode::RE_AUTHENTICATE.0.into(), properties)?;
+        self.send(Command::Reauthenticate(auth))
     }
 
     /// Withdraws an unacknowledged publish; its callback gets "Message removed".
@@ -281,17 +336,31 @@ impl NativeClient {
 
     /// Acknowledges a held message (its record carried the connection): the
     /// engine sends its PUBACK or PUBCOMP, unless the ack is stale.
+    ///
+    /// `reason_code`: MQTT 5's code for the PUBACK (MQTT.js `customHandleAcks`), one of
+    /// those a PUBACK may carry; Success when absent, and always in 3.x.
     #[napi(catch_unwind)]
-    pub fn acknowledge(&self, message_id: u32, connection: u32) -> napi::Result<()> {
+    pub fn acknowledge(
+        &self,
+        message_id: u32,
+        connection: u32,
+        reason_code: Option<u32>,
+    ) -> napi::Result<()> {
         let packet_id = u16::try_from(message_id)
             .ok()
             .filter(|id| *id != 0)
             .ok_or_else(|| invalid("messageId", format!("{message_id} is not a packet id")))?;
+        let reason_code = match reason_code {
+            Some(code) if self.protocol.is_v5() => {
+                reason_code_for(code, PacketKind::PubAck, "reasonCode")?
+            }
+            _ => ReasonCode::SUCCESS,
+        };
         // A closed channel means the task already ended: nothing left to acknowledge.
         let _ = self.commands.send(ClientCommand::Acknowledge {
             packet_id,
             connection,
-            reason_code: ReasonCode::SUCCESS,
+            reason_code,
         });
         Ok(())
     }
@@ -311,18 +380,110 @@ impl NativeClient {
         Ok(())
     }
 
-    /// Graceful (`force = false`) waits for in-flight exchanges, then sends DISCONNECT.
+    /// Graceful (`force = false`) waits for in-flight exchanges, then sends DISCONNECT: in MQTT 5
+    /// with `reason_code` and `properties` (MQTT.js `end({ reasonCode, properties })`).
     #[napi(catch_unwind)]
-    pub fn end(&self, force: bool) {
+    pub fn end(
+        &self,
+        force: bool,
+        reason_code: Option<u32>,
+        properties: Option<Unknown<'_>>,
+    ) -> napi::Result<()> {
+        let disconnect = if self.protocol.is_v5() {
+            Disconnect {
+                reason_code: match reason_code {
+                    Some(code) => reason_code_for(code, PacketKind::Disconnect, "reasonCode")?,
+                    None => ReasonCode::NORMAL_DISCONNECTION,
+                },
+                properties: self.properties(properties, PacketKind::Disconnect, "properties")?,
+            }
+        } else {
+            Disconnect::NORMAL
+        };
         // A closed channel means the task already ended: nothing left to stop.
-        let _ = self.commands.send(ClientCommand::End {
-            force,
-            disconnect: Disconnect::NORMAL,
-        });
+        let _ = self.commands.send(ClientCommand::End { force, disconnect });
+        Ok(())
     }
 }
 
+/// One filter of `subscribe`, as the shim passes it.
+#[napi(object)]
+pub struct NativeSubscription {
+    pub topic: String,
+    pub qos: u32,
+    /// MQTT 5 No Local.
+    pub nl: Option<bool>,
+    /// MQTT 5 Retain As Published.
+    pub rap: Option<bool>,
+    /// MQTT 5 Retain Handling: 0, 1 or 2.
+    pub rh: Option<u32>,
+}
+
 impl NativeClient {
+    /// A packet's `properties` argument: converted in MQTT 5, ignored in 3.x (as MQTT.js does).
+    fn properties(
+        &self,
+        given: Option<Unknown<'_>>,
+        packet: PacketKind,
+        what: &str,
+    ) -> napi::Result<PacketProperties> {
+        if !self.protocol.is_v5() {
+            return Ok(PacketProperties::NONE);
+        }
+        optional_properties_from_js(given, PropertyContext::Packet(packet), what)
+    }
+
+    fn given_list(&self, list: Option<Vec<Unknown<'_>>>) -> napi::Result<Vec<Given>> {
+        list.into_iter()
+            .flatten()
+            .map(|value| {
+                if self.protocol.is_v5() {
+                    given_from_js(value)
+                } else {
+                    // Still one per flagged record, so that records and list pair up.
+                    Ok(Given::Undefined)
+                }
+            })
+            .collect()
+    }
+
+    fn subscribe_filter(&self, filter: NativeSubscription) -> napi::Result<SubscribeFilter> {
+        validate_topic_filter(&filter.topic).map_err(|e| invalid_topic(&filter.topic, e))?;
+        let qos = qos_from(filter.qos, "qos")?;
+        let mut subscription = SubscribeFilter::new(filter.topic, qos);
+        if self.protocol.is_v5() {
+            let rh = filter.rh.unwrap_or(0);
+            subscription.options = SubscriptionOptions {
+                no_local: filter.nl.unwrap_or(false),
+                retain_as_published: filter.rap.unwrap_or(false),
+                retain_handling: u8::try_from(rh)
+                    .ok()
+                    .and_then(RetainHandling::from_u8)
+                    .ok_or_else(|| invalid("rh", format!("must be 0, 1 or 2, got {rh}")))?,
+            };
+        }
+        Ok(subscription)
+    }
+
+    fn auth(&self, reason_code: u32, properties: Unknown<'_>) -> napi::Result<Box<Auth>> {
+        if !self.protocol.is_v5() {
+            return Err(napi::Error::new(
+                napi::Status::GenericFailure,
+                "AUTH exists only in MQTT 5 (protocolVersion: 5)",
+            ));
+        }
+        let reason_code = reason_code_for(reason_code, PacketKind::Auth, "reasonCode")?;
+        let given = given_from_js(properties)?;
+        let context = PropertyContext::Packet(PacketKind::Auth);
+        let properties = properties_from_given(&given, context, "properties")
+            .map_err(properties::invalid_arg)?;
+        Ok(Box::new(Auth {
+            reason_code,
+            // The codec requires an Authentication Method on AUTH: `properties` has one.
+            properties: properties.get().cloned().unwrap_or_default(),
+        }))
+    }
+
     fn send(&self, command: Command) -> napi::Result<()> {
         self.commands
             .send(ClientCommand::Session(command))
@@ -339,4 +500,18 @@ fn invalid_topic(topic: &str, error: impl std::fmt::Display) -> napi::Error {
         napi::Status::InvalidArg,
         format!("Invalid topic {topic}: {error}"),
     )
+}
+
+/// A reason code the application gave for `packet`: one the specification allows there.
+fn reason_code_for(code: u32, packet: PacketKind, option: &str) -> napi::Result<ReasonCode> {
+    u8::try_from(code)
+        .ok()
+        .map(ReasonCode)
+        .filter(|code| code.is_valid_for(packet))
+        .ok_or_else(|| {
+            invalid(
+                option,
+                format!("{code} is not a reason code of {}", packet.name()),
+            )
+        })
 }

@@ -6,10 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use napi::bindgen_prelude::Buffer;
+use napi::bindgen_prelude::{Buffer, Unknown};
 use napi_derive::napi;
 
+use engine::codec::v5::{PacketKind, PropertyContext};
 use engine::codec::{validate_topic_name, LastWill, PacketProperties, ProtocolVersion, QoS};
+
+use super::properties::optional_properties_from_js;
 use engine::connection::{Backoff, ClientConfig, ReconnectPolicy};
 use engine::session::{OfflineLimits, SessionConfig};
 use engine::transport::{
@@ -23,11 +26,13 @@ use engine::transport::{
 pub const MAX_PACKET_SIZE: u32 = engine::codec::MAX_PACKET_SIZE as u32;
 
 #[napi(object)]
-pub struct NativeWill {
+pub struct NativeWill<'a> {
     pub topic: String,
     pub payload: Buffer,
     pub qos: u32,
     pub retain: bool,
+    /// MQTT 5: `will.properties` as the application gave it (MQTT.js names).
+    pub properties: Option<Unknown<'a>>,
 }
 
 #[napi(object)]
@@ -70,7 +75,7 @@ pub struct NativeBackoff {
 }
 
 #[napi(object)]
-pub struct NativeOptions {
+pub struct NativeOptions<'a> {
     /// `mqtt`, `mqtts`, `ws` or `wss` (URL aliases are resolved by the shim).
     pub protocol: String,
     pub host: String,
@@ -83,7 +88,7 @@ pub struct NativeOptions {
     pub reconnect_period: f64,
     pub username: Option<Buffer>,
     pub password: Option<Buffer>,
-    pub will: Option<NativeWill>,
+    pub will: Option<NativeWill<'a>>,
     pub resubscribe: bool,
     #[napi(js_name = "queueQoSZero")]
     pub queue_qos_zero: bool,
@@ -112,6 +117,12 @@ pub struct NativeOptions {
     pub subscribe_batch_size: Option<u32>,
     /// JS overrides `handleMessage`: inbound QoS 1/2 acks wait for `acknowledge`.
     pub manual_acks: Option<bool>,
+    /// MQTT 5: CONNECT's `properties` as the application gave them (MQTT.js names).
+    pub properties: Option<Unknown<'a>>,
+    /// MQTT 5 (MQTT.js `autoUseTopicAlias`).
+    pub auto_use_topic_alias: Option<bool>,
+    /// MQTT 5 (MQTT.js `autoAssignTopicAlias`).
+    pub auto_assign_topic_alias: Option<bool>,
 }
 
 pub fn invalid(option: &str, detail: impl std::fmt::Display) -> napi::Error {
@@ -142,22 +153,34 @@ fn bytes(buffer: &Buffer) -> Bytes {
     Bytes::copy_from_slice(buffer)
 }
 
-impl NativeOptions {
+impl NativeOptions<'_> {
     pub fn into_config(self) -> napi::Result<ClientConfig> {
         let protocol = u8::try_from(self.protocol_version)
             .ok()
             .and_then(ProtocolVersion::from_level)
-            // MQTT 5 is in the codec, not yet in the session: refused until it is.
-            .filter(|version| !version.is_v5())
             .ok_or_else(|| {
                 invalid(
                     "protocolVersion",
                     format!(
-                        "{} is not supported (3 = MQTT 3.1, 4 = MQTT 3.1.1)",
+                        "{} is not supported (3 = MQTT 3.1, 4 = MQTT 3.1.1, 5 = MQTT 5.0)",
                         self.protocol_version
                     ),
                 )
             })?;
+        // MQTT.js sends properties only in MQTT 5 (mqtt-packet writes none before): in 3.x they
+        // are ignored, not refused.
+        let v5_properties = |given: Option<Unknown<'_>>, context, what: &str| {
+            if protocol.is_v5() {
+                optional_properties_from_js(given, context, what)
+            } else {
+                Ok(PacketProperties::NONE)
+            }
+        };
+        let connect_properties = v5_properties(
+            self.properties,
+            PropertyContext::Packet(PacketKind::Connect),
+            "properties",
+        )?;
         let keep_alive_secs = u16::try_from(self.keepalive).map_err(|_| {
             invalid(
                 "keepalive",
@@ -173,7 +196,11 @@ impl NativeOptions {
                     payload: bytes(&will.payload),
                     qos: qos_from(will.qos, "will.qos")?,
                     retain: will.retain,
-                    properties: PacketProperties::NONE,
+                    properties: v5_properties(
+                        will.properties,
+                        PropertyContext::Will,
+                        "will.properties",
+                    )?,
                 })
             }
         };
@@ -213,9 +240,11 @@ impl NativeOptions {
                 offline_limits,
                 subscribe_batch_size: self.subscribe_batch_size.map(|n| n as usize),
                 manual_acks: self.manual_acks.unwrap_or(false),
-                connect_properties: PacketProperties::NONE,
-                auto_use_topic_alias: false,
-                auto_assign_topic_alias: false,
+                connect_properties,
+                auto_use_topic_alias: protocol.is_v5()
+                    && self.auto_use_topic_alias.unwrap_or(false),
+                auto_assign_topic_alias: protocol.is_v5()
+                    && self.auto_assign_topic_alias.unwrap_or(false),
             },
             reconnect,
             max_incoming_packet_size: self.max_incoming_packet_size.unwrap_or(MAX_PACKET_SIZE)

@@ -3,24 +3,33 @@
 //! Publishes made in the same tick cross the N-API boundary as one Buffer:
 //! one native call and one copy for the lot. Payloads are then slices of
 //! that one copy. Record layout (little-endian, constants in `batch_format`):
-//! `u8 OP_PUBLISH | u8 flags (qos | FLAG_RETAIN) | f64 token | u32 len, topic | u32 len, payload`.
+//! `u8 OP_PUBLISH | u8 flags (qos | FLAG_RETAIN | FLAG_PROPERTIES) | f64 token | u32 len, topic |
+//! u32 len, payload`. A record flagged `FLAG_PROPERTIES` takes the next object of the call's
+//! `propertiesList` (MQTT 5 PUBLISH properties in MQTT.js's names), in record order.
 
 use bytes::Bytes;
 
 use super::batch_buffers;
-use super::batch_format::{FLAG_QOS_MASK, FLAG_RETAIN, OP_PUBLISH};
+use super::batch_format::{FLAG_PROPERTIES, FLAG_QOS_MASK, FLAG_RETAIN, OP_PUBLISH};
+use super::properties::{properties_from_given, Given};
 
+use engine::codec::v5::{PacketKind, PropertyContext};
 use engine::codec::{validate_topic_name, PacketProperties, QoS, SharedStr, TopicError};
 use engine::session::{Command, CommandError};
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct MalformedBatch(pub &'static str);
 
-/// Turns a batch into session commands, in order. A record with a bad topic
-/// or QoS becomes a failed command (its callback gets the reason); a batch
-/// whose framing is broken is rejected whole.
-pub fn parse_publish_batch(batch: &[u8]) -> Result<Vec<Command>, MalformedBatch> {
+/// Turns a batch into session commands, in order. A record with a bad topic,
+/// QoS or properties becomes a failed command (its callback gets the reason);
+/// a batch whose framing is broken, or whose flagged records and
+/// `properties_list` do not pair up, is rejected whole.
+pub fn parse_publish_batch(
+    batch: &[u8],
+    properties_list: &[Given],
+) -> Result<Vec<Command>, MalformedBatch> {
     let data = batch_buffers::copy_to_shared(batch);
+    let mut properties_list = properties_list.iter();
     let mut commands = Vec::new();
     let mut cursor = Cursor {
         data: &data,
@@ -34,14 +43,33 @@ pub fn parse_publish_batch(batch: &[u8]) -> Result<Vec<Command>, MalformedBatch>
         let token = cursor.f64()? as u64;
         let topic = cursor.slice()?;
         let payload = cursor.slice()?;
-        commands.push(publish_command(token, flags, topic, payload));
+        let properties = if flags & FLAG_PROPERTIES != 0 {
+            let given = properties_list.next().ok_or(MalformedBatch(
+                "more records flagged with properties than properties",
+            ))?;
+            Some(given)
+        } else {
+            None
+        };
+        commands.push(publish_command(token, flags, topic, payload, properties));
+    }
+    if properties_list.next().is_some() {
+        return Err(MalformedBatch(
+            "more properties than records flagged with them",
+        ));
     }
     Ok(commands)
 }
 
-/// One publish record as a session command (a failed one if topic or QoS is
-/// invalid). The topic keeps sharing `topic`'s bytes.
-pub fn publish_command(token: u64, flags: u8, topic: Bytes, payload: Bytes) -> Command {
+/// One publish record as a session command (a failed one if topic, QoS or
+/// properties are invalid). The topic keeps sharing `topic`'s bytes.
+pub fn publish_command(
+    token: u64,
+    flags: u8,
+    topic: Bytes,
+    payload: Bytes,
+    properties: Option<&Given>,
+) -> Command {
     let fail = |reason: String| Command::Fail {
         token,
         error: CommandError::Invalid(reason),
@@ -55,13 +83,20 @@ pub fn publish_command(token: u64, flags: u8, topic: Bytes, payload: Bytes) -> C
     let Some(qos) = QoS::from_u8(flags & FLAG_QOS_MASK) else {
         return fail("Invalid QoS 3: must be 0, 1 or 2".into());
     };
+    let properties = match properties {
+        None => PacketProperties::NONE,
+        Some(given) => match properties_from_given(given, PUBLISH_PROPERTIES, "properties") {
+            Ok(properties) => properties,
+            Err(reason) => return fail(reason),
+        },
+    };
     Command::Publish {
         token,
         topic,
         payload,
         qos,
         retain: flags & FLAG_RETAIN != 0,
-        properties: PacketProperties::NONE,
+        properties,
     }
 }
 
@@ -76,6 +111,8 @@ pub fn topic_name_error(topic: &str) -> Option<String> {
         _ => format!("Invalid topic {topic}: {error}"),
     })
 }
+
+const PUBLISH_PROPERTIES: PropertyContext = PropertyContext::Packet(PacketKind::Publish);
 
 struct Cursor<'a> {
     data: &'a Bytes,
@@ -135,7 +172,7 @@ mod tests {
     fn two_publishes_come_out_in_order_with_their_fields() {
         let mut batch = record(1 | FLAG_RETAIN, 7.0, b"a/b", b"hello");
         batch.extend(record(0, 0.0, b"c", b""));
-        let commands = parse_publish_batch(&batch).unwrap();
+        let commands = parse_publish_batch(&batch, &[]).unwrap();
         assert_eq!(commands.len(), 2);
         match &commands[0] {
             Command::Publish {
@@ -158,7 +195,7 @@ mod tests {
 
     #[test]
     fn a_wildcard_topic_becomes_a_failed_command_not_a_publish() {
-        let commands = parse_publish_batch(&record(0, 3.0, b"a/+", b"x")).unwrap();
+        let commands = parse_publish_batch(&record(0, 3.0, b"a/+", b"x"), &[]).unwrap();
         assert!(matches!(
             &commands[..],
             [Command::Fail { token: 3, error: CommandError::Invalid(reason) }] if reason.contains("a/+")
@@ -181,8 +218,51 @@ mod tests {
 
     #[test]
     fn qos_3_becomes_a_failed_command() {
-        let commands = parse_publish_batch(&record(3, 1.0, b"t", b"x")).unwrap();
+        let commands = parse_publish_batch(&record(3, 1.0, b"t", b"x"), &[]).unwrap();
         assert!(matches!(&commands[..], [Command::Fail { token: 1, .. }]));
+    }
+
+    fn given_alias(alias: f64) -> Given {
+        Given::Object(vec![("topicAlias".into(), Given::Number(alias))])
+    }
+
+    #[test]
+    fn flagged_records_take_the_properties_list_in_order() {
+        let mut batch = record(1 | FLAG_PROPERTIES, 1.0, b"a", b"x");
+        batch.extend(record(0, 2.0, b"b", b"y"));
+        batch.extend(record(FLAG_PROPERTIES, 3.0, b"c", b"z"));
+        let list = [given_alias(5.0), given_alias(0.0)];
+        let commands = parse_publish_batch(&batch, &list).unwrap();
+        let alias = |command: &Command| match command {
+            Command::Publish { properties, .. } => properties.get().and_then(|p| p.topic_alias),
+            other => panic!("unexpected {other:?}"),
+        };
+        assert_eq!(alias(&commands[0]), Some(5));
+        assert_eq!(alias(&commands[1]), None);
+        // Alias 0 is invalid: that publish fails, naming the property; the others go.
+        assert!(matches!(
+            &commands[2],
+            Command::Fail { token: 3, error: CommandError::Invalid(reason) }
+                if reason.starts_with("Invalid properties.topicAlias: ")
+        ));
+    }
+
+    #[test]
+    fn flagged_records_and_the_properties_list_must_pair_up() {
+        let flagged = record(FLAG_PROPERTIES, 1.0, b"a", b"x");
+        assert_eq!(
+            parse_publish_batch(&flagged, &[]).err(),
+            Some(MalformedBatch(
+                "more records flagged with properties than properties"
+            ))
+        );
+        let plain = record(0, 1.0, b"a", b"x");
+        assert_eq!(
+            parse_publish_batch(&plain, &[given_alias(1.0)]).err(),
+            Some(MalformedBatch(
+                "more properties than records flagged with them"
+            ))
+        );
     }
 
     #[test]
@@ -195,7 +275,7 @@ mod tests {
         let batch = record(0, 1.0, b"topic", b"payload");
         for cut in 1..batch.len() {
             assert_eq!(
-                parse_publish_batch(&batch[..cut]).err(),
+                parse_publish_batch(&batch[..cut], &[]).err(),
                 Some(MalformedBatch("truncated record"))
             );
         }

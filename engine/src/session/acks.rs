@@ -101,6 +101,9 @@ impl Session {
         })
     }
 
+    /// The PUBACK (QoS 1) or PUBCOMP (QoS 2) that ends a publish: the callback gets it, or, when its
+    /// MQTT 5 reason code is an error (0x80 and up; 0x10 "No matching subscribers" is a success),
+    /// fails with it, as MQTT.js does.
     pub(super) fn complete_publish(
         &mut self,
         ack: PublishAck,
@@ -110,23 +113,47 @@ impl Session {
         let id = ack.packet_id;
         match self.pending.get(&id) {
             Some(Pending::Publish { stage, .. }) if *stage == expected => {
-                if let Some(Pending::Publish { token, .. }) = self.pending.remove(&id) {
-                    self.release_id(id);
-                    self.events.push_back(Event::Published {
-                        token,
-                        packet_id: Some(id),
-                        result: Ok(Some(ack)),
-                    });
-                }
-                self.after_ack();
+                self.finish_publish(ack);
                 Ok(())
             }
             _ => Err(self.ack_mismatch(id, ack_type)),
         }
     }
 
+    /// Ends the publish `ack` answers, frees its id and reports the ack as its outcome.
+    fn finish_publish(&mut self, ack: PublishAck) {
+        let id = ack.packet_id;
+        if let Some(Pending::Publish { token, .. }) = self.pending.remove(&id) {
+            self.release_id(id);
+            let result = if ack.reason_code.is_error() {
+                Err(CommandError::Refused(ack))
+            } else {
+                Ok(Some(ack))
+            };
+            self.events.push_back(Event::Published {
+                token,
+                packet_id: Some(id),
+                result,
+            });
+        }
+        self.after_ack();
+    }
+
     pub(super) fn handle_pubrec(&mut self, ack: PublishAck) -> Result<(), SessionError> {
         let id = ack.packet_id;
+        let awaits_pubrec = matches!(
+            self.pending.get(&id),
+            Some(Pending::Publish {
+                stage: PublishStage::AwaitingPubRec | PublishStage::AwaitingPubComp,
+                ..
+            })
+        );
+        if awaits_pubrec && ack.reason_code.is_error() {
+            // Refused: the exchange ends here. PUBREL answers only a PUBREC below 0x80
+            // [MQTT-4.3.3-4], and the id is free again at once (MQTT 5 section 4.3.3).
+            self.finish_publish(ack);
+            return Ok(());
+        }
         match self.pending.get_mut(&id) {
             Some(Pending::Publish { stage, .. })
                 if matches!(

@@ -114,7 +114,7 @@ impl Session {
                     });
                 };
                 if self.config.resubscribe && self.config.auto_reconnect {
-                    self.resubscribe_topics.remember(&filters);
+                    self.resubscribe_topics.remember(&filters, &properties);
                 }
                 let packet = Subscribe {
                     packet_id: id,
@@ -356,16 +356,26 @@ impl Session {
             .subscribe_batch_size
             .filter(|size| *size > 0)
             .unwrap_or(self.resubscribe_topics.len());
-        let mut remembered = self.resubscribe_topics.filters().into_iter();
-        loop {
-            let filters: Vec<SubscribeFilter> = remembered.by_ref().take(batch).collect();
-            if filters.is_empty() {
-                break;
+        // Filters subscribed with different MQTT 5 properties (a subscription identifier, user
+        // properties) go in different SUBSCRIBEs, each with its own list, as first sent; in 3.x
+        // all properties are `NONE` and only `batch` splits.
+        let mut remembered = self
+            .resubscribe_topics
+            .subscriptions()
+            .into_iter()
+            .peekable();
+        while let Some((first, properties)) = remembered.next() {
+            let mut filters = vec![first];
+            while filters.len() < batch {
+                match remembered.next_if(|(_, next)| *next == properties) {
+                    Some((filter, _)) => filters.push(filter),
+                    None => break,
+                }
             }
             let command = Command::Subscribe {
                 token: 0,
                 filters,
-                properties: PacketProperties::NONE,
+                properties,
             };
             if let Err(command) = self.start_command(command) {
                 self.waiting_for_id.push_back(command);

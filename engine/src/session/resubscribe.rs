@@ -3,28 +3,33 @@
 //!
 //! They go out in the order they were first subscribed; subscribing a known
 //! filter again changes its QoS and keeps its place (as MQTT.js's
-//! `_resubscribeTopics` object does). A client may hold 100,000 filters or
+//! `_resubscribeTopics` object does), and takes the new options and MQTT 5
+//! properties too (MQTT.js sends them again: nl/rap/rh, a subscription
+//! identifier, user properties). A client may hold 100,000 filters or
 //! more, and every subscribe, unsubscribe and refused SUBACK touches this set
 //! filter by filter: each of those operations must cost O(log n), never a
 //! search through the whole set.
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::codec::{QoS, SubscribeFilter};
+use crate::codec::{PacketProperties, QoS, SubscribeFilter, SubscriptionOptions};
 
 #[derive(Debug, Default)]
 pub struct ResubscribeSet {
-    /// Each filter's QoS and its key in `in_order`.
+    /// Each filter's subscription and its key in `in_order`.
     by_filter: HashMap<String, Entry>,
     /// The filters by the order they were first subscribed in.
     in_order: BTreeMap<u64, String>,
     next_order: u64,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Entry {
     order: u64,
     qos: QoS,
+    options: SubscriptionOptions,
+    /// The properties of the SUBSCRIBE that made it (`NONE` in 3.x: no allocation).
+    properties: PacketProperties,
 }
 
 impl ResubscribeSet {
@@ -36,11 +41,14 @@ impl ResubscribeSet {
         self.by_filter.len()
     }
 
-    /// Adds new filters at the end; a known filter takes the new QoS in place.
-    pub fn remember(&mut self, filters: &[SubscribeFilter]) {
+    /// Adds new filters at the end; a known filter takes the new QoS, options and
+    /// properties in place.
+    pub fn remember(&mut self, filters: &[SubscribeFilter], properties: &PacketProperties) {
         for filter in filters {
             if let Some(entry) = self.by_filter.get_mut(filter.filter.as_str()) {
                 entry.qos = filter.qos;
+                entry.options = filter.options;
+                entry.properties = properties.clone();
                 continue;
             }
             let order = self.next_order;
@@ -51,6 +59,8 @@ impl ResubscribeSet {
                 Entry {
                     order,
                     qos: filter.qos,
+                    options: filter.options,
+                    properties: properties.clone(),
                 },
             );
         }
@@ -63,11 +73,29 @@ impl ResubscribeSet {
         }
     }
 
-    /// Every filter with its QoS, in the order they were first subscribed.
-    pub fn filters(&self) -> Vec<SubscribeFilter> {
+    /// Every filter with its QoS and options, and the properties it was subscribed
+    /// with, in the order they were first subscribed.
+    pub fn subscriptions(&self) -> Vec<(SubscribeFilter, PacketProperties)> {
         self.in_order
             .values()
-            .map(|filter| SubscribeFilter::new(filter.clone(), self.by_filter[filter.as_str()].qos))
+            .map(|filter| {
+                let entry = &self.by_filter[filter.as_str()];
+                let subscription = SubscribeFilter {
+                    filter: filter.clone(),
+                    qos: entry.qos,
+                    options: entry.options,
+                };
+                (subscription, entry.properties.clone())
+            })
+            .collect()
+    }
+
+    /// Every filter with its QoS and options, in the order they were first subscribed.
+    #[cfg(test)]
+    pub fn filters(&self) -> Vec<SubscribeFilter> {
+        self.subscriptions()
+            .into_iter()
+            .map(|(filter, _)| filter)
             .collect()
     }
 }
@@ -83,8 +111,14 @@ mod tests {
     #[test]
     fn filters_come_back_in_first_subscribed_order_and_a_repeat_only_changes_the_qos() {
         let mut set = ResubscribeSet::default();
-        set.remember(&[sub("a", QoS::AtMostOnce), sub("b", QoS::AtLeastOnce)]);
-        set.remember(&[sub("c", QoS::AtMostOnce), sub("a", QoS::ExactlyOnce)]);
+        set.remember(
+            &[sub("a", QoS::AtMostOnce), sub("b", QoS::AtLeastOnce)],
+            &PacketProperties::NONE,
+        );
+        set.remember(
+            &[sub("c", QoS::AtMostOnce), sub("a", QoS::ExactlyOnce)],
+            &PacketProperties::NONE,
+        );
         assert_eq!(
             set.filters(),
             vec![
@@ -98,11 +132,14 @@ mod tests {
     #[test]
     fn a_forgotten_filter_subscribed_again_goes_to_the_end() {
         let mut set = ResubscribeSet::default();
-        set.remember(&[sub("a", QoS::AtMostOnce), sub("b", QoS::AtMostOnce)]);
+        set.remember(
+            &[sub("a", QoS::AtMostOnce), sub("b", QoS::AtMostOnce)],
+            &PacketProperties::NONE,
+        );
         set.forget("a");
         set.forget("never-subscribed");
         assert_eq!(set.filters(), vec![sub("b", QoS::AtMostOnce)]);
-        set.remember(&[sub("a", QoS::AtLeastOnce)]);
+        set.remember(&[sub("a", QoS::AtLeastOnce)], &PacketProperties::NONE);
         assert_eq!(
             set.filters(),
             vec![sub("b", QoS::AtMostOnce), sub("a", QoS::AtLeastOnce)]
@@ -120,9 +157,9 @@ mod tests {
             .collect();
         let mut set = ResubscribeSet::default();
         for chunk in filters.chunks(1000) {
-            set.remember(chunk);
+            set.remember(chunk, &PacketProperties::NONE);
         }
-        set.remember(&filters);
+        set.remember(&filters, &PacketProperties::NONE);
         assert_eq!(set.len(), N);
         for filter in filters.iter().step_by(2) {
             set.forget(&filter.filter);

@@ -56,7 +56,7 @@ mod var_int;
 pub use auth::{Auth, AuthError};
 pub use error::{PropertyError, PropertyErrorKind};
 pub use packet_kind::{PacketKind, PropertyContext};
-pub use properties::Properties;
+pub use properties::{Properties, Value as PropertyValue};
 pub use property_id::{PropertyId, ValueRule, WireType};
 pub use reason_codes::ReasonCode;
 pub use var_int::MAX as MAX_VAR_INT;

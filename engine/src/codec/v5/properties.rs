@@ -76,9 +76,10 @@ pub struct Properties {
     pub shared_subscription_available: Option<bool>,
 }
 
-/// One property's value as it goes on the wire; the variant is the property's wire type.
-#[derive(Debug, Clone, Copy)]
-enum Value<'a> {
+/// One property's value as it goes on the wire; the variant is the property's wire type (`for_each`
+/// hands them out, e.g. to the addon's event records).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value<'a> {
     Byte(u8),
     TwoByteInteger(u16),
     FourByteInteger(u32),
@@ -270,7 +271,7 @@ impl Properties {
 
     /// Calls `visit` with every property present, in identifier order, user properties and subscription
     /// identifiers in list order. The one place that maps fields to wire values.
-    fn for_each<E>(
+    pub fn for_each<E>(
         &self,
         mut visit: impl FnMut(PropertyId, Value<'_>) -> Result<(), E>,
     ) -> Result<(), E> {

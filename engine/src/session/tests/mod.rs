@@ -86,6 +86,7 @@ fn reconnect(session: &mut Session, t0: Instant, session_present: bool) -> Vec<P
 }
 
 mod scale;
+mod v5_plumbing;
 
 fn sent_publish(packets: &[Packet]) -> Vec<(Option<PacketId>, bool)> {
     packets
