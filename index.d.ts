@@ -327,7 +327,7 @@ export interface IClientOptions extends ISecureClientOptions {
   objectMode?: boolean
   /** Default `'mqttjs_' + 8 hex digits`. (napi: a Buffer is accepted too.) */
   clientId?: string
-  /** 3 = MQTT 3.1, 4 = MQTT 3.1.1 (default); 5 is refused for now. */
+  /** 3 = MQTT 3.1, 4 = MQTT 3.1.1 (default), 5 = MQTT 5.0. */
   protocolVersion?: IConnectPacket['protocolVersion']
   protocolId?: IConnectPacket['protocolId']
   clean?: boolean
@@ -336,14 +336,14 @@ export interface IClientOptions extends ISecureClientOptions {
   username?: string
   password?: Buffer | string
   will?: IConnectPacket['will']
-  /** MQTT 5 CONNECT properties: kept in `client.options`. */
+  /** MQTT 5 CONNECT properties (ignored for 3.1/3.1.1, as MQTT.js). */
   properties?: IConnectPacket['properties']
   timerVariant?: TimerVariant | Timer
   forceNativeWebSocket?: boolean
 
   // mqtt-napi additions
   /** napi: alias of `protocolVersion`. */
-  version?: 3 | 4
+  version?: 3 | 4 | 5
   /** napi: largest inbound packet accepted (bytes, fixed header included). Default 268,435,460. */
   maxIncomingPacketSize?: number
   /** napi: exponential reconnect backoff, from `reconnectPeriod` up to `max` milliseconds. */
@@ -471,9 +471,9 @@ export declare class MqttClient extends TypedEventEmitter<MqttClientEventCallbac
   queueQoSZero: boolean
   log: (...args: any[]) => void
   connackPacket?: IConnackPacket
-  /** Always undefined: MQTT 3.1/3.1.1 CONNACKs carry no properties. */
+  /** The last MQTT 5 CONNACK's properties while connected (undefined with none, and with MQTT 3.1/3.1.1). */
   readonly serverProperties: IConnackPacket['properties']
-  /** The keepalive in use (seconds). */
+  /** The keepalive in use (seconds): the broker's MQTT 5 `serverKeepAlive` while connected with one, else the option. */
   readonly keepalive: number
 
   /** Clients are created by `connect()`; `options` are resolved as there. */
@@ -484,6 +484,23 @@ export declare class MqttClient extends TypedEventEmitter<MqttClientEventCallbac
    * message's PUBACK (QoS 1) or PUBCOMP (QoS 2) is sent only then (not at all if `callback` gets an error).
    */
   handleMessage (packet: IPublishPacket, callback: DoneCallback): void
+
+  /**
+   * MQTT 5 enhanced authentication: gets each AUTH the broker sends; after "continue authentication"
+   * (reasonCode 0x18) answer with `callback(null, { cmd: 'auth', reasonCode: 0x18, properties })`;
+   * `callback(err)` closes the connection and emits `err`. Default: `callback()`.
+   */
+  handleAuth (packet: IAuthPacket, callback: PacketCallback): void
+
+  /**
+   * napi (MQTT.js has none): MQTT 5 re-authentication. Sends AUTH 0x19 with the connect's
+   * `authenticationMethod` and `authPacket.properties`; the broker's challenges go to `handleAuth`.
+   * The callback gets the broker's final AUTH (success), or the error (`code`: the reason code of the
+   * broker's DISCONNECT when it refused).
+   */
+  reauthenticate (callback?: PacketCallback): MqttClient
+  reauthenticate (authPacket?: Partial<IAuthPacket> | null, callback?: PacketCallback): MqttClient
+  reauthenticateAsync (authPacket?: Partial<IAuthPacket> | null): Promise<IAuthPacket>
 
   connect (): this
 

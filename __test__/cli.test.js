@@ -135,7 +135,7 @@ test('bad flags and values: exit 2, one line saying what was wrong, no connectio
     [['pub', '-t', 'x'], /^mqtt-napi: pub needs a message/],
     [['sub', '-t', 'x', '--ca', '/nonexistent/ca.pem'], /^mqtt-napi: cannot read --ca \/nonexistent\/ca\.pem: ENOENT\n/],
     [['frobnicate'], /^mqtt-napi: unknown command 'frobnicate'/],
-    [['sub', '-t', 'x', '-V', '5'], /^mqtt-napi: Invalid option protocolVersion: MQTT 5 is not supported yet/],
+    [['sub', '-t', 'x', '-V', '6'], /^mqtt-napi: --protocol-version must be an integer from 3 to 5, got '6'\n/],
     [[], /^Usage: mqtt-napi <command>/]
   ]
   for (const [args, pattern] of cases) {

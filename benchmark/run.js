@@ -116,6 +116,23 @@ function scenarioList (quick) {
       ceiling: ['qos2']
     },
     {
+      // MQTT 5 must cost what 3.1.1 costs (no properties: nothing extra per message).
+      name: 'qos0-v5',
+      group: 'broker',
+      kind: 'qos0',
+      title: 'MQTT 5: QoS 0 pub → sub, 64 B (2 clients)',
+      params: { count: q(300000, 20000), size: 64, window: 1000, protocolVersion: 5 },
+      metrics: [M.rate('msg/s end to end'), M.cpu()]
+    },
+    {
+      name: 'qos1-v5',
+      group: 'broker',
+      kind: 'qos1',
+      title: 'MQTT 5: QoS 1 publish, 64 B, ≤1000 in flight',
+      params: { count: q(200000, 10000), size: 64, window: 1000, protocolVersion: 5 },
+      metrics: [M.rate('acked msg/s')]
+    },
+    {
       name: 'receive',
       group: 'broker',
       kind: 'receive',

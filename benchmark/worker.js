@@ -66,7 +66,9 @@ let clientSeq = 0
 function connectClient (url = cfg.url, extra = {}) {
   const name = `bench-${cfg.impl}-${runTag}-${clientSeq++}`
   return new Promise((resolve, reject) => {
-    const client = mqtt.connect(url, { clientId: name, reconnectPeriod: 0, keepalive: 60, clean: true, connectTimeout: 30000, ...extra })
+    // The *-v5 scenarios: the same traffic over MQTT 5.
+    const version = P.protocolVersion ? { protocolVersion: P.protocolVersion } : {}
+    const client = mqtt.connect(url, { clientId: name, reconnectPeriod: 0, keepalive: 60, clean: true, connectTimeout: 30000, ...version, ...extra })
     let connected = false
     client.on('connect', () => {
       connected = true

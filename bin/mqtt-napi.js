@@ -84,7 +84,7 @@ Connection (both commands):
   -h, --host HOST          broker host (default localhost)
   -p, --port PORT          broker port (default 1883, 8883 for mqtts)
   -C, -l, --protocol P     mqtt, mqtts, tcp, tls, ssl, ws, wss
-  -V, --protocol-version N 3 (MQTT 3.1) or 4 (MQTT 3.1.1, default)
+  -V, --protocol-version N 3 (MQTT 3.1), 4 (MQTT 3.1.1, default) or 5 (MQTT 5.0)
   -i, --client-id ID       client id (default: a random one)
   -u, --username USER      username
   -P, --password PASS      password

@@ -21,13 +21,20 @@
 
 const { KIND } = require('./event-batch')
 const { recordReader } = require('./event-records')
-const { ErrorWithSubackPacket, ReasonCodes } = require('./errors')
-const { subackPacket, unsubackPacket, disconnectPacket } = require('./packets')
+const { ErrorWithReasonCode, ErrorWithSubackPacket, ReasonCodes } = require('./errors')
+const { subackPacket, unsubackPacket, disconnectPacket, ackPacket, authPacket } = require('./packets')
+const auth = require('./auth')
 
 function onConnack (client, { packet, sessionResumed }) {
   client._hideConnectPacket = false
   client.connackPacket = packet
   client.reconnecting = false
+  // MQTT 5: what the broker told us (undefined for none, as in MQTT.js), and
+  // the Topic Alias Maximum an explicit alias is checked against.
+  client._serverProperties = packet.properties
+  client._topicAliasMaximum = packet.properties !== undefined && packet.properties.topicAliasMaximum !== undefined
+    ? packet.properties.topicAliasMaximum
+    : 0
   if (!sessionResumed) client._mirror.onSessionLost()
   // While end() is in progress the engine closes this connection: it never
   // counts as connected (MQTT.js emits `connect` here, after `end` was called).
@@ -58,9 +65,26 @@ function onPacketReceived (client, packet) {
   client.emit('packetreceive', packet)
 }
 
-function onPublishDone (client, { token, messageId, error }) {
+/**
+ * A publish completed. With MQTT 5 a refused one (`error` with the reason
+ * code of the broker's PUBACK/PUBREC) calls back with that ack packet, as
+ * MQTT.js does; `reasonCode`/`properties` are the final ack's.
+ */
+function onPublishDone (client, { token, messageId, error, reasonCode, properties }) {
   const entry = client._pending.get(token)
   const qos = entry ? entry.qos : 0
+  if (qos > 0 && error !== null && refusedByAck(reasonCode)) {
+    client._mirror.onPublishDone(messageId)
+    client._complete(token, error, ackPacket(qos === 1 ? 'puback' : 'pubrec', messageId, reasonCode, properties))
+    return
+  }
+  if (qos === 2 && error === null && refusedByAck(reasonCode)) {
+    // A PUBCOMP with a failure code (0x92, Packet Identifier not found): MQTT.js's publish error.
+    client._mirror.onPublishDone(messageId)
+    client._complete(token, new ErrorWithReasonCode(`Publish error: ${ReasonCodes[reasonCode]}`, reasonCode),
+      ackPacket('pubcomp', messageId, reasonCode, properties))
+    return
+  }
   const putError = qos > 0 ? client._mirror.takePutError(messageId) : null
   if (qos > 0 && (error === null || error.message === 'Message removed')) client._mirror.onPublishDone(messageId)
   if (putError !== null) {
@@ -75,20 +99,23 @@ function onPublishDone (client, { token, messageId, error }) {
     // MQTT.js reports the PUBREL it stored in place of the publish.
     client._complete(token, null, { cmd: 'pubrel', qos: 2, messageId })
   } else if (qos === 1) {
-    client._complete(token, null, { cmd: 'publish', topic: entry.topic, payload: entry.message, qos, retain: entry.retain, messageId, dup: false })
+    // MQTT.js reports the publish it stored (MQTT 5: with its properties, less the topic alias).
+    const packet = { cmd: 'publish', topic: entry.topic, payload: entry.message, qos, retain: entry.retain, messageId, dup: false }
+    if (client.options.protocolVersion === 5) packet.properties = storedProperties(entry.properties)
+    client._complete(token, null, packet)
   } else {
     client._complete(token)
   }
 }
 
-function onSubscribeDone (client, { token, messageId, error, granted }) {
+function onSubscribeDone (client, { token, messageId, error, granted, properties }) {
   const entry = client._pending.take(token)
   if (entry === undefined) return
   if (error !== null) {
     entry.callback(new ErrorWithSubackPacket(error.message, undefined))
     return
   }
-  const packet = subackPacket(messageId, granted)
+  const packet = subackPacket(messageId, granted, client.options.protocolVersion === 5, properties)
   const failure = granted.find((code) => (code & 0x80) !== 0)
   if (failure !== undefined) {
     // As MQTT.js: a refused topic is forgotten, and the granted QoS are not reported.
@@ -102,12 +129,47 @@ function onSubscribeDone (client, { token, messageId, error, granted }) {
   entry.callback(null, packet)
 }
 
-function onUnsubscribeDone (client, { token, messageId, error }) {
+/**
+ * An unsubscribe completed. MQTT 5: the UNSUBACK's reason codes are in
+ * `packet.granted` (mqtt-packet's name), and unlike MQTT.js, which always
+ * reports success, a failure code (0x80 and up) fails the callback with an
+ * ErrorWithReasonCode (`code`: the first failure) and the packet.
+ */
+function onUnsubscribeDone (client, { token, messageId, error, granted, properties }) {
   if (error !== null) {
     client._complete(token, error)
     return
   }
-  client._complete(token, null, unsubackPacket(messageId))
+  if (client.options.protocolVersion !== 5) {
+    client._complete(token, null, unsubackPacket(messageId))
+    return
+  }
+  const packet = unsubackPacket(messageId, true, granted, properties)
+  const failure = granted.find((code) => code >= 0x80)
+  if (failure === undefined) client._complete(token, null, packet)
+  else client._complete(token, new ErrorWithReasonCode(`Unsubscribe error: ${ReasonCodes[failure]}`, failure), packet)
+}
+
+/** The broker's DISCONNECT (MQTT 5: with its reason code and properties), before `close`. */
+function onServerDisconnect (client, { reasonCode, properties }) {
+  const packet = disconnectPacket(client.options.protocolVersion === 5, reasonCode, properties)
+  auth.onServerDisconnect(client, packet)
+  client.emit('disconnect', packet)
+}
+
+/** A failure reason code from the broker's ack (MQTT 5; undefined: no ack, or MQTT 3.1.1). */
+function refusedByAck (reasonCode) {
+  return reasonCode !== undefined && reasonCode >= 0x80
+}
+
+/**
+ * The properties of the publish MQTT.js stores and hands back on success: a
+ * copy without the topic alias (undefined when the publish had none).
+ */
+function storedProperties (properties) {
+  if (properties === undefined) return undefined
+  const { topicAlias, ...stored } = properties
+  return stored
 }
 
 /** A new connection attempt, to the server the engine picked (MQTT.js rotates `servers`). */
@@ -141,6 +203,9 @@ function closed (client) {
   // As in MQTT.js, a connection lost while replaying never reports `connect`.
   client._connectGate = null
   client.connected = false
+  // As MQTT.js: the broker's properties are forgotten with the connection.
+  client._serverProperties = undefined
+  auth.onClose(client)
   client.emit('close')
 }
 
@@ -158,6 +223,10 @@ const HANDLERS = {
     // already acknowledged: the broker will not send it again, so dropping it
     // would lose it (MQTT.js acknowledges only what it has emitted).
     if (client._messagesStopped && (packet.qos === 0 || ackConnection !== 0)) return
+    if (ackConnection !== 0 && client._customAcks()) {
+      client._customHandleAck(packet, ackConnection)
+      return
+    }
     client.emit('message', packet.topic, packet.payload, packet)
     client._handleMessage(packet, ackConnection)
   },
@@ -173,7 +242,8 @@ const HANDLERS = {
   [KIND.CLOSE]: onClose,
   [KIND.ERROR]: (client, error) => client.emit('error', error),
   [KIND.OUTGOING_EMPTY]: onOutgoingEmpty,
-  [KIND.DISCONNECT]: (client) => client.emit('disconnect', disconnectPacket()),
+  [KIND.DISCONNECT]: onServerDisconnect,
+  [KIND.AUTH]: (client, { reasonCode, properties }) => auth.onAuth(client, authPacket(reasonCode, properties)),
   // The engine has stopped for good: nothing may wait forever.
   [KIND.TERMINATED]: (client) => client._engineTerminated(),
   [KIND.QOS0_WRITTEN]: (client, through) => client._qos0Written(through),

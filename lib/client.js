@@ -14,15 +14,18 @@ const { PendingCallbacks } = require('./pending')
 const { StoreMirror } = require('./store-mirror')
 const { PublishBatch } = require('./publish-batch')
 const { ErrorWithSubackPacket } = require('./errors')
-const { resolveConnectOptions, applyEndpoint, parseOptionsArg, defaultClientId, toBuffer, isWebSocket, webSocketUrl } = require('./options/client-options')
+const { resolveConnectOptions, applyEndpoint, parseOptionsArg, defaultClientId, toBuffer, isWebSocket, webSocketUrl, hasCustomAckHandler } = require('./options/client-options')
 const { nativeOptions, binary } = require('./options/native-config')
 const { refuse } = require('./options/unsupported')
 const { validateTopics, topicNameError, describeValue } = require('./validations')
-const { readTopicObject, subscriptionsToSend, chunk } = require('./subscriptions')
+const { readTopicObject, subscribeDefaults, subscriptionsToSend, nativeFilter, chunk } = require('./subscriptions')
 const { connectPacketOf } = require('./packets')
+const { reauthenticate } = require('./auth')
 const { version } = require('../package.json')
 
 const PACKET_EVENTS = new Set(['packetsend', 'packetreceive'])
+/** The reason codes customHandleAcks may give our PUBACK/PUBREC (MQTT.js's list). */
+const VALID_ACK_REASON_CODES = new Set([0, 16, 128, 131, 135, 144, 145, 151, 153])
 /** Options objects already resolved by `connect()` (the constructor resolves any other). */
 const resolvedOptions = new WeakSet()
 // MAX_PAYLOAD_ANY_TOPIC: larger QoS 0 payloads may not fit in a packet, so their
@@ -65,6 +68,35 @@ function payloadBytes (message) {
   return Buffer.from(message) // an ArrayBuffer
 }
 
+/** A publish's MQTT 5 `properties` option: the object (the addon checks it), or undefined for none. */
+function publishProperties (properties) {
+  return properties === undefined || properties === null ? undefined : properties
+}
+
+/** A Topic Alias value: 1 to 65535 [MQTT-3.3.2-8]. */
+function isTopicAlias (value) {
+  return Number.isInteger(value) && value >= 1 && value <= 0xffff
+}
+
+/** As MQTT.js checks before connecting: Authentication Data needs an Authentication Method. */
+/**
+ * `end()`'s MQTT 5 options: the DISCONNECT's `reasonCode` (default 0) and
+ * `properties` (checked by the addon), or null when there are none.
+ */
+function disconnectOptions (opts) {
+  if (opts === null || opts === undefined) return null
+  const { reasonCode, properties } = opts
+  if (reasonCode === undefined && (properties === undefined || properties === null)) return null
+  if (reasonCode !== undefined && !(Number.isInteger(reasonCode) && reasonCode >= 0 && reasonCode <= 255)) {
+    throw new TypeError(`Invalid end options reasonCode: expected a DISCONNECT reason code from 0 to 255, got ${describeValue(reasonCode)}`)
+  }
+  return { reasonCode: reasonCode === undefined ? 0 : reasonCode, properties: properties === null ? undefined : properties }
+}
+
+function missingAuthenticationMethod ({ properties }) {
+  return !!properties && !properties.authenticationMethod && !!properties.authenticationData
+}
+
 class MqttClient extends EventEmitter {
   static defaultId () {
     return defaultClientId()
@@ -102,6 +134,7 @@ class MqttClient extends EventEmitter {
     // Set once end(true), or end() once it closes, is called: no more `message` events.
     this._messagesStopped = false
     this._endCallback = null
+    this._endError = null
     this._outgoingAtEnd = false
     this._deferredReconnect = null
     this._lastMessageId = 0
@@ -114,6 +147,13 @@ class MqttClient extends EventEmitter {
     this._connectGate = null
     // A CONNACK's `connect`, held while the packetsend records right after it are emitted.
     this._connectDue = null
+    // MQTT 5: the last CONNACK's properties (MQTT.js's `serverProperties`), and
+    // its Topic Alias Maximum, which an explicit `topicAlias` is checked against
+    // inside publish(), as MQTT.js checks it (0: no alias may be sent).
+    this._serverProperties = undefined
+    this._topicAliasMaximum = 0
+    // The callback of an MQTT 5 re-authentication waiting for the broker's answer (see auth.js).
+    this._reauthentication = null
     // `reconnect` records applied, for the engine, which opens the next socket only after (u32).
     this._reconnectsEmitted = 0
     // Calls made while a user store is replayed wait here, so replayed messages go first.
@@ -137,14 +177,19 @@ class MqttClient extends EventEmitter {
     return this._mirror.outgoingStore
   }
 
-  /** MQTT 5 CONNACK properties: never any with MQTT 3.1/3.1.1. */
+  /** The properties of the last MQTT 5 CONNACK (undefined when it had none, with MQTT 3.1.1, and once closed). */
   get serverProperties () {
-    return undefined
+    return this._serverProperties
   }
 
-  /** The keepalive in use, in seconds (with MQTT 3.1.1 always the configured one). */
+  /**
+   * The keepalive in use, in seconds: the broker's `serverKeepAlive` while
+   * connected with one (MQTT 5: the client must use it [MQTT-3.2.2-21]), else
+   * the configured one.
+   */
   get keepalive () {
-    return this.options.keepalive
+    const server = this.connected && this._serverProperties !== undefined ? this._serverProperties.serverKeepAlive : undefined
+    return server === undefined ? this.options.keepalive : server
   }
 
   /** Starts (or, after `end()`, restarts) the engine. */
@@ -157,10 +202,17 @@ class MqttClient extends EventEmitter {
     }
     this._terminated = false
     this._messagesStopped = false
+    this._serverProperties = undefined
+    if (missingAuthenticationMethod(this.options)) {
+      // As MQTT.js: the client ends, then reports it (nothing is sent: the
+      // CONNECT would break [MQTT-3.1.2-28]).
+      this.end(() => this.emit('error', new Error('Packet has no Authentication Method')))
+      return this
+    }
     // The engine starts with the first of `servers`; a `reconnect` record names each next one.
     applyEndpoint(this.options, 0)
     const native = nativeOptions(this.options, () => tls.rootCertificates, this)
-    this._manualAcks = native.manualAcks = this._overridesHandleMessage()
+    this._manualAcks = native.manualAcks = this._needsManualAcks()
     this._reconnectsEmitted = 0
     this._native = startNativeClient(native, (records, payloads) => this._inbound.push(records, payloads))
     this._packetEventsOn = false
@@ -195,6 +247,39 @@ class MqttClient extends EventEmitter {
     return this
   }
 
+  /**
+   * MQTT 5 enhanced authentication, as MQTT.js: called with each AUTH the
+   * broker sends; after "continue authentication" (reasonCode 0x18),
+   * `callback(null, { reasonCode: 0x18, properties: { authenticationMethod,
+   * authenticationData } })` answers, `callback(err)` ends the connection and
+   * emits `err`. Override it (subclass or assignment).
+   */
+  handleAuth (packet, callback) {
+    callback()
+  }
+
+  /**
+   * MQTT 5 re-authentication (not in MQTT.js): sends AUTH 0x19 with the
+   * connect's authentication method and `authPacket.properties` (e.g.
+   * `{ authenticationData }`); the broker's challenges go to `handleAuth`.
+   * `callback(err, packet)`: the broker's final AUTH (success), or why not
+   * (its DISCONNECT's reason code in `err.code`, `Connection closed`, ...).
+   */
+  reauthenticate (authPacket, callback) {
+    if (typeof authPacket === 'function') {
+      callback = authPacket
+      authPacket = undefined
+    }
+    reauthenticate(this, authPacket, typeof callback === 'function' ? callback : noop)
+    return this
+  }
+
+  reauthenticateAsync (authPacket) {
+    return new Promise((resolve, reject) => {
+      this.reauthenticate(authPacket, (err, packet) => (err ? reject(err) : resolve(packet)))
+    })
+  }
+
   /** Withdraws an unacknowledged QoS 1/2 publish; its callback gets "Message removed". */
   removeOutgoingMessage (messageId) {
     if (this._native !== null && !this._terminated) {
@@ -219,10 +304,24 @@ class MqttClient extends EventEmitter {
     if (this._checkDisconnecting(callback)) return this
     const payload = payloadBytes(message)
     const { qos, retain } = opts
-    const invalid = qos === 0 || qos === 1 || qos === 2 ? topicNameError(topic) : `Invalid QoS: expected 0, 1 or 2, got ${describeValue(qos)}`
+    // MQTT.js sends `properties` with MQTT 5 only.
+    const properties = this.options.protocolVersion === 5 ? publishProperties(opts.properties) : undefined
+    const alias = properties === undefined ? undefined : properties.topicAlias
+    let invalid
+    if (qos !== 0 && qos !== 1 && qos !== 2) invalid = `Invalid QoS: expected 0, 1 or 2, got ${describeValue(qos)}`
+    // An empty topic name is what a publish by Topic Alias sends.
+    else invalid = topic === '' && alias !== undefined ? null : topicNameError(topic)
     if (invalid !== null) {
       const err = new Error(invalid)
       setImmediate(() => (callback ? callback(err) : this.emit('error', err)))
+      return this
+    }
+    if (isTopicAlias(alias) && alias > this._topicAliasMaximum) {
+      // As MQTT.js, inside publish(): an alias the broker's last CONNACK does not allow.
+      // (A value that is no alias at all, 0 included, is refused by the addon's property check.)
+      const err = new Error('Sending Topic Alias out of range')
+      if (callback) callback(err)
+      else this.emit('error', err)
       return this
     }
     if (qos === 0 && !this.connected && !this.queueQoSZero) {
@@ -231,8 +330,8 @@ class MqttClient extends EventEmitter {
       if (callback) callback(new Error('No connection to broker'))
       return this
     }
-    if (this._held !== null) this._held.push(() => this._sendPublish(topic, message, payload, qos, !!retain, callback))
-    else this._sendPublish(topic, message, payload, qos, !!retain, callback)
+    if (this._held !== null) this._held.push(() => this._sendPublish(topic, message, payload, qos, !!retain, callback, properties))
+    else this._sendPublish(topic, message, payload, qos, !!retain, callback, properties)
     // MQTT.js calls cbStorePut once a QoS 1/2 message is in its store: here, once the engine has it.
     if (qos > 0 && typeof opts.cbStorePut === 'function') opts.cbStorePut()
     return this
@@ -258,7 +357,7 @@ class MqttClient extends EventEmitter {
       return this
     }
     if (this._checkDisconnecting(callback)) return this
-    const send = () => this._sendSubscribe(request, opts.qos === undefined ? 0 : opts.qos, callback)
+    const send = () => this._sendSubscribe(request, subscribeDefaults(opts, this.options.protocolVersion === 5), callback)
     if (this._held !== null) this._held.push(send)
     else send()
     return this
@@ -276,7 +375,9 @@ class MqttClient extends EventEmitter {
       opts = null
     }
     callback = callback || noop
-    parseOptionsArg(opts, 'unsubscribe options')
+    opts = parseOptionsArg(opts, 'unsubscribe options')
+    // MQTT.js sends `properties` with MQTT 5 only.
+    const properties = this.options.protocolVersion === 5 && opts.properties ? opts.properties : undefined
     const topics = typeof topic === 'string' ? [topic] : topic
     if (!Array.isArray(topics)) throw new TypeError(`Invalid topic: expected a string or an array, got ${typeof topic}`)
     const invalid = validateTopics(topics)
@@ -285,7 +386,7 @@ class MqttClient extends EventEmitter {
       return this
     }
     if (this._checkDisconnecting(callback)) return this
-    const send = () => this._sendUnsubscribe(topics, callback)
+    const send = () => this._sendUnsubscribe(topics, properties, callback)
     if (this._held !== null) this._held.push(send)
     else send()
     return this
@@ -303,11 +404,15 @@ class MqttClient extends EventEmitter {
       opts = force
       force = false
     }
+    // napi: the options may be a JSON string, as everywhere else.
+    if (typeof opts === 'string') opts = parseOptionsArg(opts, 'end options')
     if (typeof opts !== 'object') {
       cb = cb || opts
       opts = null
     }
     if (typeof cb !== 'function') cb = noop
+    // MQTT 5: the DISCONNECT's reason code and properties (MQTT.js sends them with MQTT 5 only).
+    const disconnect = this.options.protocolVersion === 5 ? disconnectOptions(opts) : null
     if (this.disconnecting) {
       // A forced end overrides a graceful one still waiting for acknowledgements.
       if (force && this._native && !this._terminated) {
@@ -332,7 +437,18 @@ class MqttClient extends EventEmitter {
       // As MQTT.js: a forced end of a client that will never reconnect fails its callbacks first.
       this._failAllPending()
     }
-    this._native.end(!!force)
+    if (disconnect === null) {
+      this._native.end(!!force)
+    } else {
+      try {
+        this._native.end(!!force, disconnect.reasonCode, disconnect.properties)
+      } catch (err) {
+        // Properties the addon refused: the client still ends (with a plain
+        // DISCONNECT), and the end callback gets why the requested one was not sent.
+        this._endError = err
+        this._native.end(!!force)
+      }
+    }
     return this
   }
 
@@ -344,15 +460,18 @@ class MqttClient extends EventEmitter {
 
   // ---- commands ------------------------------------------------------------
 
-  _sendPublish (topic, message, payload, qos, retain, callback) {
+  /** `properties`: an MQTT 5 publish's (undefined with none, and always with 3.1/3.1.1). */
+  _sendPublish (topic, message, payload, qos, retain, callback, properties) {
     // Token 0 tells the engine that nobody waits for this one's completion (a
-    // publish that may be refused for its size is always waited for: see onPublishDone).
-    const mayBeTooLarge = payload.length > MAX_PAYLOAD_ANY_TOPIC
+    // publish that may be refused, for its size or its properties, is always
+    // waited for: see onPublishDone).
+    const mayBeRefused = payload.length > MAX_PAYLOAD_ANY_TOPIC || properties !== undefined ||
+      this._exceedsBrokerMaximum(topic, payload)
     let token = 0
     let callsBackNow = false
     if (qos > 0) {
-      token = this._pending.register({ kind: 'publish', callback, topic, message, qos, retain })
-    } else if (callback || mayBeTooLarge) {
+      token = this._pending.register({ kind: 'publish', callback, topic, message, qos, retain, properties })
+    } else if (callback || mayBeRefused) {
       // MQTT.js calls a QoS 0 callback inside publish() when the socket's
       // write() returns true (less than its high-water mark buffered), else on
       // `drain`: so an app that waits for callbacks is paced by the network.
@@ -362,7 +481,7 @@ class MqttClient extends EventEmitter {
       // packet events on, the engine's completion keeps packetsend first.)
       const bytes = payload.length + topic.length
       callsBackNow = callback !== undefined && this.connected && this._connectGate === null &&
-        !this._packetEventsOn && !mayBeTooLarge && this._pending.mayCallBackQoS0Now(bytes, SOCKET_HIGH_WATER_MARK)
+        !this._packetEventsOn && !mayBeRefused && this._pending.mayCallBackQoS0Now(bytes, SOCKET_HIGH_WATER_MARK)
       token = this._pending.registerQoS0Publish(callback, bytes, callsBackNow)
     }
     if (this._terminated) {
@@ -370,10 +489,10 @@ class MqttClient extends EventEmitter {
       return
     }
     if (payload.length >= PAYLOAD_BY_REFERENCE_BYTES) {
-      this._command(token, () => this._native.publish(topic, payload, qos, retain, token))
+      this._command(token, () => this._native.publish(topic, payload, qos, retain, token, properties))
     } else {
       if (this._publishes === null) this._publishes = new PublishBatch()
-      this._publishes.add(topic, payload, qos, retain, token)
+      this._publishes.add(topic, payload, qos, retain, token, properties)
       if (this._publishes.isFull) {
         this._flushPublishes()
       } else if (!this._flushScheduled) {
@@ -384,8 +503,8 @@ class MqttClient extends EventEmitter {
     if (callsBackNow) callback()
   }
 
-  _sendSubscribe (request, defaultQos, callback) {
-    const subs = subscriptionsToSend(request, defaultQos, this._resubscribeTopics)
+  _sendSubscribe (request, defaults, callback) {
+    const subs = subscriptionsToSend(request, defaults, this._resubscribeTopics)
     if (subs.length === 0) {
       callback(null, [])
       return
@@ -393,6 +512,7 @@ class MqttClient extends EventEmitter {
     if (this.options.resubscribe && this.options.reconnectPeriod > 0) {
       if (this._resubscribeTopics === null) this._resubscribeTopics = Object.create(null)
       for (const sub of subs) this._resubscribeTopics[sub.topic] = { qos: sub.qos }
+      // (The engine keeps what it resubscribes with, nl/rap/rh and properties included.)
     }
     // One promise per SUBSCRIBE, joined as MQTT.js joins them: the callback runs a few
     // microtasks after the last SUBACK, and the first failure reports at once.
@@ -414,7 +534,7 @@ class MqttClient extends EventEmitter {
         else resolve(packet)
       }
       const token = this._pending.register({ kind: 'subscribe', callback: done, subs: subsOfChunk })
-      this._command(token, () => this._native.subscribe(token, subsOfChunk.map((s) => ({ topic: s.topic, qos: Number(s.qos) }))))
+      this._command(token, () => this._native.subscribe(token, subsOfChunk.map(nativeFilter), defaults.properties || undefined))
     }))
     const report = (err, packet) => {
       reported = true
@@ -443,20 +563,21 @@ class MqttClient extends EventEmitter {
     }
   }
 
-  _sendUnsubscribe (topics, callback) {
+  _sendUnsubscribe (topics, properties, callback) {
     if (this.options.resubscribe && this._resubscribeTopics !== null) {
       for (const topic of topics) delete this._resubscribeTopics[topic]
     }
     const token = this._pending.register({ kind: 'unsubscribe', callback })
-    this._command(token, () => this._native.unsubscribe(token, topics))
+    this._command(token, () => this._native.unsubscribe(token, topics, properties))
   }
 
   _flushPublishes () {
     this._flushScheduled = false
     if (this._publishes === null || this._publishes.isEmpty) return
-    const batch = this._publishes.take()
+    const { bytes, propertiesList } = this._publishes.take()
     try {
-      this._native.publishBatch(batch)
+      if (propertiesList === undefined) this._native.publishBatch(bytes)
+      else this._native.publishBatch(bytes, propertiesList)
     } catch (err) {
       // Only a broken engine gets here; report it rather than lose callbacks silently.
       this.emit('error', err)
@@ -488,6 +609,17 @@ class MqttClient extends EventEmitter {
     return this.disconnecting
   }
 
+  /**
+   * True when a publish may exceed the broker's Maximum Packet Size (MQTT 5
+   * CONNACK): the engine refuses it then, so its callback waits for the engine.
+   */
+  _exceedsBrokerMaximum (topic, payload) {
+    const server = this._serverProperties
+    if (server === undefined || server.maximumPacketSize === undefined) return false
+    // Fixed header (5) + topic (2 + 3 bytes per UTF-16 unit at most) + id (2) + empty property list (1).
+    return 10 + topic.length * 3 + payload.length > server.maximumPacketSize
+  }
+
   _reconnectNow () {
     if (this._native !== null && !this._terminated) {
       this._flushPublishes()
@@ -509,7 +641,8 @@ class MqttClient extends EventEmitter {
   _replayStore () {
     this._held = []
     this._mirror.restore(
-      (packet) => this._sendPublish(packet.topic, packet.payload, payloadBytes(packet.payload), packet.qos, !!packet.retain, undefined),
+      (packet) => this._sendPublish(packet.topic, packet.payload, payloadBytes(packet.payload), packet.qos, !!packet.retain, undefined,
+        this.options.protocolVersion === 5 ? publishProperties(packet.properties) : undefined),
       () => this._releaseHeldCalls()
     )
   }
@@ -635,6 +768,56 @@ class MqttClient extends EventEmitter {
     return this.handleMessage !== defaultHandleMessage
   }
 
+  /** The engine holds QoS 1/2 acks for JS: for an overridden handleMessage, or MQTT 5's customHandleAcks. */
+  _needsManualAcks () {
+    return this._overridesHandleMessage() || this._customAcks()
+  }
+
+  /** MQTT 5 with the app's own `customHandleAcks`: it picks our PUBACK/PUBREC reason codes. */
+  _customAcks () {
+    return this.options.protocolVersion === 5 && hasCustomAckHandler(this.options)
+  }
+
+  /**
+   * A QoS 1/2 message under `customHandleAcks` (MQTT 5), as MQTT.js handles
+   * it: the handler's reason code (or error) decides; 0 delivers the message
+   * as usual; another valid code acknowledges with it and, for QoS 1, still
+   * runs handleMessage, without a `message` event; an error or invalid code
+   * is emitted and the message is not acknowledged. Later records wait for
+   * the handler's callback.
+   */
+  _customHandleAck (packet, ackConnection) {
+    const native = this._native
+    let done = false
+    let sync = true
+    this.options.customHandleAcks(packet.topic, packet.payload, packet, (error, code) => {
+      if (done) return
+      done = true
+      if (typeof error === 'number') {
+        code = error
+        error = null
+      }
+      try {
+        if (error) {
+          this.emit('error', error)
+        } else if (!VALID_ACK_REASON_CODES.has(code)) {
+          this.emit('error', new Error(`Wrong reason code for ${packet.qos === 1 ? 'puback' : 'pubrec'}`))
+        } else if (code === 0) {
+          this.emit('message', packet.topic, packet.payload, packet)
+          this._handleMessage(packet, ackConnection)
+        } else if (packet.qos === 1) {
+          this._handleMessage(packet, ackConnection, code)
+        } else {
+          this._acknowledge(native, packet.messageId, ackConnection, code)
+        }
+      } finally {
+        if (!sync) this._inbound.resume()
+      }
+    })
+    sync = false
+    if (!done) this._inbound.pause()
+  }
+
   /**
    * As MQTT.js, an overridden handleMessage gets the message before it is
    * acknowledged: the engine then holds PUBACK/PUBCOMP until `_acknowledge`.
@@ -643,7 +826,7 @@ class MqttClient extends EventEmitter {
    * every message tell it when the override changes.
    */
   _syncAckMode () {
-    const manual = this._overridesHandleMessage()
+    const manual = this._needsManualAcks()
     if (manual !== this._manualAcks && this._native !== null && !this._terminated) {
       this._manualAcks = manual
       this._native.setManualAcks(manual)
@@ -653,12 +836,13 @@ class MqttClient extends EventEmitter {
 
   /**
    * Runs handleMessage; when overridden, later events wait for its callback.
-   * `ackConnection` (0: acknowledged on receipt) is what a held message's ack names.
+   * `ackConnection` (0: acknowledged on receipt) is what a held message's ack
+   * names; `reasonCode` its reason code (MQTT 5, from customHandleAcks).
    */
-  _handleMessage (packet, ackConnection) {
+  _handleMessage (packet, ackConnection, reasonCode = 0) {
     const native = this._native
-    if (!this._syncAckMode()) {
-      if (ackConnection !== 0) this._acknowledge(native, packet.messageId, ackConnection)
+    if (!this._syncAckMode() || !this._overridesHandleMessage()) {
+      if (ackConnection !== 0) this._acknowledge(native, packet.messageId, ackConnection, reasonCode)
       return
     }
     let done = false
@@ -669,7 +853,7 @@ class MqttClient extends EventEmitter {
       // As MQTT.js, a message handled with an error is not acknowledged: the
       // broker sends it again on a resumed session.
       if (err) this.emit('error', err)
-      else if (ackConnection !== 0) this._acknowledge(native, packet.messageId, ackConnection)
+      else if (ackConnection !== 0) this._acknowledge(native, packet.messageId, ackConnection, reasonCode)
       if (!sync) this._inbound.resume()
     })
     sync = false
@@ -677,8 +861,10 @@ class MqttClient extends EventEmitter {
   }
 
   /** Acknowledges a held message, to the engine that delivered it (not one started since). */
-  _acknowledge (native, messageId, connection) {
-    if (native === this._native && !this._terminated) native.acknowledge(messageId, connection)
+  _acknowledge (native, messageId, connection, reasonCode = 0) {
+    if (native !== this._native || this._terminated) return
+    if (reasonCode === 0) native.acknowledge(messageId, connection)
+    else native.acknowledge(messageId, connection, reasonCode)
   }
 
   /** The engine has written every QoS 0 publish up to `token`: their callbacks run. */
@@ -733,13 +919,15 @@ class MqttClient extends EventEmitter {
     this.disconnected = true
     const cb = this._endCallback || noop
     this._endCallback = null
+    const endError = this._endError
+    this._endError = null
     this._mirror.close((err) => {
       try {
         this.emit('end')
       } catch (thrown) {
         this._inbound.reportError(thrown)
       }
-      cb(err)
+      cb(endError || err)
     })
     if (this._deferredReconnect !== null) this._deferredReconnect()
     else if (this.options.reconnectPeriod === 0 || this.options.manualConnect) this.disconnecting = false

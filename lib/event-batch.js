@@ -25,7 +25,8 @@ const FLAG = Object.freeze({
   RETAIN: EVENTS.flagRetain,
   DUP: EVENTS.flagDup,
   PAYLOAD_ATTACHED: EVENTS.flagPayloadAttached,
-  ACK_HELD: EVENTS.flagAckHeld
+  ACK_HELD: EVENTS.flagAckHeld,
+  PROPERTIES: EVENTS.flagProperties
 })
 
 /** MQTT.js's `cmd` name of each packet type, by the wire number packet records carry. */
@@ -69,13 +70,17 @@ class TopicCache {
 
 /** A cursor over one batch buffer. */
 class BatchReader {
-  /** `payloads`: the large payloads MESSAGE records refer to, in order (or undefined). */
-  constructor (buffer, topics = new TopicCache(), payloads = undefined) {
+  /**
+   * `payloads`: the large payloads MESSAGE records refer to, in order (or
+   * undefined). `v5`: the client speaks MQTT 5 (packets take its shapes).
+   */
+  constructor (buffer, topics = new TopicCache(), payloads = undefined, v5 = false) {
     this.buf = buffer
     this.pos = 0
     this.topics = topics
     this.payloads = payloads
     this.nextPayload = 0
+    this.v5 = v5
   }
 
   /** A topic: a string, decoded once for a run of messages on the same topic. */

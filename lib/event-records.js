@@ -49,18 +49,20 @@ function readCompletion (r) {
  * MQTT.js fails it.
  */
 function readPublishCompletion (r) {
-  const completion = readCompletion(r)
-  completion.reasonCode = r.u8()
-  completion.properties = readProperties(r)
-  if (completion.error !== null && completion.reasonCode >= 0x80) {
-    completion.error = new ErrorWithReasonCode(completion.error.message, completion.reasonCode)
-  }
-  return completion
+  const token = r.f64()
+  const messageId = r.u16()
+  let error = r.optionalError()
+  const reasonCode = r.u8()
+  const properties = readProperties(r)
+  if (error !== null && reasonCode >= 0x80) error = new ErrorWithReasonCode(error.message, reasonCode)
+  // One literal: every completion object has the same shape (the QoS 1/2 hot path).
+  return { token, messageId, error, reasonCode, properties }
 }
 
 /** A reason code and a property list (DISCONNECT and AUTH from the broker). */
 function readReasonAndProperties (r) {
-  return { reasonCode: r.u8(), properties: readProperties(r) }
+  const reasonCode = r.u8()
+  return { reasonCode, properties: readProperties(r) }
 }
 
 /** Kinds whose record is the kind byte alone. */
@@ -71,12 +73,11 @@ function nothing () {
 /** Reader for each record kind; each leaves the reader at the next record. */
 const RECORD_READERS = {
   [KIND.CONNECT]: (r) => {
-    const packet = connackPacket(r.u8() === 1, r.u8())
+    const sessionPresent = r.u8() === 1
+    const code = r.u8()
     // The engine's decision (the broker kept our session): JS does not guess it.
     const sessionResumed = r.u8() === 1
-    const properties = readProperties(r)
-    if (properties !== undefined) packet.properties = properties
-    return { packet, sessionResumed }
+    return { packet: connackPacket(sessionPresent, code, r.v5, readProperties(r)), sessionResumed }
   },
   [KIND.MESSAGE]: (r) => {
     const held = (r.buf[r.pos] & FLAG.ACK_HELD) !== 0
@@ -87,17 +88,15 @@ const RECORD_READERS = {
   [KIND.PUBLISH_DONE]: readPublishCompletion,
   [KIND.SUBSCRIBE_DONE]: (r) => {
     const completion = readCompletion(r)
-    // The SUBACK's return codes, in the order of the filters sent (which the pending entry holds),
-    // and its MQTT 5 properties.
-    const acked = completion.error === null
-    completion.granted = acked ? [...r.bytes()] : null
-    completion.properties = acked ? readProperties(r) : undefined
+    // The SUBACK's return codes, in the order of the filters sent (which the pending entry holds).
+    completion.granted = completion.error === null ? [...r.bytes()] : null
+    completion.properties = completion.error === null ? readProperties(r) : undefined
     return completion
   },
   [KIND.UNSUBSCRIBE_DONE]: (r) => {
     const completion = readCompletion(r)
-    // The UNSUBACK's MQTT 5 per-filter codes (none in MQTT 3, or on failure) and properties.
-    completion.reasonCodes = [...r.bytes()]
+    // MQTT 5: the UNSUBACK's reason codes, one per topic, and its properties.
+    completion.granted = [...r.bytes()]
     completion.properties = readProperties(r)
     return completion
   },
@@ -108,7 +107,9 @@ const RECORD_READERS = {
   [KIND.CLOSE]: nothing,
   [KIND.ERROR]: readError,
   [KIND.OUTGOING_EMPTY]: nothing,
+  // The broker's DISCONNECT: reason code and properties (0 and none with MQTT 3.1.1).
   [KIND.DISCONNECT]: readReasonAndProperties,
+  // An AUTH from the broker (MQTT 5).
   [KIND.AUTH]: readReasonAndProperties,
   [KIND.TERMINATED]: nothing,
   [KIND.PACKET_SEND]: readSentPacket,

@@ -53,8 +53,9 @@ class InboundQueue {
     this._client = client
     this._batches = []
     this._topics = new TopicCache()
-    // An overridden handleMessage has not called back yet.
-    this._waiting = false
+    // Holds not yet released (an overridden handleMessage or customHandleAcks
+    // that has not called back, ...): records wait while there is one.
+    this._holds = 0
     // A later slice is scheduled (setImmediate).
     this._yielded = false
     this._readingPaused = false
@@ -64,20 +65,23 @@ class InboundQueue {
   }
 
   push (buffer, payloads) {
-    this._batches.push(new BatchReader(buffer, this._topics, payloads))
-    if (this._waiting || this._yielded) this._pauseReading()
+    this._batches.push(new BatchReader(buffer, this._topics, payloads, this._client.options.protocolVersion === 5))
+    if (this._holds > 0 || this._yielded) this._pauseReading()
     else this.drain()
   }
 
-  /** Holds later records until `resume()`; the engine stops reading meanwhile. */
+  /**
+   * Holds later records until the matching `resume()` (holds nest: records
+   * flow once each has been released); the engine stops reading meanwhile.
+   */
   pause () {
-    this._waiting = true
+    if (this._holds++ > 0) return
     this._pauseReading()
     this._client._setEventsHeld(true)
   }
 
   resume () {
-    this._waiting = false
+    if (--this._holds > 0) return
     this._client._setEventsHeld(false)
     if (!this._yielded) this.drain()
   }
@@ -113,9 +117,9 @@ class InboundQueue {
     let stride = this._stride
     let countdown = stride
     this._endSlice = false
-    while (batches.length > 0 && !this._waiting) {
+    while (batches.length > 0 && this._holds === 0) {
       const reader = batches[0]
-      while (!reader.done && !this._waiting) {
+      while (!reader.done && this._holds === 0) {
         try {
           dispatchRecord(client, reader)
         } catch (err) {
@@ -129,7 +133,7 @@ class InboundQueue {
           lastCheck = now
           if (now >= deadline) this._endSlice = true
         }
-        if (this._endSlice && !this._waiting && !(reader.done && batches.length === 1)) {
+        if (this._endSlice && this._holds === 0 && !(reader.done && batches.length === 1)) {
           if (reader.done) batches.shift()
           this._stride = stride
           this._yield()
@@ -142,7 +146,7 @@ class InboundQueue {
     // Emptied by shift(), the array keeps its grown backing store (up to ~150
     // bytes per idle client); setting the length to 0 gives it back.
     if (batches.length === 0) batches.length = 0
-    if (!this._waiting && this._readingPaused) {
+    if (this._holds === 0 && this._readingPaused) {
       this._readingPaused = false
       this._client._setReading(true)
     }

@@ -7,57 +7,139 @@
 // callbacks and `message` handlers therefore see the same fields as with MQTT.js.
 
 const { FLAG, PACKET_TYPES } = require('./event-batch')
-const { readProperties, FLAG_PROPERTIES } = require('./properties')
+const { batchFormat } = require('./native-loader')
 
-const { QOS_MASK, RETAIN, DUP, PAYLOAD_ATTACHED } = FLAG
+const { readProperties } = require('./properties')
+
+const { QOS_MASK, RETAIN, DUP, PAYLOAD_ATTACHED, PROPERTIES } = FLAG
 
 /** A parsed packet: mqtt-packet's fixed-header fields, then the variable ones. */
 function parsedPacket (cmd, length, fields) {
   return { cmd, retain: false, qos: 0, dup: false, length, topic: null, payload: null, ...fields }
 }
 
-function connackPacket (sessionPresent, returnCode) {
+/**
+ * A CONNACK as mqtt-packet parses it: `returnCode` for MQTT 3.1/3.1.1,
+ * `reasonCode` and `properties` (only when the broker sent some) for MQTT 5.
+ * `properties` is undefined for 3.1/3.1.1.
+ */
+function connackPacket (sessionPresent, code, v5 = false, properties = undefined) {
   // parsedPacket()'s fields spelled out: every client keeps its CONNACK
   // (`client.connackPacket`), and a literal holds all fields in the object
   // itself, where spread ones would need a separate property array.
-  return { cmd: 'connack', retain: false, qos: 0, dup: false, length: 2, topic: null, payload: null, sessionPresent, returnCode }
-}
-
-function subackPacket (messageId, granted) {
-  return parsedPacket('suback', 2 + granted.length, { granted, messageId })
-}
-
-function unsubackPacket (messageId) {
-  return parsedPacket('unsuback', 2, { messageId })
-}
-
-function disconnectPacket () {
-  return parsedPacket('disconnect', 0)
-}
-
-/**
- * The MQTT 5 parts of a record after its fixed fields, set on `packet` only
- * where the packet has them (an MQTT 3 packet keeps its shape): a reason code
- * other than 0, and a property list.
- */
-function readReasonAndProperties (r, packet) {
-  const reasonCode = r.u8()
-  if (reasonCode !== 0) packet.reasonCode = reasonCode
-  setProperties(packet, readProperties(r))
+  if (!v5) return { cmd: 'connack', retain: false, qos: 0, dup: false, length: 2, topic: null, payload: null, sessionPresent, returnCode: code }
+  const packet = { cmd: 'connack', retain: false, qos: 0, dup: false, length: 2 + propertiesLength(properties), topic: null, payload: null, sessionPresent, reasonCode: code }
+  if (properties !== undefined) packet.properties = properties
   return packet
 }
 
-function setProperties (packet, properties) {
+/** A SUBACK; with MQTT 5 (`v5`) its `properties` when it had some. */
+function subackPacket (messageId, granted, v5 = false, properties = undefined) {
+  // mqtt-packet's field order: granted, messageId, properties.
+  const packet = parsedPacket('suback', 2 + (v5 ? propertiesLength(properties) : 0) + granted.length, { granted, messageId })
   if (properties !== undefined) packet.properties = properties
+  return packet
 }
 
-/** A publish record: flags, id, topic, payload, properties when flagged (see `put_publish` in event_batch.rs). */
+/** An UNSUBACK; with MQTT 5 its reason codes in `granted` (as mqtt-packet names them) and its `properties`. */
+function unsubackPacket (messageId, v5 = false, granted = undefined, properties = undefined) {
+  if (!v5) return parsedPacket('unsuback', 2, { messageId })
+  const packet = parsedPacket('unsuback', 2 + propertiesLength(properties) + granted.length, { messageId })
+  if (properties !== undefined) packet.properties = properties
+  packet.granted = granted
+  return packet
+}
+
+/** A DISCONNECT from the broker: MQTT 5 gives its reason code and properties. */
+function disconnectPacket (v5 = false, reasonCode = 0, properties = undefined) {
+  if (!v5) return parsedPacket('disconnect', 0)
+  const length = reasonCode === 0 && properties === undefined ? 0 : 1 + propertiesLength(properties)
+  const packet = parsedPacket('disconnect', length, { reasonCode })
+  if (properties !== undefined) packet.properties = properties
+  return packet
+}
+
+/** An AUTH from the broker (MQTT 5 only), the packet `handleAuth` gets. */
+function authPacket (reasonCode, properties) {
+  const packet = parsedPacket('auth', 1 + propertiesLength(properties), { reasonCode })
+  if (properties !== undefined) packet.properties = properties
+  return packet
+}
+
+/**
+ * A PUBACK, PUBREC, PUBREL or PUBCOMP from an MQTT 5 broker, as mqtt-packet
+ * parses it (the packet a refused publish's callback gets with its error).
+ * `length` is what mqtt-packet's own encoder would have written: the reason
+ * code and property length are left out when they are 0 and empty.
+ */
+function ackPacket (cmd, messageId, reasonCode, properties) {
+  let length = 2
+  if (properties !== undefined) length = 3 + propertiesLength(properties)
+  else if (reasonCode !== 0) length = 4
+  const packet = parsedPacket(cmd, length, { messageId, reasonCode })
+  if (cmd === 'pubrel') packet.qos = 1
+  if (properties !== undefined) packet.properties = properties
+  return packet
+}
+
+/** Wire bytes of each property value type of the batch format (see lib/properties.js). */
+const PROPERTY_VALUE_BYTES = {
+  bool: () => 1,
+  u8: () => 1,
+  u16: () => 2,
+  u32: () => 4,
+  string: (value) => 2 + Buffer.byteLength(value),
+  binary: (value) => 2 + value.length
+}
+
+/** Bytes of a variable byte integer. */
+function varIntBytes (value) {
+  if (value < 128) return 1
+  if (value < 16384) return 2
+  if (value < 2097152) return 3
+  return 4
+}
+
+let propertyTypes = null
+
+/**
+ * Bytes of an MQTT 5 property list on the wire, its length prefix included
+ * (1 for none): what mqtt-packet counts in a parsed packet's `length`.
+ */
+function propertiesLength (properties) {
+  if (properties === undefined) return 1
+  if (propertyTypes === null) {
+    propertyTypes = Object.create(null)
+    for (const { name, type } of batchFormat().properties) propertyTypes[name] = type
+  }
+  let bytes = 0
+  for (const name of Object.keys(properties)) {
+    const value = properties[name]
+    if (name === 'userProperties') {
+      for (const key of Object.keys(value)) {
+        for (const one of [].concat(value[key])) bytes += 5 + Buffer.byteLength(key) + Buffer.byteLength(String(one))
+      }
+      continue
+    }
+    for (const one of [].concat(value)) {
+      // The one property the batch carries as u32 but the wire as a variable byte integer.
+      if (name === 'subscriptionIdentifier') bytes += 1 + varIntBytes(one)
+      else bytes += 1 + PROPERTY_VALUE_BYTES[propertyTypes[name]](one)
+    }
+  }
+  return varIntBytes(bytes) + bytes
+}
+
+/**
+ * A publish record: flags, id, topic, payload, and the property list when
+ * flagged (MQTT 5; see `put_publish` in event_batch.rs).
+ */
 function readPublishFields (r) {
   const flags = r.u8()
   const messageId = r.u16()
   const topic = r.topic()
   const payload = r.bytes()
-  const properties = (flags & FLAG_PROPERTIES) !== 0 ? readProperties(r) : undefined
+  const properties = (flags & PROPERTIES) === 0 ? undefined : readProperties(r)
   return { qos: flags & QOS_MASK, retain: (flags & RETAIN) !== 0, dup: (flags & DUP) !== 0, messageId, topic, payload, properties }
 }
 
@@ -69,18 +151,21 @@ function readPublish (r) {
   const topicBytes = r.topicBytes
   const payload = (flags & PAYLOAD_ATTACHED) === 0 ? r.bytes() : r.attachedPayload()
   const qos = flags & QOS_MASK
+  const properties = (flags & PROPERTIES) === 0 ? undefined : readProperties(r)
+  let length = 2 + topicBytes + (qos > 0 ? 2 : 0) + payload.length
+  // MQTT 5: the property list, its length byte(s) included (1 for none).
+  if (r.v5) length += propertiesLength(properties)
   const packet = {
     cmd: 'publish',
     retain: (flags & RETAIN) !== 0,
     qos,
     dup: (flags & DUP) !== 0,
-    length: 2 + topicBytes + (qos > 0 ? 2 : 0) + payload.length,
+    length,
     topic,
     payload
   }
   if (qos > 0) packet.messageId = messageId
-  // MQTT 5 only: a MQTT 3 message never has the flag, and its packet keeps its shape.
-  if ((flags & FLAG_PROPERTIES) !== 0) packet.properties = readProperties(r)
+  if (properties !== undefined) packet.properties = properties
   return packet
 }
 
@@ -100,34 +185,32 @@ function readConnect (r) {
   }
   if (r.u8() === 1) {
     packet.will = { topic: r.string(), payload: r.bytes(), qos: r.u8(), retain: r.u8() === 1 }
-    setProperties(packet.will, readProperties(r))
+    const willProperties = readProperties(r)
+    if (willProperties !== undefined) packet.will.properties = willProperties
   }
   const username = readOptionalBytes(r)
   const password = readOptionalBytes(r)
   if (username !== undefined) packet.username = username.toString()
   if (password !== undefined) packet.password = password
-  setProperties(packet, readProperties(r))
+  const properties = readProperties(r)
+  if (properties !== undefined) packet.properties = properties
   return packet
 }
 
-/** MQTT 5 subscription options byte, as on the wire: bit 2 No Local, bit 3 Retain As Published, bits 4-5 Retain Handling. */
-const NO_LOCAL = 0x04
-const RETAIN_AS_PUBLISHED = 0x08
-const RETAIN_HANDLING_SHIFT = 4
-
+/**
+ * A SUBSCRIBE's filters, as MQTT.js writes them: `{ topic, qos }`, with
+ * MQTT 5 `nl`, `rap`, `rh` (from the options byte) and the packet's
+ * `properties` (MQTT.js puts the call's on each subscription object).
+ */
 function readSubscriptions (r) {
   const count = r.u32()
   const subscriptions = []
   for (let i = 0; i < count; i++) {
-    const subscription = { topic: r.string(), qos: r.u8() }
+    const topic = r.string()
+    const qos = r.u8()
     const options = r.u8()
-    // MQTT 5's options, when any is set (MQTT 3 subscriptions never have them).
-    if (options !== 0) {
-      subscription.nl = (options & NO_LOCAL) !== 0
-      subscription.rap = (options & RETAIN_AS_PUBLISHED) !== 0
-      subscription.rh = options >> RETAIN_HANDLING_SHIFT
-    }
-    subscriptions.push(subscription)
+    if (r.v5) subscriptions.push({ topic, qos, nl: (options & 0b100) !== 0, rap: (options & 0b1000) !== 0, rh: (options >> 4) & 0b11 })
+    else subscriptions.push({ topic, qos })
   }
   return subscriptions
 }
@@ -165,37 +248,63 @@ function readSentPacket (r) {
     case 'publish': {
       const { qos, retain, dup, messageId, topic, payload, properties } = readPublishFields(r)
       const packet = { cmd, topic, payload, qos, retain, messageId, dup }
-      setProperties(packet, properties)
+      if (properties !== undefined) packet.properties = properties
       return packet
     }
-    case 'puback': {
-      // MQTT.js writes `reasonCode: 0` on every PUBACK it sends.
-      const packet = { cmd, messageId: r.u16(), reasonCode: 0 }
-      return readReasonAndProperties(r, packet)
-    }
+    case 'puback':
     case 'pubrel':
-      return readReasonAndProperties(r, { cmd, qos: 2, messageId: r.u16() })
     case 'pubrec':
     case 'pubcomp':
-      return readReasonAndProperties(r, { cmd, messageId: r.u16() })
+      return sentAck(cmd, r)
     case 'subscribe': {
       const messageId = r.u16()
-      const packet = { cmd, subscriptions: readSubscriptions(r), messageId }
-      setProperties(packet, readProperties(r))
+      const subscriptions = readSubscriptions(r)
+      const packet = { cmd, subscriptions, messageId }
+      const properties = readProperties(r)
+      if (properties !== undefined) {
+        packet.properties = properties
+        for (const subscription of subscriptions) subscription.properties = properties
+      }
       return packet
     }
     case 'unsubscribe': {
       const messageId = r.u16()
       const packet = { cmd, messageId, unsubscriptions: readUnsubscriptions(r) }
-      setProperties(packet, readProperties(r))
+      const properties = readProperties(r)
+      if (properties !== undefined) packet.properties = properties
       return packet
     }
     case 'disconnect':
-    case 'auth':
-      return readReasonAndProperties(r, { cmd })
+    case 'auth': {
+      // MQTT.js writes `{ cmd: 'disconnect', ...endOptions }` and the app's AUTH object.
+      const reasonCode = r.u8()
+      const properties = readProperties(r)
+      const packet = { cmd }
+      if (reasonCode !== 0 || cmd === 'auth') packet.reasonCode = reasonCode
+      if (properties !== undefined) packet.properties = properties
+      return packet
+    }
     default:
       return { cmd }
   }
+}
+
+/**
+ * A PUBACK, PUBREC, PUBREL or PUBCOMP we sent, as MQTT.js writes it: PUBACK
+ * always with its reason code, PUBREC with one when not 0 (customHandleAcks),
+ * PUBREL with QoS 2.
+ */
+function sentAck (cmd, r) {
+  const messageId = r.u16()
+  const reasonCode = r.u8()
+  const properties = readProperties(r)
+  let packet
+  if (cmd === 'puback') packet = { cmd, messageId, reasonCode }
+  else if (cmd === 'pubrel') packet = { cmd, qos: 2, messageId }
+  else packet = { cmd, messageId }
+  if (cmd === 'pubrec' && reasonCode !== 0) packet.reasonCode = reasonCode
+  if (properties !== undefined) packet.properties = properties
+  return packet
 }
 
 /** A `packetreceive` record, shaped like mqtt-packet's parser output. */
@@ -203,35 +312,40 @@ function readReceivedPacket (r) {
   const cmd = PACKET_TYPES[r.u8()]
   switch (cmd) {
     case 'connack': {
-      const packet = connackPacket(r.u8() === 1, r.u8())
-      setProperties(packet, readProperties(r))
-      return packet
+      const sessionPresent = r.u8() === 1
+      const code = r.u8()
+      return connackPacket(sessionPresent, code, r.v5, readProperties(r))
     }
     case 'publish':
       return readPublish(r)
     case 'puback':
     case 'pubrec':
     case 'pubcomp':
-      return readReasonAndProperties(r, parsedPacket(cmd, 2, { messageId: r.u16() }))
-    case 'pubrel':
-      return readReasonAndProperties(r, parsedPacket(cmd, 2, { qos: 1, messageId: r.u16() }))
+    case 'pubrel': {
+      const messageId = r.u16()
+      const reasonCode = r.u8()
+      const properties = readProperties(r)
+      if (r.v5) return ackPacket(cmd, messageId, reasonCode, properties)
+      return cmd === 'pubrel' ? parsedPacket(cmd, 2, { qos: 1, messageId }) : parsedPacket(cmd, 2, { messageId })
+    }
     case 'unsuback': {
-      const packet = unsubackPacket(r.u16())
-      // MQTT 5's per-filter codes (mqtt-packet calls them `granted`); none in MQTT 3.
-      const codes = r.bytes()
-      if (codes.length > 0) packet.granted = [...codes]
-      setProperties(packet, readProperties(r))
-      return packet
+      const messageId = r.u16()
+      const granted = [...r.bytes()]
+      return unsubackPacket(messageId, r.v5, granted, readProperties(r))
     }
     case 'suback': {
       const messageId = r.u16()
-      const packet = subackPacket(messageId, [...r.bytes()])
-      setProperties(packet, readProperties(r))
-      return packet
+      const granted = [...r.bytes()]
+      return subackPacket(messageId, granted, r.v5, readProperties(r))
     }
-    case 'disconnect':
-    case 'auth':
-      return readReasonAndProperties(r, parsedPacket(cmd, 0))
+    case 'disconnect': {
+      const reasonCode = r.u8()
+      return disconnectPacket(r.v5, reasonCode, readProperties(r))
+    }
+    case 'auth': {
+      const reasonCode = r.u8()
+      return authPacket(reasonCode, readProperties(r))
+    }
     // PINGRESP; or a client's packet from a broken broker, which the record
     // names without its fields.
     default:
@@ -240,6 +354,9 @@ function readReceivedPacket (r) {
 }
 
 module.exports = {
+  ackPacket,
+  authPacket,
+  propertiesLength,
   connackPacket,
   connectPacketOf,
   subackPacket,

@@ -2,13 +2,20 @@
 
 // Writes the publish batches read by src/binding/publish_batch.rs: all
 // publishes of one tick cross into the engine with one native call.
-// Record: u8 op | u8 flags (qos | retain bit) | f64 token | u32 len, topic | u32 len, payload.
-// The opcode, flag bits and header size come from the addon
-// (src/binding/batch_format.rs), the format's one definition.
+// Record: u8 op | u8 flags (qos | retain bit | properties bit) | f64 token | u32 len, topic | u32 len, payload.
+// A record flagged FLAG_PROPERTIES (MQTT 5) takes the next object of the
+// batch's `propertiesList`, MQTT.js's publish `properties` as the caller gave
+// them: the addon converts and checks them. The opcode, flag bits and header
+// size come from the addon (src/binding/batch_format.rs), the format's one definition.
 
 const { batchFormat } = require('./native-loader')
 
-const { opPublish: OP_PUBLISH, flagRetain: FLAG_RETAIN, recordHeaderBytes: RECORD_HEADER_BYTES } = batchFormat().publishBatch
+const {
+  opPublish: OP_PUBLISH,
+  flagRetain: FLAG_RETAIN,
+  flagProperties: FLAG_PROPERTIES,
+  recordHeaderBytes: RECORD_HEADER_BYTES
+} = batchFormat().publishBatch
 const INITIAL_SIZE = 64 * 1024
 /** Flush at once past this, so a long synchronous loop does not pile up. */
 const FLUSH_AT = 1024 * 1024
@@ -19,6 +26,8 @@ class PublishBatch {
   constructor () {
     this.buf = Buffer.allocUnsafe(INITIAL_SIZE)
     this.pos = 0
+    // The flagged records' properties, in record order (null: none in this batch).
+    this.propertiesList = null
   }
 
   get isEmpty () {
@@ -29,14 +38,21 @@ class PublishBatch {
     return this.pos >= FLUSH_AT
   }
 
-  add (topic, payload, qos, retain, token) {
+  /** `properties`: an MQTT 5 publish's properties object, or undefined. */
+  add (topic, payload, qos, retain, token, properties) {
     // A UTF-16 code unit takes at most 3 bytes in UTF-8.
     const worstCase = RECORD_HEADER_BYTES + topic.length * 3 + payload.length
     this._reserve(worstCase)
     const buf = this.buf
     let pos = this.pos
     buf[pos++] = OP_PUBLISH
-    buf[pos++] = qos | (retain ? FLAG_RETAIN : 0)
+    let flags = qos | (retain ? FLAG_RETAIN : 0)
+    if (properties !== undefined) {
+      flags |= FLAG_PROPERTIES
+      if (this.propertiesList === null) this.propertiesList = []
+      this.propertiesList.push(properties)
+    }
+    buf[pos++] = flags
     buf.writeDoubleLE(token, pos)
     pos += 8
     const topicLength = buf.utf8Write(topic, pos + 4)
@@ -46,11 +62,16 @@ class PublishBatch {
     this.pos = pos + payload.length
   }
 
-  /** The bytes to hand over; the batch is empty (and reusable) afterwards. */
+  /**
+   * What to hand over: `bytes` and, when a record has properties,
+   * `propertiesList` (else undefined). The batch is empty (and reusable) afterwards.
+   */
   take () {
     const bytes = this.buf.subarray(0, this.pos)
+    const propertiesList = this.propertiesList === null ? undefined : this.propertiesList
     this.pos = 0
-    return bytes
+    this.propertiesList = null
+    return { bytes, propertiesList }
   }
 
   /** Called after the engine has copied what `take()` returned. */

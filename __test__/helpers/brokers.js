@@ -176,6 +176,14 @@ function canConnect (port) {
  * @param {object} [opts]
  * @param {{ca: string, cert: string, key: string, requireCertificate?: boolean}} [opts.tls]
  *   file paths; the listener is TLS-only when given
+ * @param {number} [opts.maxInflightMessages] `max_inflight_messages`: also the Receive Maximum
+ *   mosquitto announces in a v5 CONNACK
+ * @param {number} [opts.maxPacketSize] `max_packet_size` (bytes, >= 20): the CONNACK's Maximum
+ *   Packet Size; a larger packet from a client gets it disconnected
+ * @param {number} [opts.maxKeepalive] `max_keepalive` (seconds, >= 10): a v5 client asking for
+ *   more (or 0) gets this as the CONNACK's Server Keep Alive
+ * @param {number} [opts.maxTopicAlias] `max_topic_alias` of the main listener: the CONNACK's
+ *   Topic Alias Maximum (mosquitto's default is 10; 0 forbids aliases)
  * @param {string} [opts.extraConfig] appended to the generated config
  * @param {boolean|{cert: string, key: string}} [opts.websocket] also a `protocol websockets`
  *   listener (TLS with cert/key file paths); its port is `wsPort`, its URL `wsUrl`
@@ -203,6 +211,8 @@ async function startMosquittoOnce (opts) {
   fs.chmodSync(dir, 0o755)
   const lines = [
     `listener ${port} 127.0.0.1`,
+    // per-listener settings must follow their `listener` line
+    ...(opts.maxTopicAlias !== undefined ? [`max_topic_alias ${opts.maxTopicAlias}`] : []),
     'allow_anonymous true',
     'persistence false',
     'log_dest stderr',
@@ -222,6 +232,10 @@ async function startMosquittoOnce (opts) {
     lines.push(`listener ${wsPort} 127.0.0.1`, 'protocol websockets')
     if (typeof opts.websocket === 'object') lines.push(`certfile ${opts.websocket.cert}`, `keyfile ${opts.websocket.key}`)
   }
+  // global (MQTT 5 limits announced in CONNACK)
+  if (opts.maxInflightMessages !== undefined) lines.push(`max_inflight_messages ${opts.maxInflightMessages}`)
+  if (opts.maxPacketSize !== undefined) lines.push(`max_packet_size ${opts.maxPacketSize}`)
+  if (opts.maxKeepalive !== undefined) lines.push(`max_keepalive ${opts.maxKeepalive}`)
   if (opts.extraConfig) lines.push(opts.extraConfig)
   const conf = path.join(dir, 'mosquitto.conf')
   fs.writeFileSync(conf, lines.join('\n') + '\n', { mode: 0o644 })

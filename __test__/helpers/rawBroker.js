@@ -1,18 +1,23 @@
-'use strict'
 // A scripted MQTT "broker" on a raw net.Server (mqtt-packet parser/generate).
+// It speaks MQTT 3.1.1, or MQTT 5 to a client whose CONNECT says protocol level 5.
 // It records every packet the client sends and answers according to `behavior`,
 // which a test may change at any time (it applies to subsequent packets):
 //
 //   connack:   { returnCode = 0, sessionPresent = false } | null (never answer CONNECT)
 //              | (packet, conn) => object | null
+//              MQTT 5: { reasonCode = returnCode, sessionPresent, properties }
 //   pingresp:  true | false (withhold PINGRESP)
-//   suback:    true | false | (packet, conn) => granted[]   (default: granted = requested qos)
-//   unsuback:  true | false
-//   puback:    true | false  (answer client QoS 1 PUBLISH)
-//   pubrec:    true | false  (answer client QoS 2 PUBLISH)
-//   pubcomp:   true | false  (answer client PUBREL)
+//   suback:    true | false | (packet, conn) => granted[] | { granted, properties }
+//              (default: granted = requested qos)
+//   unsuback:  true | false | (packet, conn) => { granted?, properties? }
+//              (MQTT 5: `granted` are the reason codes, default 0 for each topic)
+//   puback:    true | false | { reasonCode, properties } | (packet, conn) => that | false
+//              (answer client QoS 1 PUBLISH; an object or function's result is merged into the PUBACK)
+//   pubrec:    like puback, for client QoS 2 PUBLISH
+//   pubcomp:   like puback, for client PUBREL
 //   pubrel:    true | false  (answer the client's PUBREC, i.e. for a QoS 2 PUBLISH this
 //                             broker sent, with PUBREL; set false to script PUBREL by hand)
+//   auth:      null | (packet, conn) => object | null   answer to the client's AUTH (MQTT 5)
 //   onPacket:  (packet, conn) => boolean   called first; return true to skip the defaults
 //   echo:      true: act as a tiny synchronous broker for this connection: remember its
 //              subscriptions and send its own PUBLISHes back when a filter matches
@@ -22,10 +27,12 @@
 // Bytes the parser rejects (a malformed packet from the client) are recorded in
 // `parseErrors` ({ conn, message }); tests assert it stays empty.
 //
-// Each connection `conn` has: index, packets, send(packetObject), sendRaw(buffer),
-// end(), destroy(), closed (promise), isClosed. The broker has packets (all
-// connections, each packet tagged with `conn` index), connections, waitForPacket,
-// waitForConnection, waitForClose, close().
+// Each connection `conn` has: index, packets, sent (what the broker sent it),
+// protocolVersion, send(packetObject), sendRaw(buffer), disconnect(reasonCode, properties)
+// (MQTT 5 server DISCONNECT, then the broker closes its side), end(), destroy(),
+// closed (promise), isClosed. The broker has packets (all connections, each packet tagged
+// with `conn` index), timeline (both directions in order: { dir: 'in' | 'out', conn, packet }),
+// connections, waitForPacket, waitForConnection, close().
 const net = require('node:net')
 const { EventEmitter } = require('node:events')
 const mqttPacket = require('mqtt-packet')
@@ -40,6 +47,7 @@ const DEFAULT_BEHAVIOR = {
   pubrec: true,
   pubcomp: true,
   pubrel: true,
+  auth: null,
   echo: false,
   onPacket: null,
   port: 0
@@ -52,6 +60,7 @@ async function startRawBroker (behavior = {}) {
   const packets = []
   const connections = []
   const parseErrors = []
+  const timeline = []
 
   const server = net.createServer((socket) => {
     socket.setNoDelay(true)
@@ -59,13 +68,23 @@ async function startRawBroker (behavior = {}) {
       index: connections.length,
       socket,
       packets: [],
+      sent: [],
       protocolVersion: 4,
       isClosed: false,
       subscriptions: new Map(),
       nextId: 1,
       send (packet) {
         if (socket.destroyed) return
-        socket.write(mqttPacket.generate(packet, { protocolVersion: conn.protocolVersion === 5 ? 5 : 4 }))
+        const bytes = mqttPacket.generate(packet, { protocolVersion: conn.protocolVersion === 5 ? 5 : 4 })
+        conn.sent.push(packet)
+        timeline.push({ dir: 'out', conn: conn.index, packet, at: Date.now() })
+        socket.write(bytes)
+      },
+      disconnect (reasonCode = 0, properties) {
+        const packet = { cmd: 'disconnect', reasonCode }
+        if (properties) packet.properties = properties
+        conn.send(packet)
+        socket.end()
       },
       sendRaw (buf) {
         if (!socket.destroyed) socket.write(buf)
@@ -91,6 +110,7 @@ async function startRawBroker (behavior = {}) {
       }
       conn.packets.push(packet)
       packets.push(packet)
+      timeline.push({ dir: 'in', conn: conn.index, packet, at: packet.at })
       emitter.emit('packet', packet, conn)
       respond(packet, conn)
     })
@@ -103,26 +123,50 @@ async function startRawBroker (behavior = {}) {
     emitter.emit('connection', conn)
   })
 
+  // puback/pubrec/pubcomp behaviour: false = withhold, true = plain ack, object or
+  // function result = merged into the ack (reason code, properties)
+  function ack (setting, cmd, packet, conn) {
+    if (!setting) return
+    const extra = typeof setting === 'function' ? setting(packet, conn) : setting
+    if (extra === false || extra == null) return
+    conn.send({ cmd, messageId: packet.messageId, ...(typeof extra === 'object' ? extra : {}) })
+  }
+
   function respond (packet, conn) {
     if (b.onPacket && b.onPacket(packet, conn)) return
+    const v5 = conn.protocolVersion === 5
     switch (packet.cmd) {
       case 'connect': {
         let ack = typeof b.connack === 'function' ? b.connack(packet, conn) : b.connack
         if (ack) {
           ack = { returnCode: 0, sessionPresent: false, ...ack }
-          conn.send({ cmd: 'connack', returnCode: ack.returnCode, sessionPresent: ack.sessionPresent })
+          if (v5) {
+            const out = { cmd: 'connack', reasonCode: ack.reasonCode ?? ack.returnCode, sessionPresent: ack.sessionPresent }
+            if (ack.properties) out.properties = ack.properties
+            conn.send(out)
+          } else {
+            conn.send({ cmd: 'connack', returnCode: ack.returnCode, sessionPresent: ack.sessionPresent })
+          }
         }
         break
       }
+      case 'auth':
+        if (b.auth) {
+          const out = b.auth(packet, conn)
+          if (out) conn.send({ cmd: 'auth', ...out })
+        }
+        break
       case 'pingreq':
         if (b.pingresp) conn.send({ cmd: 'pingresp' })
         break
       case 'subscribe':
         if (b.suback) {
-          const granted = typeof b.suback === 'function'
+          let answer = typeof b.suback === 'function'
             ? b.suback(packet, conn)
             : packet.subscriptions.map((s) => s.qos)
-          conn.send({ cmd: 'suback', messageId: packet.messageId, granted })
+          if (Array.isArray(answer)) answer = { granted: answer }
+          const { granted } = answer
+          conn.send({ cmd: 'suback', messageId: packet.messageId, ...answer })
           packet.subscriptions.forEach((s, i) => {
             if (granted[i] < 0x80) conn.subscriptions.set(s.topic, granted[i])
           })
@@ -130,15 +174,20 @@ async function startRawBroker (behavior = {}) {
         break
       case 'unsubscribe':
         for (const t of packet.unsubscriptions) conn.subscriptions.delete(t)
-        if (b.unsuback) conn.send({ cmd: 'unsuback', messageId: packet.messageId })
+        if (b.unsuback) {
+          const extra = typeof b.unsuback === 'function' ? b.unsuback(packet, conn) : {}
+          const out = { cmd: 'unsuback', messageId: packet.messageId }
+          if (v5) out.granted = packet.unsubscriptions.map(() => 0)
+          conn.send({ ...out, ...extra })
+        }
         break
       case 'publish':
-        if (packet.qos === 1 && b.puback) conn.send({ cmd: 'puback', messageId: packet.messageId })
-        if (packet.qos === 2 && b.pubrec) conn.send({ cmd: 'pubrec', messageId: packet.messageId })
+        if (packet.qos === 1) ack(b.puback, 'puback', packet, conn)
+        if (packet.qos === 2) ack(b.pubrec, 'pubrec', packet, conn)
         if (b.echo) echo(packet, conn)
         break
       case 'pubrel':
-        if (b.pubcomp) conn.send({ cmd: 'pubcomp', messageId: packet.messageId })
+        ack(b.pubcomp, 'pubcomp', packet, conn)
         break
       case 'pubrec':
         if (b.pubrel) conn.send({ cmd: 'pubrel', messageId: packet.messageId })
@@ -179,9 +228,25 @@ async function startRawBroker (behavior = {}) {
     url: `mqtt://127.0.0.1:${port}`,
     behavior: b,
     packets,
+    timeline,
     connections,
     parseErrors,
     emitter,
+    // the most QoS 1/2 PUBLISHes the client had unacknowledged at once on connection `connIndex`
+    // (a PUBLISH counts from its arrival to this broker's PUBACK, PUBCOMP, or PUBREC
+    // with a failure reason code; a resend with DUP=1 of an id in flight is not counted twice)
+    peakInFlight (connIndex = 0) {
+      const open = new Set()
+      let peak = 0
+      for (const { dir, conn, packet } of timeline) {
+        if (conn !== connIndex) continue
+        if (dir === 'in' && packet.cmd === 'publish' && packet.qos > 0) open.add(packet.messageId)
+        if (dir === 'out' && (packet.cmd === 'puback' || packet.cmd === 'pubcomp' ||
+          (packet.cmd === 'pubrec' && packet.reasonCode >= 0x80))) open.delete(packet.messageId)
+        peak = Math.max(peak, open.size)
+      }
+      return peak
+    },
     // packets of a given cmd (optionally on one connection)
     received (cmd, connIndex) {
       return packets.filter((p) => p.cmd === cmd && (connIndex === undefined || p.conn === connIndex))

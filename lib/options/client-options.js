@@ -184,6 +184,11 @@ function acceptAll (topic, message, packet, done) {
   done(null, 0)
 }
 
+/** True when the app gave its own `customHandleAcks` (MQTT 5 only: it picks the reason codes of our acks). */
+function hasCustomAckHandler (options) {
+  return options.customHandleAcks !== acceptAll
+}
+
 /**
  * MQTT.js `connect(brokerUrl, opts)` argument handling. Returns the live
  * options object (what `client.options` shows): the caller's own object
@@ -261,11 +266,8 @@ function webSocketUrl (options, client) {
 }
 
 function validate (options) {
-  if (![3, 4].includes(options.protocolVersion)) {
-    if (options.protocolVersion === 5) {
-      throw new Error('Invalid option protocolVersion: MQTT 5 is not supported yet (use 3 or 4)')
-    }
-    throw new Error(`Invalid option protocolVersion: ${describeValue(options.protocolVersion)} is not supported (3 = MQTT 3.1, 4 = MQTT 3.1.1)`)
+  if (![3, 4, 5].includes(options.protocolVersion)) {
+    throw new Error(`Invalid option protocolVersion: ${describeValue(options.protocolVersion)} is not supported (3 = MQTT 3.1, 4 = MQTT 3.1.1, 5 = MQTT 5.0)`)
   }
   checkNumber(options, 'keepalive', { max: 65535 })
   checkNumber(options, 'reconnectPeriod', { integer: false })
@@ -293,6 +295,32 @@ function validate (options) {
   }
   if (options.log !== undefined && typeof options.log !== 'function') {
     throw new TypeError(`Invalid option log: expected a function, got ${typeof options.log}`)
+  }
+  if (options.protocolVersion === 5) validateMqtt5(options)
+}
+
+/**
+ * The MQTT 5 options' shapes. The property values themselves are checked by
+ * the addon's one converter (src/binding/properties.rs), whose errors name the
+ * property; MQTT.js ignores these options for 3.1/3.1.1, and so do we.
+ */
+function validateMqtt5 (options) {
+  checkObject(options.properties, 'properties')
+  checkObject(options.authPacket, 'authPacket')
+  if (options.authPacket) checkObject(options.authPacket.properties, 'authPacket.properties')
+  if (options.will) checkObject(options.will.properties, 'will.properties')
+  for (const name of ['autoUseTopicAlias', 'autoAssignTopicAlias']) {
+    const value = options[name]
+    if (value !== undefined && value !== null && typeof value !== 'boolean') {
+      throw new TypeError(`Invalid option ${name}: expected a boolean, got ${describeValue(value)}`)
+    }
+  }
+}
+
+function checkObject (value, name) {
+  if (value === undefined || value === null) return
+  if (typeof value !== 'object' || Array.isArray(value) || Buffer.isBuffer(value)) {
+    throw new TypeError(`Invalid option ${name}: expected an object, got ${describeValue(value)}`)
   }
 }
 
@@ -329,5 +357,6 @@ module.exports = {
   parseOptionsArg,
   toBuffer,
   checkNumber,
-  defaultClientId
+  defaultClientId,
+  hasCustomAckHandler
 }

@@ -29,13 +29,27 @@ function caList (options) {
   return bounded
 }
 
-function willOf (will) {
+function willOf (will, v5) {
   if (!will) return undefined
   return {
     topic: will.topic,
     payload: binary(will.payload, 'will.payload') || Buffer.alloc(0),
     qos: will.qos || 0,
-    retain: !!will.retain
+    retain: !!will.retain,
+    properties: v5 && will.properties ? will.properties : undefined
+  }
+}
+
+/**
+ * The MQTT 5 options, as the user gave them (the addon converts and checks
+ * the properties); none for 3.1/3.1.1, which MQTT.js sends without them too.
+ */
+function mqtt5Fields (options) {
+  if (options.protocolVersion !== 5) return {}
+  return {
+    properties: options.properties || undefined,
+    autoUseTopicAlias: !!options.autoUseTopicAlias,
+    autoAssignTopicAlias: !!options.autoAssignTopicAlias
   }
 }
 
@@ -135,7 +149,7 @@ function nativeOptions (options, defaultRoots, client) {
     reconnectOnConnackError: !!options.reconnectOnConnackError,
     username: binary(options.username, 'username'),
     password: binary(options.password, 'password'),
-    will: willOf(options.will),
+    will: willOf(options.will, options.protocolVersion === 5),
     resubscribe: options.resubscribe !== false,
     queueQoSZero: options.queueQoSZero !== false,
     maxIncomingPacketSize: options.maxIncomingPacketSize,
@@ -151,6 +165,7 @@ function nativeOptions (options, defaultRoots, client) {
     // MQTT.js applies socksProxy to mqtt/mqtts only (the engine ignores it for ws/wss).
     socksProxy: unixSocket ? undefined : socksProxyOf(options),
     ...ws,
+    ...mqtt5Fields(options),
     ...engineExtensions(options)
   }
 }

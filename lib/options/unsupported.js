@@ -76,6 +76,9 @@ function checkSupport (options) {
   if (options.timerVariant !== undefined && typeof options.timerVariant === 'object') {
     warn(options, 'timerVariant', 'a custom timerVariant is not used: keepalive timers run in the engine')
   }
+  if (options.protocolVersion === 5 && options.authPacket && options.properties && options.properties.authenticationMethod) {
+    warn(options, 'authPacket', 'option authPacket is not sent: the engine runs the AUTH exchange; answer the broker\'s challenges in handleAuth')
+  }
   if (options.forceNativeWebSocket) {
     warn(options, 'forceNativeWebSocket', 'option forceNativeWebSocket has no effect: the engine opens WebSockets itself')
   }
