@@ -157,6 +157,8 @@ impl IoLoop {
                             match self.decode_packets(attempt.session, attempt.outbox, &*attempt.controls) {
                                 Ok(messages) => self.pacer.on_read(now(), n, messages),
                                 Err(broken) => {
+                                    // What the packets before the bad one caused reaches JS first.
+                                    attempt.outbox.take_session_events(attempt.session);
                                     if let Some(reason_code) = broken.disconnect_reason {
                                         let goodbye = Disconnect { reason_code, properties: PacketProperties::NONE };
                                         self.disconnect(&mut writer, attempt.outbox, &*attempt.controls, goodbye).await;
