@@ -152,6 +152,8 @@ async fn a_malformed_packet_is_answered_with_disconnect_0x81_then_the_client_rec
         names(&events),
         vec!["offline", "error", "close", "reconnect", "connect"]
     );
+    // MQTT 5: the error's code is the reason code of the DISCONNECT.
+    assert_eq!(error_of(&events).code, Some(ErrorCode::Number(0x81)));
     client.end(true);
     client.until(|e| matches!(e, ClientEvent::Terminated)).await;
 }
