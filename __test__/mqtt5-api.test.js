@@ -47,6 +47,19 @@ describe('bad MQTT 5 options', () => {
     expect(rb.connections.length).toBe(0)
   })
 
+  testNapi('napi: authPacket is not sent, and the log says so', async () => {
+    const rb = await v5Broker()
+    const lines = []
+    await connected5(rb, {
+      properties: { authenticationMethod: METHOD },
+      authPacket: { reasonCode: 0, properties: { authenticationMethod: METHOD } },
+      log: (...args) => lines.push(args.join(' '))
+    })
+    expect(lines.some((line) => /authPacket is not sent/.test(line))).toBe(true)
+    await delay(100)
+    expect(rb.received('auth')).toEqual([])
+  })
+
   testNapi('napi: MQTT 5 options are ignored with protocolVersion 4, as MQTT.js ignores them', async () => {
     const rb = await v5Broker()
     const [c] = await h.connected(rb.url, { protocolVersion: 4, reconnectPeriod: 0, properties: { sessionExpiryInterval: 60 }, autoUseTopicAlias: true })
