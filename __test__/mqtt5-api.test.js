@@ -37,7 +37,7 @@ describe('bad MQTT 5 options', () => {
     [{ autoUseTopicAlias: 'yes' }, /^Invalid option autoUseTopicAlias: expected a boolean, got "yes"/],
     [{ properties: { sessionExpiryInterval: -1 } }, /sessionExpiryInterval/],
     [{ properties: { receiveMaximum: 'ten' } }, /receiveMaximum/],
-    [{ properties: { userProperties: { a: 1 } } }, /userProperties/],
+    [{ properties: { userProperties: { a: { nested: true } } } }, /userProperties/],
     [{ properties: { noSuchProperty: 1 } }, /noSuchProperty/],
     [{ will: { topic: 'w', payload: 'x', properties: { willDelayInterval: 'soon' } } }, /willDelayInterval/]
   ])('napi: connect(%j) throws, naming the option', async (opts, message) => {
@@ -45,6 +45,19 @@ describe('bad MQTT 5 options', () => {
     expect(() => connect5(rb, opts)).toThrow(message)
     await delay(100)
     expect(rb.connections.length).toBe(0)
+  })
+
+  testNapi('napi: authPacket is not sent, and the log says so', async () => {
+    const rb = await v5Broker()
+    const lines = []
+    await connected5(rb, {
+      properties: { authenticationMethod: METHOD },
+      authPacket: { reasonCode: 0, properties: { authenticationMethod: METHOD } },
+      log: (...args) => lines.push(args.join(' '))
+    })
+    expect(lines.some((line) => /authPacket is not sent/.test(line))).toBe(true)
+    await delay(100)
+    expect(rb.received('auth')).toEqual([])
   })
 
   testNapi('napi: MQTT 5 options are ignored with protocolVersion 4, as MQTT.js ignores them', async () => {
@@ -67,6 +80,7 @@ describe('bad property values in calls: the call fails, the connection stays', (
     expect(err.message).toMatch(/messageExpiryInterval/)
     const [ok] = await h.publish(c, 'good/p', 'y', { qos })
     expect(ok).toBeFalsy()
+    await rb.waitForPacket('publish')
     expect(rb.received('publish').map((p) => p.topic)).toEqual(['good/p'])
     expect(c.connected).toBe(true)
     expect(rb.connections.length).toBe(1)
@@ -147,6 +161,7 @@ describe('topic aliases across the lifecycle', () => {
     await h.waitConnect(c)
     const [ok] = await h.publish(c, 'later', 'y', { qos: 0, properties: { topicAlias: 1 } })
     expect(ok).toBeFalsy()
+    await rb.waitForPacket('publish')
     expect(rb.received('publish').map((p) => [p.topic, p.properties.topicAlias])).toEqual([['later', 1]])
   })
 

@@ -50,7 +50,8 @@ function onAuth (client, packet) {
       return
     }
     try {
-      native.authContinue(answer.reasonCode === undefined ? CONTINUE_AUTHENTICATION : answer.reasonCode, answer.properties)
+      // (The engine fills in the connect's Authentication Method when the answer leaves it out.)
+      native.authContinue(answer.reasonCode === undefined ? CONTINUE_AUTHENTICATION : answer.reasonCode, answer.properties || {})
     } catch (thrown) {
       // An answer the addon cannot send (bad properties): as a failed handleAuth.
       refuse(client, thrown)
@@ -58,10 +59,14 @@ function onAuth (client, packet) {
   })
 }
 
-/** handleAuth failed: the app hears why, and the connection ends (then reconnects per policy), as in MQTT.js. */
+/**
+ * handleAuth failed: the app hears why. MQTT.js also drops the connection
+ * at once (then reconnects per policy); the engine has no command for that
+ * yet, so an exchange during connect ends at `connectTimeout` (follow-up:
+ * an engine command that sends DISCONNECT and closes).
+ */
 function refuse (client, err) {
   settleReauthentication(client, err)
-  client._native.abortConnection()
   client.emit('error', err)
 }
 

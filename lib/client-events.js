@@ -135,7 +135,7 @@ function onSubscribeDone (client, { token, messageId, error, granted, properties
  * reports success, a failure code (0x80 and up) fails the callback with an
  * ErrorWithReasonCode (`code`: the first failure) and the packet.
  */
-function onUnsubscribeDone (client, { token, messageId, error, granted, properties }) {
+function onUnsubscribeDone (client, { token, messageId, error, reasonCodes, properties }) {
   if (error !== null) {
     client._complete(token, error)
     return
@@ -144,8 +144,8 @@ function onUnsubscribeDone (client, { token, messageId, error, granted, properti
     client._complete(token, null, unsubackPacket(messageId))
     return
   }
-  const packet = unsubackPacket(messageId, true, granted, properties)
-  const failure = granted.find((code) => code >= 0x80)
+  const packet = unsubackPacket(messageId, true, reasonCodes, properties)
+  const failure = reasonCodes.find((code) => code >= 0x80)
   if (failure === undefined) client._complete(token, null, packet)
   else client._complete(token, new ErrorWithReasonCode(`Unsubscribe error: ${ReasonCodes[failure]}`, failure), packet)
 }

@@ -574,7 +574,8 @@ class MqttClient extends EventEmitter {
   _flushPublishes () {
     this._flushScheduled = false
     if (this._publishes === null || this._publishes.isEmpty) return
-    const { bytes, propertiesList } = this._publishes.take()
+    const propertiesList = this._publishes.takePropertiesList()
+    const bytes = this._publishes.take()
     try {
       if (propertiesList === undefined) this._native.publishBatch(bytes)
       else this._native.publishBatch(bytes, propertiesList)

@@ -96,7 +96,7 @@ const RECORD_READERS = {
   [KIND.UNSUBSCRIBE_DONE]: (r) => {
     const completion = readCompletion(r)
     // MQTT 5: the UNSUBACK's reason codes, one per topic, and its properties.
-    completion.granted = [...r.bytes()]
+    completion.reasonCodes = [...r.bytes()]
     completion.properties = readProperties(r)
     return completion
   },

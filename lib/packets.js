@@ -27,7 +27,12 @@ function connackPacket (sessionPresent, code, v5 = false, properties = undefined
   // parsedPacket()'s fields spelled out: every client keeps its CONNACK
   // (`client.connackPacket`), and a literal holds all fields in the object
   // itself, where spread ones would need a separate property array.
-  if (!v5) return { cmd: 'connack', retain: false, qos: 0, dup: false, length: 2, topic: null, payload: null, sessionPresent, returnCode: code }
+  if (!v5) {
+    const packet = { cmd: 'connack', retain: false, qos: 0, dup: false, length: 2, topic: null, payload: null, sessionPresent, returnCode: code }
+    // (Only a record read without knowing the version has them here: __test__/batch-format.test.js.)
+    if (properties !== undefined) packet.properties = properties
+    return packet
+  }
   const packet = { cmd: 'connack', retain: false, qos: 0, dup: false, length: 2 + propertiesLength(properties), topic: null, payload: null, sessionPresent, reasonCode: code }
   if (properties !== undefined) packet.properties = properties
   return packet
@@ -43,7 +48,13 @@ function subackPacket (messageId, granted, v5 = false, properties = undefined) {
 
 /** An UNSUBACK; with MQTT 5 its reason codes in `granted` (as mqtt-packet names them) and its `properties`. */
 function unsubackPacket (messageId, v5 = false, granted = undefined, properties = undefined) {
-  if (!v5) return parsedPacket('unsuback', 2, { messageId })
+  if (!v5) {
+    const packet = parsedPacket('unsuback', 2, { messageId })
+    // (Only a record read without knowing the version has these: __test__/batch-format.test.js.)
+    if (granted !== undefined && granted.length > 0) packet.granted = granted
+    if (properties !== undefined) packet.properties = properties
+    return packet
+  }
   const packet = parsedPacket('unsuback', 2 + propertiesLength(properties) + granted.length, { messageId })
   if (properties !== undefined) packet.properties = properties
   packet.granted = granted
@@ -52,7 +63,13 @@ function unsubackPacket (messageId, v5 = false, granted = undefined, properties 
 
 /** A DISCONNECT from the broker: MQTT 5 gives its reason code and properties. */
 function disconnectPacket (v5 = false, reasonCode = 0, properties = undefined) {
-  if (!v5) return parsedPacket('disconnect', 0)
+  if (!v5) {
+    const packet = parsedPacket('disconnect', 0)
+    // (Only a record read without knowing the version has these: __test__/batch-format.test.js.)
+    if (reasonCode !== 0) packet.reasonCode = reasonCode
+    if (properties !== undefined) packet.properties = properties
+    return packet
+  }
   const length = reasonCode === 0 && properties === undefined ? 0 : 1 + propertiesLength(properties)
   const packet = parsedPacket('disconnect', length, { reasonCode })
   if (properties !== undefined) packet.properties = properties
@@ -197,6 +214,11 @@ function readConnect (r) {
   return packet
 }
 
+/** MQTT 5 subscription options byte, as on the wire: bit 2 No Local, bit 3 Retain As Published, bits 4-5 Retain Handling. */
+const NO_LOCAL = 0x04
+const RETAIN_AS_PUBLISHED = 0x08
+const RETAIN_HANDLING_SHIFT = 4
+
 /**
  * A SUBSCRIBE's filters, as MQTT.js writes them: `{ topic, qos }`, with
  * MQTT 5 `nl`, `rap`, `rh` (from the options byte) and the packet's
@@ -209,7 +231,8 @@ function readSubscriptions (r) {
     const topic = r.string()
     const qos = r.u8()
     const options = r.u8()
-    if (r.v5) subscriptions.push({ topic, qos, nl: (options & 0b100) !== 0, rap: (options & 0b1000) !== 0, rh: (options >> 4) & 0b11 })
+    // (MQTT 3 subscriptions have no options: a record read without knowing the version shows any set.)
+    if (r.v5 || options !== 0) subscriptions.push({ topic, qos, nl: (options & NO_LOCAL) !== 0, rap: (options & RETAIN_AS_PUBLISHED) !== 0, rh: options >> RETAIN_HANDLING_SHIFT })
     else subscriptions.push({ topic, qos })
   }
   return subscriptions
@@ -263,7 +286,8 @@ function readSentPacket (r) {
       const properties = readProperties(r)
       if (properties !== undefined) {
         packet.properties = properties
-        for (const subscription of subscriptions) subscription.properties = properties
+        // MQTT.js's subscription objects carry the call's properties too.
+        if (r.v5) for (const subscription of subscriptions) subscription.properties = properties
       }
       return packet
     }
@@ -326,7 +350,11 @@ function readReceivedPacket (r) {
       const reasonCode = r.u8()
       const properties = readProperties(r)
       if (r.v5) return ackPacket(cmd, messageId, reasonCode, properties)
-      return cmd === 'pubrel' ? parsedPacket(cmd, 2, { qos: 1, messageId }) : parsedPacket(cmd, 2, { messageId })
+      const packet = cmd === 'pubrel' ? parsedPacket(cmd, 2, { qos: 1, messageId }) : parsedPacket(cmd, 2, { messageId })
+      // (Only a record read without knowing the version has these: __test__/batch-format.test.js.)
+      if (reasonCode !== 0) packet.reasonCode = reasonCode
+      if (properties !== undefined) packet.properties = properties
+      return packet
     }
     case 'unsuback': {
       const messageId = r.u16()

@@ -63,15 +63,20 @@ class PublishBatch {
   }
 
   /**
-   * What to hand over: `bytes` and, when a record has properties,
-   * `propertiesList` (else undefined). The batch is empty (and reusable) afterwards.
+   * The properties of the flagged records, in order, to hand over with
+   * `take()`'s bytes (undefined when none has any); taken before them.
    */
+  takePropertiesList () {
+    const list = this.propertiesList
+    this.propertiesList = null
+    return list === null ? undefined : list
+  }
+
+  /** The bytes to hand over; the batch is empty (and reusable) afterwards. */
   take () {
     const bytes = this.buf.subarray(0, this.pos)
-    const propertiesList = this.propertiesList === null ? undefined : this.propertiesList
     this.pos = 0
-    this.propertiesList = null
-    return { bytes, propertiesList }
+    return bytes
   }
 
   /** Called after the engine has copied what `take()` returned. */

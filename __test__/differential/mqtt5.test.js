@@ -11,7 +11,27 @@ const { defineScenarios, entriesOf } = require('./runner')
 const OPTS = { clientId: 'diff-v5', protocolVersion: 5, reconnectPeriod: 0 }
 const METHOD = 'SCRAM-SHA-1'
 
-defineScenarios([
+/** Packets whose reason code and property length MQTT 5 lets a sender leave out when 0 and empty. */
+const SHORT_FORM = new Set(['puback', 'pubrec', 'pubrel', 'pubcomp', 'disconnect'])
+
+/**
+ * The wire without the lengths of those packets: mqtt-packet writes the
+ * optional bytes (a PUBREL of 4 bytes, a DISCONNECT of 2), the engine's codec
+ * leaves them out (2 and 0) [MQTT-3.4.2-1, MQTT-3.14.2-1]; the packets' fields compare as they are.
+ */
+function withoutShortFormLengths (wire) {
+  return wire.map((packet) => {
+    if (!SHORT_FORM.has(packet.cmd)) return packet
+    const { length, ...rest } = packet
+    return rest
+  })
+}
+
+function defineV5Scenarios (scenarios) {
+  defineScenarios(scenarios.map((scenario) => ({ wire: withoutShortFormLengths, ...scenario })))
+}
+
+defineV5Scenarios([
   {
     name: 'v5 connect: CONNECT and CONNACK packets, properties both ways, serverProperties and keepalive',
     broker: {
@@ -234,9 +254,9 @@ defineScenarios([
       await t.end(c, true)
     },
     diverges: {
-      because: 'MQTT.js hands the error of a QoS 1/2 publish it cannot send to nobody (the callback never runs); the callback gets it',
+      because: 'MQTT.js hands the error of a QoS 1/2 publish it cannot send to nobody (the callback runs only at end(true), with "Connection closed"); the callback gets it',
       expect (mqttjs, napi) {
-        expect(entriesOf(mqttjs, 'cb.pub')).toEqual([])
+        expect(entriesOf(mqttjs, 'cb.pub')).toEqual([['cb.pub', { $error: 'Error', message: 'Connection closed' }]])
         expect(entriesOf(napi, 'cb.pub')).toEqual([['cb.pub', { $error: 'Error', message: 'Sending Topic Alias out of range' }]])
         // MQTT.js's later publish takes the next packet id: the refused one kept id 1
         expect(napi.wire.filter((p) => p.cmd === 'publish').map((p) => p.topic)).toEqual(['v5/after'])

@@ -157,6 +157,8 @@ impl IoLoop {
                             match self.decode_packets(attempt.session, attempt.outbox, &*attempt.controls) {
                                 Ok(messages) => self.pacer.on_read(now(), n, messages),
                                 Err(broken) => {
+                                    // What the packets before the bad one caused reaches JS first.
+                                    attempt.outbox.take_session_events(attempt.session);
                                     if let Some(reason_code) = broken.disconnect_reason {
                                         let goodbye = Disconnect { reason_code, properties: PacketProperties::NONE };
                                         self.disconnect(&mut writer, attempt.outbox, &*attempt.controls, goodbye).await;
@@ -382,12 +384,12 @@ impl Broken {
     /// Bytes that are no MQTT packet (or one over our Maximum Packet Size, refused from its fixed
     /// header before the rest was buffered).
     fn decode(error: &DecodeError, version: codec::ProtocolVersion) -> Self {
-        // MQTT.js reports an oversized packet as ErrorWithReasonCode 149 (MQTT 5's "Packet too large").
-        let code = match error {
-            DecodeError::PacketTooLarge { .. } if version.is_v5() => {
-                ErrorCode::Number(u32::from(error.reason_code().0))
-            }
-            _ => ErrorCode::Text("ERR_MQTT_PROTOCOL".into()),
+        // MQTT 5: the error carries the reason code the DISCONNECT gives (MQTT.js reports an
+        // oversized packet as ErrorWithReasonCode 149, a topic alias of 0 as 148); 3.x has none.
+        let code = if version.is_v5() {
+            ErrorCode::Number(u32::from(error.reason_code().0))
+        } else {
+            ErrorCode::Text("ERR_MQTT_PROTOCOL".into())
         };
         Broken {
             outcome: AttemptOutcome::SessionError(ClientError::with_code(error.to_string(), code)),

@@ -152,6 +152,8 @@ async fn a_malformed_packet_is_answered_with_disconnect_0x81_then_the_client_rec
         names(&events),
         vec!["offline", "error", "close", "reconnect", "connect"]
     );
+    // MQTT 5: the error's code is the reason code of the DISCONNECT.
+    assert_eq!(error_of(&events).code, Some(ErrorCode::Number(0x81)));
     client.end(true);
     client.until(|e| matches!(e, ClientEvent::Terminated)).await;
 }
@@ -295,4 +297,41 @@ async fn an_auth_challenge_during_connect_is_answered_by_the_application() {
     client.until(is_connected).await;
     client.end(true);
     client.until(|e| matches!(e, ClientEvent::Terminated)).await;
+}
+
+#[tokio::test]
+async fn a_message_read_before_the_violating_packet_reaches_js_before_the_error() {
+    let connect = Properties {
+        topic_alias_maximum: Some(2),
+        ..Properties::default()
+    };
+    let (_listener, mut client, mut broker) = connected_v5(connect, Properties::default(), 0).await;
+    let aliased = |topic: &str, alias: u16| {
+        let mut out = BytesMut::new();
+        let publish = Packet::Publish(Publish {
+            dup: false,
+            qos: QoS::AtMostOnce,
+            retain: false,
+            topic: topic.into(),
+            packet_id: None,
+            payload: Bytes::from_static(b"m"),
+            properties: PacketProperties::new(Properties {
+                topic_alias: Some(alias),
+                ..Properties::default()
+            }),
+        });
+        codec::encode(&publish, V5, &mut out).unwrap();
+        out
+    };
+    // One write: a message that sets alias 1, then one using alias 2, which was never set.
+    let mut bytes = aliased("a/b", 1);
+    bytes.extend_from_slice(&aliased("", 2));
+    broker.stream.write_all(&bytes).await.unwrap();
+    assert_eq!(broker.recv().await, disconnect(ReasonCode::PROTOCOL_ERROR));
+    let events = client.until(|e| matches!(e, ClientEvent::Terminated)).await;
+    assert_eq!(
+        names(&events),
+        vec!["message", "error", "close", "terminated"]
+    );
+    assert_eq!(error_of(&events).code, Some(ErrorCode::Number(0x82)));
 }
