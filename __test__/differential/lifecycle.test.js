@@ -249,6 +249,21 @@ defineScenarios([
     }
   },
   {
+    name: 'a topic the broker refuses on resubscribe is forgotten: subscribing to it again is sent',
+    broker: { suback: (packet, conn) => packet.subscriptions.map((s) => (conn.index > 0 && s.topic === 'rr/b' ? 128 : s.qos)) },
+    async run (t) {
+      const c = await t.connected(t.url, { clientId: 'diff-resub-refused', reconnectPeriod: 50, subscribeBatchSize: 1 })
+      await c.subscribeAsync(['rr/a', 'rr/b'], { qos: 1 })
+      t.broker.connections[0].destroy()
+      await t.waitFor('c.connect', 2)
+      await t.received('subscribe', 4)
+      await t.sleep(100)
+      c.subscribe(['rr/a', 'rr/b'], { qos: 1 }, t.cb('again'))
+      await t.waitFor('cb.again')
+      await t.end(c)
+    }
+  },
+  {
     name: 'resubscribe:false: nothing is sent again after reconnecting',
     async run (t) {
       const c = await t.connected(t.url, { clientId: 'diff-noresub', reconnectPeriod: 50, resubscribe: false })
