@@ -421,6 +421,20 @@ defineScenarios([
     }
   },
   {
+    name: 'getLastMessageId() inside a packetsend listener: the id of the packet being sent',
+    async run (t) {
+      const c = await t.connected(t.url, OPTS)
+      c.on('packetsend', (packet) => packet.messageId && t.note(`${packet.cmd} ${packet.messageId}`, c.getLastMessageId()))
+      c.publish('id/3', 'a', { qos: 1 }, t.cb('p'))
+      await t.waitFor('cb.p')
+      c.subscribe(['id/a', 'id/b'], t.cb('s'))
+      await t.waitFor('cb.s')
+      c.unsubscribe('id/a', t.cb('u'))
+      await t.waitFor('cb.u')
+      await t.end(c)
+    }
+  },
+  {
     name: 'end() before CONNACK, then the CONNACK comes',
     broker: { connack: null },
     async run (t) {
