@@ -109,6 +109,17 @@ impl Session {
                 );
                 Ok(())
             }
+            Command::Subscribe { token, filters } if filters.is_empty() => {
+                // A SUBSCRIBE must carry a filter; a call without one would never settle.
+                self.events.push_back(Event::Subscribed {
+                    token,
+                    granted: Vec::new(),
+                    result: Err(CommandError::Invalid(
+                        "Invalid subscribe: no topic filter [MQTT-3.8.3-3]".into(),
+                    )),
+                });
+                Ok(())
+            }
             Command::Subscribe { token, filters } => {
                 let call =
                     self.subscribe_calls

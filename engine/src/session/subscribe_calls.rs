@@ -142,6 +142,10 @@ impl SubscribeCalls {
         };
         call.next_offset += filters.len();
         call.unanswered += 1;
+        if call.unsent.len() == 0 {
+            // Give back the call's filter buffer now, not when its last answer comes.
+            call.unsent = Vec::new().into_iter();
+        }
         Some((part, filters))
     }
 

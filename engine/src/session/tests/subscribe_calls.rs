@@ -83,6 +83,29 @@ fn a_call_goes_out_as_packets_of_at_most_the_batch_size_each_with_its_own_id() {
 }
 
 #[test]
+fn a_call_without_a_filter_fails_at_once_and_sends_nothing() {
+    let t0 = Instant::now();
+    let mut session = connected(batched(2), t0);
+    session.handle_command(subscribe(7, &[]), t0);
+    assert!(transmitted(&mut session, t0).is_empty());
+    assert!(matches!(
+        &events(&mut session)[..],
+        [Event::Subscribed {
+            token: 7,
+            granted,
+            result: Err(CommandError::Invalid(reason)),
+        }] if granted.is_empty() && reason.contains("[MQTT-3.8.3-3]")
+    ));
+    assert!(session.subscribe_calls.is_empty());
+    // No packet id was taken: the next call gets the first.
+    session.handle_command(subscribe(8, &["a"]), t0);
+    assert_eq!(
+        subscribes_sent(&transmitted(&mut session, t0)),
+        vec![(1, names(&["a"]))]
+    );
+}
+
+#[test]
 fn without_a_batch_size_or_with_a_larger_one_a_call_is_one_packet() {
     let t0 = Instant::now();
     for config in [config(), batched(0), batched(10)] {
