@@ -172,6 +172,17 @@ defineScenarios([
     }
   },
   {
+    name: 'subscribe before connect with subscribeBatchSize: its packets go out after CONNACK, one callback',
+    broker: { suback: (packet) => packet.subscriptions.map(() => 1) },
+    async run (t) {
+      const c = t.connect(t.url, { ...OPTS, subscribeBatchSize: 2 })
+      c.subscribe({ 'se/1': { qos: 2 }, 'se/2': { qos: 0 }, 'se/3': { qos: 2 } }, t.cb('sub'))
+      await t.waitFor('cb.sub')
+      await t.sleep(50)
+      await t.end(c)
+    }
+  },
+  {
     name: 'no SUBACK before the connection drops: "Connection closed" via ErrorWithSubackPacket',
     broker: { suback: false },
     async run (t) {
