@@ -83,30 +83,21 @@ describeEachBroker('100,000 topics in SUBSCRIBE packets of 1,000 (subscribeBatch
     // Each topic asks its own QoS, so a grant in the wrong place shows.
     const request = Object.fromEntries(topics.map((topic, i) => [topic, { qos: i % 3 }]))
 
-    // A 10 ms timer through the whole call: the longest gap between its ticks.
-    let ticks = 0
-    let longestGap = 0
-    let lastTick = Date.now()
-    const timer = setInterval(() => {
-      const now = Date.now()
-      longestGap = Math.max(longestGap, now - lastTick)
-      lastTick = now
-      ticks++
-    }, 10)
     const calls = []
-    let answered
-    try {
-      answered = await new Promise((resolve) => {
-        c.subscribe(request, (...args) => {
-          calls.push(args)
-          resolve(args)
-        })
-      })
-      await delay(200) // time for a second (wrong) callback
-    } finally {
-      clearInterval(timer)
-    }
-    const [err, granted, suback] = answered
+    const started = Date.now()
+    const answered = new Promise((resolve) => c.subscribe(request, (...args) => {
+      calls.push(args)
+      resolve({ args, at: Date.now() })
+    }))
+    // (subscribe() itself validates and hands over 100,000 strings: measured apart.)
+    const returned = Date.now()
+    // From here to the callback the engine splits, sends and joins: JS must stay free to run.
+    const loop = watchEventLoop(10)
+    const { args, at } = await answered
+    const { ticks, longestGap } = loop.stop()
+    const waitMs = at - returned
+    await delay(200) // time for a second (wrong) callback
+    const [err, granted, suback] = args
     expect(err).toBeNull()
     expect(calls).toHaveLength(1)
     expect(granted).toHaveLength(TOPICS)
@@ -125,9 +116,10 @@ describeEachBroker('100,000 topics in SUBSCRIBE packets of 1,000 (subscribeBatch
     expect(suback.messageId).toBe(sent[sent.length - 1].messageId)
     expect(suback.granted).toEqual(Array.from({ length: 1000 }, (_, i) => (TOPICS - 1000 + i) % 3))
 
-    // The event loop kept turning while the call was out (bounds generous for a shared machine).
-    expect(ticks).toBeGreaterThan(5)
-    expect(longestGap).toBeLessThan(1500)
+    // The event loop kept turning while the call was out: at least a quarter of the
+    // ticks a free loop gets, no stall of seconds (bounds generous for a shared machine).
+    expect(ticks).toBeGreaterThanOrEqual(Math.floor(waitMs / 10 / 4))
+    expect(longestGap).toBeLessThan(2000)
 
     // Really subscribed: the first and the last topic deliver.
     const rec = record(c, ['message'])
@@ -135,7 +127,7 @@ describeEachBroker('100,000 topics in SUBSCRIBE packets of 1,000 (subscribeBatch
     c.publish(topics[TOPICS - 1], 'last', { qos: 1 })
     await rec.waitFor('message', 2, WALL_BOUND_S * 1000)
     expect(rec.of('message').map((m) => m.args[0]).sort()).toEqual([topics[0], topics[TOPICS - 1]].sort())
-    console.log(`[${name}] 100,000 topics in 100 packets: longest timer gap ${longestGap} ms, ${ticks} ticks`)
+    console.log(`[${name}] 100,000 topics in 100 packets: subscribe() ${returned - started} ms, then ${waitMs} ms to the callback: ${ticks} ticks, longest gap ${longestGap} ms`)
   }, 120000)
 })
 
@@ -184,6 +176,25 @@ describe('UniqueMessageIdProvider', () => {
     expect(firstDifference === -1 ? null : { op: ops[firstDifference], mqttjs: expected[firstDifference], ours: actual[firstDifference] }).toBeNull()
   })
 })
+
+/** A `period` ms timer; `stop()` says how often it ticked and its longest gap between ticks. */
+function watchEventLoop (period) {
+  let ticks = 0
+  let longestGap = 0
+  let last = Date.now()
+  const timer = setInterval(() => {
+    const now = Date.now()
+    longestGap = Math.max(longestGap, now - last)
+    last = now
+    ticks++
+  }, period)
+  return {
+    stop () {
+      clearInterval(timer)
+      return { ticks, longestGap: Math.max(longestGap, Date.now() - last) }
+    }
+  }
+}
 
 function measuredSync (fn) {
   const start = process.hrtime.bigint()
