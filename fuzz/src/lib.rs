@@ -372,7 +372,10 @@ fn drain(session: &mut Session, h: &mut Harness, now: Instant) {
                 );
                 h.qos0_done(through);
             }
-            Event::OutgoingEmpty | Event::ServerDisconnect | Event::PacketIdAllocated(_) => {}
+            Event::OutgoingEmpty
+            | Event::ServerDisconnect
+            | Event::PacketIdAllocated(_)
+            | Event::SubscriptionsRefused { .. } => {}
         }
     }
 }

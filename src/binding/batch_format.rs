@@ -65,6 +65,7 @@ event_kinds! {
     PACKET_ID_ALLOCATED = 15,
     QOS0_WRITTEN = 16,
     QOS0_DROPPED = 17,
+    SUBSCRIPTIONS_REFUSED = 18,
 }
 
 #[napi(object)]

@@ -119,9 +119,17 @@ fn sample_events() -> Vec<ClientEvent> {
             packet_id: None,
             result: Err(CommandError::PacketTooLarge { size: 9, max: 8 }),
         }),
+        session(Event::SubscriptionsRefused {
+            filters: vec!["s/denied".into(), "s/é/#".into()],
+        }),
         session(Event::Subscribed {
             token: 9,
-            filters: vec![],
+            granted: vec![
+                QoS::AtLeastOnce,
+                QoS::ExactlyOnce,
+                QoS::AtMostOnce,
+                QoS::ExactlyOnce,
+            ],
             result: Ok(SubAck {
                 packet_id: 301,
                 reason_codes: vec![
@@ -134,7 +142,7 @@ fn sample_events() -> Vec<ClientEvent> {
         }),
         session(Event::Subscribed {
             token: 10,
-            filters: vec![],
+            granted: vec![QoS::AtMostOnce, QoS::AtLeastOnce],
             result: Err(CommandError::ConnectionClosed),
         }),
         session(Event::Unsubscribed {

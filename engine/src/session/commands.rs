@@ -7,8 +7,20 @@ use super::*;
 use crate::codec::{publish_encoded_len, EncodeError};
 
 impl Session {
-    /// Starts a command, or hands it back when no packet id is free.
-    pub(super) fn start_command(&mut self, command: Command) -> Result<(), Command> {
+    /// Starts a command, or has it wait behind those already waiting for a packet id.
+    pub(super) fn submit(&mut self, command: Command) {
+        if !self.waiting_for_id.is_empty() {
+            // Keep call order: nothing overtakes a command already waiting.
+            self.waiting_for_id.push_back(Waiting::Command(command));
+            return;
+        }
+        if let Err(waiting) = self.start_command(command) {
+            self.waiting_for_id.push_back(waiting);
+        }
+    }
+
+    /// Starts a command, or says what must wait for a free packet id.
+    fn start_command(&mut self, command: Command) -> Result<(), Waiting> {
         match command {
             Command::Publish {
                 token,
@@ -62,13 +74,13 @@ impl Session {
                     if !self.is_connected() {
                         self.release_offline(topic.len() + payload.len());
                     }
-                    return Err(Command::Publish {
+                    return Err(Waiting::Command(Command::Publish {
                         token,
                         topic,
                         payload,
                         qos,
                         retain,
-                    });
+                    }));
                 };
                 let publish = Publish {
                     dup: false,
@@ -97,26 +109,26 @@ impl Session {
                 );
                 Ok(())
             }
-            Command::Subscribe { token, filters } => {
-                let Some(id) = self.allocate_id() else {
-                    return Err(Command::Subscribe { token, filters });
-                };
-                if self.config.resubscribe && self.config.auto_reconnect {
-                    self.resubscribe_topics.remember(&filters);
-                }
-                let packet = Subscribe {
-                    packet_id: id,
-                    filters,
-                    properties: PacketProperties::NONE,
-                };
-                self.send_or_queue_request(id, Packet::Subscribe(packet.clone()));
-                self.pending
-                    .insert(id, Pending::Subscribe { token, packet });
+            Command::Subscribe { token, filters } if filters.is_empty() => {
+                // A SUBSCRIBE must carry a filter; a call without one would never settle.
+                self.events.push_back(Event::Subscribed {
+                    token,
+                    granted: Vec::new(),
+                    result: Err(CommandError::Invalid(
+                        "Invalid subscribe: no topic filter [MQTT-3.8.3-3]".into(),
+                    )),
+                });
                 Ok(())
+            }
+            Command::Subscribe { token, filters } => {
+                let call =
+                    self.subscribe_calls
+                        .open(token, filters, self.config.subscribe_batch_size);
+                self.send_subscribe_call(call)
             }
             Command::Unsubscribe { token, filters } => {
                 let Some(id) = self.allocate_id() else {
-                    return Err(Command::Unsubscribe { token, filters });
+                    return Err(Waiting::Command(Command::Unsubscribe { token, filters }));
                 };
                 if self.config.resubscribe {
                     for filter in &filters {
@@ -135,6 +147,32 @@ impl Session {
             }
             Command::Disconnect | Command::RemoveOutgoing(_) | Command::Fail { .. } => Ok(()),
         }
+    }
+
+    /// Makes the packets of a subscribe call, each with its own id, while ids
+    /// last; the rest of the call waits for one (in call order).
+    fn send_subscribe_call(&mut self, call: CallId) -> Result<(), Waiting> {
+        while self.subscribe_calls.has_unsent(call) {
+            let Some(id) = self.allocate_id() else {
+                return Err(Waiting::SubscribeCall(call));
+            };
+            let Some((part, filters)) = self.subscribe_calls.next_packet(call) else {
+                // Not reached (checked above); the id goes back.
+                self.release_id(id);
+                break;
+            };
+            if self.config.resubscribe && self.config.auto_reconnect {
+                self.resubscribe_topics.remember(&filters);
+            }
+            let packet = Subscribe {
+                packet_id: id,
+                filters,
+                properties: PacketProperties::NONE,
+            };
+            self.send_or_queue_request(id, Packet::Subscribe(packet.clone()));
+            self.pending.insert(id, Pending::Subscribe { part, packet });
+        }
+        Ok(())
     }
 
     /// Hands the command back, unless it is a publish whose packet would exceed
@@ -276,7 +314,19 @@ impl Session {
         self.next_order
     }
 
-    pub(super) fn fail_command(&mut self, command: Command, error: CommandError) {
+    /// Fails what waited for a packet id and will never get one.
+    pub(super) fn fail_waiting(&mut self, waiting: Waiting, error: CommandError) {
+        match waiting {
+            Waiting::Command(command) => self.fail_command(command, error),
+            Waiting::SubscribeCall(call) => {
+                if let Some(event) = self.subscribe_calls.drop_unsent(call, error) {
+                    self.events.push_back(event);
+                }
+            }
+        }
+    }
+
+    fn fail_command(&mut self, command: Command, error: CommandError) {
         let event = match command {
             Command::Publish { token, .. } => Event::Published {
                 token,
@@ -285,7 +335,7 @@ impl Session {
             },
             Command::Subscribe { token, filters } => Event::Subscribed {
                 token,
-                filters,
+                granted: filters.iter().map(|filter| filter.qos).collect(),
                 result: Err(error),
             },
             Command::Unsubscribe { token, .. } => Event::Unsubscribed {
@@ -300,9 +350,13 @@ impl Session {
 
     /// Commands that waited for a packet id go out, in order, while ids last.
     pub(super) fn admit_waiting_commands(&mut self) {
-        while let Some(command) = self.waiting_for_id.pop_front() {
-            if let Err(command) = self.start_command(command) {
-                self.waiting_for_id.push_front(command);
+        while let Some(waiting) = self.waiting_for_id.pop_front() {
+            let started = match waiting {
+                Waiting::Command(command) => self.start_command(command),
+                Waiting::SubscribeCall(call) => self.send_subscribe_call(call),
+            };
+            if let Err(waiting) = started {
+                self.waiting_for_id.push_front(waiting);
                 break;
             }
         }
@@ -315,25 +369,14 @@ impl Session {
         Some(id)
     }
 
+    /// Subscribes again to every remembered filter: one call, split and
+    /// joined as the application's calls are (MQTT.js's `_resubscribe` makes
+    /// one `subscribe()`); nobody waits for its completion (token 0).
     pub(super) fn queue_resubscribe(&mut self) {
         if self.resubscribe_topics.is_empty() {
             return;
         }
-        // Split as a first subscribe would be (MQTT.js `subscribeBatchSize`).
-        let batch = self
-            .config
-            .subscribe_batch_size
-            .filter(|size| *size > 0)
-            .unwrap_or(self.resubscribe_topics.len());
-        let mut remembered = self.resubscribe_topics.filters().into_iter();
-        loop {
-            let filters: Vec<SubscribeFilter> = remembered.by_ref().take(batch).collect();
-            if filters.is_empty() {
-                break;
-            }
-            if let Err(command) = self.start_command(Command::Subscribe { token: 0, filters }) {
-                self.waiting_for_id.push_back(command);
-            }
-        }
+        let filters = self.resubscribe_topics.filters();
+        self.submit(Command::Subscribe { token: 0, filters });
     }
 }
