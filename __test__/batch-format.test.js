@@ -37,7 +37,7 @@ describeNapi('batch formats agree between Rust and JS', () => {
     expect(Object.keys(KIND).sort()).toEqual([
       'AUTH', 'CLOSE', 'CONNECT', 'DISCONNECT', 'ERROR', 'MESSAGE', 'OFFLINE', 'OUTGOING_EMPTY', 'PACKET_ID_ALLOCATED',
       'PACKET_RECEIVE', 'PACKET_SEND', 'PUBLISH_DONE', 'QOS0_DROPPED', 'QOS0_WRITTEN', 'RECONNECT', 'SUBSCRIBE_DONE',
-      'TERMINATED', 'UNSUBSCRIBE_DONE'
+      'SUBSCRIPTIONS_REFUSED', 'TERMINATED', 'UNSUBSCRIBE_DONE'
     ])
     expect(new Set(Object.values(KIND)).size).toBe(Object.keys(KIND).length)
   })
@@ -85,9 +85,10 @@ describeNapi('batch formats agree between Rust and JS', () => {
     expect(tooLarge.error.code).toBe('ERR_MQTT_PACKET_TOO_LARGE')
     expect(tooLarge.error.message).toMatch(/9/)
 
-    expect(next('SUBSCRIBE_DONE')).toEqual({ token: 9, messageId: 301, error: null, granted: [0, 2, 0x80], properties: undefined })
+    expect(next('SUBSCRIPTIONS_REFUSED')).toEqual(['s/denied', 's/é/#'])
+    expect(next('SUBSCRIBE_DONE')).toEqual({ token: 9, messageId: 301, error: null, subackCodes: [0, 2, 0x80], properties: undefined, qos: [1, 2, 0, 2] })
     const failedSubscribe = next('SUBSCRIBE_DONE')
-    expect(failedSubscribe).toMatchObject({ token: 10, messageId: 0, granted: null })
+    expect(failedSubscribe).toMatchObject({ token: 10, messageId: 0, subackCodes: null, qos: [0, 1] })
     expect(failedSubscribe.error.message).toBe('Connection closed')
     expect(failedSubscribe.error.code).toBeUndefined()
 

@@ -108,25 +108,31 @@ function onPublishDone (client, { token, messageId, error, reasonCode, propertie
   }
 }
 
-function onSubscribeDone (client, { token, messageId, error, granted, properties }) {
+/**
+ * A subscribe call is settled: every SUBSCRIBE the engine split it into is
+ * answered, or one failed first (see engine/src/session/subscribe_calls.rs).
+ */
+function onSubscribeDone (client, { token, messageId, error, subackCodes, properties, qos }) {
   const entry = client._pending.take(token)
   if (entry === undefined) return
+  // What the callback reports per filter: granted by an accepting SUBACK, else as asked.
+  qos.forEach((value, i) => { entry.subs[i].qos = value })
   if (error !== null) {
     entry.callback(new ErrorWithSubackPacket(error.message, undefined))
     return
   }
-  const packet = subackPacket(messageId, granted, client.options.protocolVersion === 5, properties)
-  const failure = granted.find((code) => (code & 0x80) !== 0)
+  const packet = subackPacket(messageId, subackCodes, client.options.protocolVersion === 5, properties)
+  const failure = subackCodes.find((code) => (code & 0x80) !== 0)
   if (failure !== undefined) {
-    // As MQTT.js: a refused topic is forgotten, and the granted QoS are not reported.
-    granted.forEach((code, i) => {
-      if ((code & 0x80) !== 0) client._forgetSubscription(entry.subs[i].topic)
-    })
     entry.callback(new ErrorWithSubackPacket(`Subscribe error: ${ReasonCodes[failure]}`, packet), packet)
     return
   }
-  granted.forEach((code, i) => { entry.subs[i].qos = code })
   entry.callback(null, packet)
+}
+
+/** As MQTT.js: a refused topic is no longer subscribed (nor resubscribed). */
+function onSubscriptionsRefused (client, filters) {
+  for (const filter of filters) client._forgetSubscription(filter)
 }
 
 /**
@@ -234,6 +240,7 @@ const HANDLERS = {
   [KIND.PACKET_RECEIVE]: onPacketReceived,
   [KIND.PUBLISH_DONE]: onPublishDone,
   [KIND.SUBSCRIBE_DONE]: onSubscribeDone,
+  [KIND.SUBSCRIPTIONS_REFUSED]: onSubscriptionsRefused,
   [KIND.UNSUBSCRIBE_DONE]: onUnsubscribeDone,
   // getLastMessageId() answers the latest id the engine allocated.
   [KIND.PACKET_ID_ALLOCATED]: (client, messageId) => { client._lastMessageId = messageId },

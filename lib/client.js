@@ -18,7 +18,7 @@ const { resolveConnectOptions, applyEndpoint, parseOptionsArg, defaultClientId, 
 const { nativeOptions, binary } = require('./options/native-config')
 const { refuse } = require('./options/unsupported')
 const { validateTopics, topicNameError, describeValue } = require('./validations')
-const { readTopicObject, subscribeDefaults, subscriptionsToSend, nativeFilter, chunk } = require('./subscriptions')
+const { readTopicObject, subscribeDefaults, subscriptionsToSend, nativeFilter } = require('./subscriptions')
 const { connectPacketOf } = require('./packets')
 const { reauthenticate } = require('./auth')
 const { version } = require('../package.json')
@@ -158,7 +158,7 @@ class MqttClient extends EventEmitter {
     this._reconnectsEmitted = 0
     // Calls made while a user store is replayed wait here, so replayed messages go first.
     this._held = null
-    // Subscribe callbacks whose SUBACK has arrived but which run a few microtasks
+    // Subscribe callbacks settled by a SUBACK but which run a few microtasks
     // later (see _sendSubscribe); `close` waits for them (see client-events.js).
     this._subscribeCallbacksDue = 0
     this._afterSubscribeCallbacks = null
@@ -514,30 +514,28 @@ class MqttClient extends EventEmitter {
       for (const sub of subs) this._resubscribeTopics[sub.topic] = { qos: sub.qos }
       // (The engine keeps what it resubscribes with, nl/rap/rh and properties included.)
     }
-    // One promise per SUBSCRIBE, joined as MQTT.js joins them: the callback runs a few
-    // microtasks after the last SUBACK, and the first failure reports at once.
-    // Meanwhile the callback is "due": in MQTT.js `close` always comes later (it is a
-    // socket event), while the engine may report it in the same batch as the SUBACK.
-    const chunks = chunk(subs, this.options.subscribeBatchSize)
-    let unanswered = chunks.length
+    // The engine sends the call as SUBSCRIBE packets of at most `subscribeBatchSize`
+    // filters and reports it settled once (client-events.js onSubscribeDone). MQTT.js
+    // joins its packets' promises with Promise.all: its callback runs a few microtasks
+    // after the SUBACK that settles the call, and so does this one. Meanwhile the callback
+    // is "due": in MQTT.js `close` always comes later (it is a socket event), while the
+    // engine may report it in the same batch as the SUBACK.
     let due = false
-    let reported = false
-    const subacks = chunks.map((subsOfChunk) => new Promise((resolve, reject) => {
-      const done = (err, packet) => {
-        unanswered--
-        // A SUBACK (`packet`) that settles the join: the callback is due.
-        if (packet !== undefined && (err || unanswered === 0) && !due && !reported) {
+    let settle
+    const settled = new Promise((resolve, reject) => {
+      settle = (err, packet) => {
+        // Settled by a SUBACK (`packet`): the callback is due.
+        if (packet !== undefined) {
           due = true
           this._subscribeCallbacksDue++
         }
         if (err) reject(err)
         else resolve(packet)
       }
-      const token = this._pending.register({ kind: 'subscribe', callback: done, subs: subsOfChunk })
-      this._command(token, () => this._native.subscribe(token, subsOfChunk.map(nativeFilter), defaults.properties || undefined))
-    }))
+    })
+    const token = this._pending.register({ kind: 'subscribe', callback: settle, subs })
+    this._command(token, () => this._native.subscribe(token, subs.map(nativeFilter), defaults.properties || undefined))
     const report = (err, packet) => {
-      reported = true
       try {
         callback(err, subs, packet)
       } finally {
@@ -547,8 +545,8 @@ class MqttClient extends EventEmitter {
         }
       }
     }
-    Promise.all(subacks).then(
-      (packets) => report(null, packets[packets.length - 1]),
+    Promise.all([settled]).then(
+      ([packet]) => report(null, packet),
       (err) => report(err, err.packet)
     ).catch((err) => this._inbound.reportError(err)) // an uncaught exception, not a rejection
   }

@@ -86,12 +86,21 @@ const RECORD_READERS = {
     return { packet, ackConnection: held ? r.u32() : 0 }
   },
   [KIND.PUBLISH_DONE]: readPublishCompletion,
+  // A subscribe call settled (the engine split it into packets and joined their answers).
   [KIND.SUBSCRIBE_DONE]: (r) => {
     const completion = readCompletion(r)
-    // The SUBACK's return codes, in the order of the filters sent (which the pending entry holds).
-    completion.granted = completion.error === null ? [...r.bytes()] : null
+    // The return codes and properties of the SUBACK the callback reports (none with an error).
+    completion.subackCodes = completion.error === null ? [...r.bytes()] : null
     completion.properties = completion.error === null ? readProperties(r) : undefined
+    // The QoS of each filter of the call, in the order asked (the pending entry holds the filters).
+    completion.qos = [...r.bytes()]
     return completion
+  },
+  // Filters a SUBACK refused: no longer subscribed.
+  [KIND.SUBSCRIPTIONS_REFUSED]: (r) => {
+    const filters = new Array(r.u32())
+    for (let i = 0; i < filters.length; i++) filters[i] = r.string()
+    return filters
   },
   [KIND.UNSUBSCRIBE_DONE]: (r) => {
     const completion = readCompletion(r)

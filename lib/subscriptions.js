@@ -2,7 +2,8 @@
 
 // subscribe() argument handling as MQTT.js does it: the accepted topic
 // shapes, per-topic options, skipping topics already subscribed at an equal
-// or higher QoS, and splitting into SUBSCRIBE packets of `subscribeBatchSize`.
+// or higher QoS. (Splitting a call into SUBSCRIBE packets of
+// `subscribeBatchSize` is the engine's: engine/src/session/subscribe_calls.rs.)
 
 /**
  * Normalises `topicObject` (string, array, or `{ topic: { qos } }` map with an
@@ -71,17 +72,4 @@ function nativeFilter (sub) {
   return { topic: sub.topic, qos: Number(sub.qos), nl: !!sub.nl, rap: !!sub.rap, rh: sub.rh === undefined ? 0 : Number(sub.rh) }
 }
 
-/**
- * A subscribe() as MQTT.js splits it: one SUBSCRIBE (one callback to join) per
- * `size` topics. The engine splits its own resubscribes after a reconnect by
- * the same option (`subscribe_batch_size`); moving this split into the engine
- * too needs per-packet completions with their place in the call (follow-up).
- */
-function chunk (subs, size) {
-  const batchSize = size || subs.length
-  const chunks = []
-  for (let i = 0; i < subs.length; i += batchSize) chunks.push(subs.slice(i, i + batchSize))
-  return chunks
-}
-
-module.exports = { readTopicObject, subscribeDefaults, subscriptionsToSend, nativeFilter, chunk }
+module.exports = { readTopicObject, subscribeDefaults, subscriptionsToSend, nativeFilter }

@@ -126,6 +126,29 @@ defineScenarios([
     }
   },
   {
+    name: 'end(true) with reconnectPeriod 0 and a subscribe split by subscribeBatchSize, half answered',
+    broker: {
+      // Only the call's first SUBSCRIBE is answered, granting QoS 0.
+      onPacket: (packet) => packet.cmd === 'subscribe' && packet.subscriptions[0].topic !== 'eh/1',
+      suback: () => [0]
+    },
+    async run (t) {
+      const c = await t.connected(t.url, { ...OPTS, subscribeBatchSize: 1 })
+      c.subscribe(['eh/1', 'eh/2', 'eh/3'], { qos: 1 }, t.cb('sub'))
+      await t.received('subscribe', 3)
+      await t.sleep(100)
+      await t.end(c, true)
+      await t.sleep(50)
+    },
+    diverges: {
+      because: 'the engine reports the grants of a split subscribe with its completion; a forced end that will never reconnect fails the callback at once, before that report, so every topic shows the QoS asked for (MQTT.js updated each topic as its SUBACK came)',
+      napiExpected (mqttjs) {
+        mqttjs.events.find(([key]) => key === 'cb.sub')[2][0].qos = 1
+        return mqttjs
+      }
+    }
+  },
+  {
     name: 'end(true) with reconnection enabled: in-flight callbacks get "Connection closed"',
     broker: { puback: false },
     async run (t) {
@@ -245,6 +268,21 @@ defineScenarios([
       t.broker.connections[0].destroy()
       await t.waitFor('c.connect', 2)
       await t.sleep(100)
+      await t.end(c)
+    }
+  },
+  {
+    name: 'a topic the broker refuses on resubscribe is forgotten: subscribing to it again is sent',
+    broker: { suback: (packet, conn) => packet.subscriptions.map((s) => (conn.index > 0 && s.topic === 'rr/b' ? 128 : s.qos)) },
+    async run (t) {
+      const c = await t.connected(t.url, { clientId: 'diff-resub-refused', reconnectPeriod: 50, subscribeBatchSize: 1 })
+      await c.subscribeAsync(['rr/a', 'rr/b'], { qos: 1 })
+      t.broker.connections[0].destroy()
+      await t.waitFor('c.connect', 2)
+      await t.received('subscribe', 4)
+      await t.sleep(100)
+      c.subscribe(['rr/a', 'rr/b'], { qos: 1 }, t.cb('again'))
+      await t.waitFor('cb.again')
       await t.end(c)
     }
   },
@@ -402,6 +440,20 @@ defineScenarios([
       await t.waitFor('note.sent id')
       t.note('after packetsend', c.getLastMessageId())
       await t.waitFor('cb.p')
+      await t.end(c)
+    }
+  },
+  {
+    name: 'getLastMessageId() inside a packetsend listener: the id of the packet being sent',
+    async run (t) {
+      const c = await t.connected(t.url, OPTS)
+      c.on('packetsend', (packet) => packet.messageId && t.note(`${packet.cmd} ${packet.messageId}`, c.getLastMessageId()))
+      c.publish('id/3', 'a', { qos: 1 }, t.cb('p'))
+      await t.waitFor('cb.p')
+      c.subscribe(['id/a', 'id/b'], t.cb('s'))
+      await t.waitFor('cb.s')
+      c.unsubscribe('id/a', t.cb('u'))
+      await t.waitFor('cb.u')
       await t.end(c)
     }
   },

@@ -376,7 +376,8 @@ fn drain(session: &mut Session, h: &mut Harness, now: Instant) {
             Event::OutgoingEmpty
             | Event::ServerDisconnect(_)
             | Event::Auth(_)
-            | Event::PacketIdAllocated(_) => {}
+            | Event::PacketIdAllocated(_)
+            | Event::SubscriptionsRefused { .. } => {}
         }
     }
 }

@@ -74,6 +74,7 @@ event_kinds! {
     QOS0_WRITTEN = 16,
     QOS0_DROPPED = 17,
     AUTH = 18,
+    SUBSCRIPTIONS_REFUSED = 19,
 }
 
 #[napi(object)]

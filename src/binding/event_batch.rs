@@ -287,11 +287,17 @@ fn encode_session_event(event: &Event, out: &mut Vec<u8>) {
             );
             put_reason(out, code, properties);
         }
-        Event::Subscribed { token, result, .. } => {
+        Event::Subscribed {
+            token,
+            granted,
+            result,
+        } => {
             out.push(kind::SUBSCRIBE_DONE);
             put_u64(out, *token);
-            // The SUBACK's id and return codes; JS matches them to the filters
-            // it asked for (its pending entry), so the filters do not cross back.
+            // The SUBACK the callback reports (its id and return codes), or the
+            // error; then the QoS of each filter of the call, in the order JS
+            // asked for them (its pending entry holds the filters: they do not
+            // cross back).
             match result {
                 Ok(suback) => {
                     put_u16(out, suback.packet_id);
@@ -305,6 +311,15 @@ fn encode_session_event(event: &Event, out: &mut Vec<u8>) {
                     put_u16(out, 0);
                     put_command_result(out, Some(error));
                 }
+            }
+            let qos: Vec<u8> = granted.iter().map(|qos| qos.as_u8()).collect();
+            put_bytes(out, &qos);
+        }
+        Event::SubscriptionsRefused { filters } => {
+            out.push(kind::SUBSCRIPTIONS_REFUSED);
+            put_u32(out, filters.len() as u32);
+            for filter in filters {
+                put_bytes(out, filter.as_bytes());
             }
         }
         Event::Unsubscribed {

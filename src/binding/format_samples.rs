@@ -121,9 +121,17 @@ fn sample_events() -> Vec<ClientEvent> {
             packet_id: None,
             result: Err(CommandError::PacketTooLarge { size: 9, max: 8 }),
         }),
+        session(Event::SubscriptionsRefused {
+            filters: vec!["s/denied".into(), "s/é/#".into()],
+        }),
         session(Event::Subscribed {
             token: 9,
-            filters: vec![],
+            granted: vec![
+                QoS::AtLeastOnce,
+                QoS::ExactlyOnce,
+                QoS::AtMostOnce,
+                QoS::ExactlyOnce,
+            ],
             result: Ok(SubAck {
                 packet_id: 301,
                 reason_codes: vec![
@@ -136,7 +144,7 @@ fn sample_events() -> Vec<ClientEvent> {
         }),
         session(Event::Subscribed {
             token: 10,
-            filters: vec![],
+            granted: vec![QoS::AtMostOnce, QoS::AtLeastOnce],
             result: Err(CommandError::ConnectionClosed),
         }),
         session(Event::Unsubscribed {
@@ -371,7 +379,7 @@ fn mqtt5_samples() -> Vec<ClientEvent> {
         }),
         session(Event::Subscribed {
             token: 22,
-            filters: vec![],
+            granted: vec![QoS::AtLeastOnce, QoS::ExactlyOnce],
             result: Ok(SubAck {
                 packet_id: 404,
                 reason_codes: vec![

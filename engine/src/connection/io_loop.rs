@@ -82,6 +82,10 @@ impl IoLoop {
         let (mut reader, mut writer) = tokio::io::split(stream);
         let sender = attempt.outbox.sender();
         loop {
+            // Events first: the packet ids a command allocated reach JS before the
+            // packetsend of their packets (MQTT.js's getLastMessageId() inside a
+            // packetsend listener already knows the packet's id).
+            attempt.outbox.take_session_events(attempt.session);
             if let Err(error) = self.encode_transmits(
                 attempt.session,
                 attempt.outbox,
@@ -90,7 +94,6 @@ impl IoLoop {
             ) {
                 return AttemptOutcome::SessionError(error);
             }
-            attempt.outbox.take_session_events(attempt.session);
             if attempt.session.is_finished() && self.write_queue.is_empty() {
                 let _ = writer.shutdown().await;
                 return AttemptOutcome::Ended {

@@ -228,18 +228,25 @@ impl Session {
                 },
             ));
         }
-        if let Some(Pending::Subscribe { token, packet }) = self.pending.remove(&id) {
+        if let Some(Pending::Subscribe { part, packet }) = self.pending.remove(&id) {
             self.release_id(id);
-            for (filter, code) in packet.filters.iter().zip(&suback.reason_codes) {
-                if code.granted_qos().is_none() {
-                    self.resubscribe_topics.forget(&filter.filter);
+            let refused: Vec<String> = packet
+                .filters
+                .into_iter()
+                .zip(&suback.reason_codes)
+                .filter(|(_, code)| code.granted_qos().is_none())
+                .map(|(filter, _)| filter.filter)
+                .collect();
+            if !refused.is_empty() {
+                for filter in &refused {
+                    self.resubscribe_topics.forget(filter);
                 }
+                self.events
+                    .push_back(Event::SubscriptionsRefused { filters: refused });
             }
-            self.events.push_back(Event::Subscribed {
-                token,
-                filters: packet.filters,
-                result: Ok(suback),
-            });
+            if let Some(completion) = self.subscribe_calls.answered(part, suback) {
+                self.events.push_back(completion);
+            }
         }
         self.after_ack();
         Ok(())
@@ -293,23 +300,21 @@ impl Session {
             self.offline_queue
                 .retain(|q| !matches!(q, Queued::Request(queued) if *queued == id));
         }
-        self.events.push_back(match pending {
-            Pending::Withdrawn => return,
-            Pending::Publish { token, .. } => Event::Published {
+        let event = match pending {
+            Pending::Withdrawn => None,
+            Pending::Publish { token, .. } => Some(Event::Published {
                 token,
                 packet_id: Some(id),
                 result: Err(error),
-            },
-            Pending::Subscribe { token, packet } => Event::Subscribed {
-                token,
-                filters: packet.filters,
-                result: Err(error),
-            },
-            Pending::Unsubscribe { token, .. } => Event::Unsubscribed {
+            }),
+            // The call reports its first failure only.
+            Pending::Subscribe { part, .. } => self.subscribe_calls.failed(part, error),
+            Pending::Unsubscribe { token, .. } => Some(Event::Unsubscribed {
                 token,
                 packet_id: id,
                 result: Err(error),
-            },
-        });
+            }),
+        };
+        self.events.extend(event);
     }
 }

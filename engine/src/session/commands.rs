@@ -6,8 +6,20 @@ use super::*;
 use crate::codec::encoded_len;
 
 impl Session {
-    /// Starts a command, or hands it back when no packet id is free.
-    pub(super) fn start_command(&mut self, command: Command) -> Result<(), Command> {
+    /// Starts a command, or has it wait behind those already waiting for a packet id.
+    pub(super) fn submit(&mut self, command: Command) {
+        if !self.waiting_for_id.is_empty() {
+            // Keep call order: nothing overtakes a command already waiting.
+            self.waiting_for_id.push_back(Waiting::Command(command));
+            return;
+        }
+        if let Err(waiting) = self.start_command(command) {
+            self.waiting_for_id.push_back(waiting);
+        }
+    }
+
+    /// Starts a command, or says what must wait for a free packet id.
+    fn start_command(&mut self, command: Command) -> Result<(), Waiting> {
         match command {
             Command::Publish {
                 token,
@@ -29,46 +41,29 @@ impl Session {
                     self.start_qos12(token, prepared)
                 }
             }
+            Command::Subscribe { token, filters, .. } if filters.is_empty() => {
+                // A SUBSCRIBE must carry a filter; a call without one would never settle.
+                self.events.push_back(Event::Subscribed {
+                    token,
+                    granted: Vec::new(),
+                    result: Err(CommandError::Invalid(
+                        "Invalid subscribe: no topic filter [MQTT-3.8.3-3]".into(),
+                    )),
+                });
+                Ok(())
+            }
             Command::Subscribe {
                 token,
                 filters,
                 properties,
             } => {
-                let too_large = self.request_too_large(|| {
-                    Packet::Subscribe(Subscribe {
-                        packet_id: 1,
-                        filters: filters.clone(),
-                        properties: properties.clone(),
-                    })
-                });
-                if let Some(error) = too_large {
-                    let command = Command::Subscribe {
-                        token,
-                        filters,
-                        properties,
-                    };
-                    self.fail_command(command, error);
-                    return Ok(());
-                }
-                let Some(id) = self.allocate_id() else {
-                    return Err(Command::Subscribe {
-                        token,
-                        filters,
-                        properties,
-                    });
-                };
-                if self.config.resubscribe && self.config.auto_reconnect {
-                    self.resubscribe_topics.remember(&filters, &properties);
-                }
-                let packet = Subscribe {
-                    packet_id: id,
+                let call = self.subscribe_calls.open(
+                    token,
                     filters,
                     properties,
-                };
-                self.send_or_queue_request(id, Packet::Subscribe(packet.clone()));
-                self.pending
-                    .insert(id, Pending::Subscribe { token, packet });
-                Ok(())
+                    self.config.subscribe_batch_size,
+                );
+                self.send_subscribe_call(call)
             }
             Command::Unsubscribe {
                 token,
@@ -92,11 +87,11 @@ impl Session {
                     return Ok(());
                 }
                 let Some(id) = self.allocate_id() else {
-                    return Err(Command::Unsubscribe {
+                    return Err(Waiting::Command(Command::Unsubscribe {
                         token,
                         filters,
                         properties,
-                    });
+                    }));
                 };
                 if self.config.resubscribe {
                     for filter in &filters {
@@ -137,6 +132,44 @@ impl Session {
         })
     }
 
+    /// Makes the packets of a subscribe call, each with its own id, while ids
+    /// last; the rest of the call waits for one (in call order).
+    fn send_subscribe_call(&mut self, call: CallId) -> Result<(), Waiting> {
+        while self.subscribe_calls.has_unsent(call) {
+            let Some(id) = self.allocate_id() else {
+                return Err(Waiting::SubscribeCall(call));
+            };
+            let Some((part, filters, properties)) = self.subscribe_calls.next_packet(call) else {
+                // Not reached (checked above); the id goes back.
+                self.release_id(id);
+                break;
+            };
+            let packet = Subscribe {
+                packet_id: id,
+                filters,
+                properties,
+            };
+            // MQTT 5: a packet over the broker's Maximum Packet Size would only make it drop the
+            // connection: the call fails instead, and this packet's id goes back.
+            let too_large = self.request_too_large(|| Packet::Subscribe(packet.clone()));
+            if let Some(error) = too_large {
+                self.release_id(id);
+                // The call fails with this packet, and its filters not yet sent never go.
+                let failed = self.subscribe_calls.failed(part, error.clone());
+                let dropped = self.subscribe_calls.drop_unsent(call, error);
+                self.events.extend(failed.into_iter().chain(dropped));
+                return Ok(());
+            }
+            if self.config.resubscribe && self.config.auto_reconnect {
+                self.resubscribe_topics
+                    .remember(&packet.filters, &packet.properties);
+            }
+            self.send_or_queue_request(id, Packet::Subscribe(packet.clone()));
+            self.pending.insert(id, Pending::Subscribe { part, packet });
+        }
+        Ok(())
+    }
+
     /// A QoS 0 publish: out now when connected, else in the offline queue (or failed).
     fn start_qos0(&mut self, token: Token, prepared: Prepared) {
         if self.is_connected() {
@@ -164,7 +197,7 @@ impl Session {
     /// A QoS 1/2 publish: given a packet id and sent when connected and the broker's Receive
     /// Maximum has room, else kept (in order) until a connection or room; handed back when no
     /// packet id is free.
-    fn start_qos12(&mut self, token: Token, prepared: Prepared) -> Result<(), Command> {
+    fn start_qos12(&mut self, token: Token, prepared: Prepared) -> Result<(), Waiting> {
         let Prepared {
             mut publish,
             explicit,
@@ -181,14 +214,14 @@ impl Session {
                 self.release_offline(size);
             }
             // Its own alias is dropped (the topic is whole): it goes out under the automatic rules.
-            return Err(Command::Publish {
+            return Err(Waiting::Command(Command::Publish {
                 token,
                 topic: publish.topic,
                 payload: publish.payload,
                 qos: publish.qos,
                 retain: publish.retain,
                 properties: publish.properties,
-            });
+            }));
         };
         publish.packet_id = Some(id);
         let order = self.next_order();
@@ -288,7 +321,19 @@ impl Session {
         self.next_order
     }
 
-    pub(super) fn fail_command(&mut self, command: Command, error: CommandError) {
+    /// Fails what waited for a packet id and will never get one.
+    pub(super) fn fail_waiting(&mut self, waiting: Waiting, error: CommandError) {
+        match waiting {
+            Waiting::Command(command) => self.fail_command(command, error),
+            Waiting::SubscribeCall(call) => {
+                if let Some(event) = self.subscribe_calls.drop_unsent(call, error) {
+                    self.events.push_back(event);
+                }
+            }
+        }
+    }
+
+    fn fail_command(&mut self, command: Command, error: CommandError) {
         let event = match command {
             Command::Publish { token, .. } => Event::Published {
                 token,
@@ -297,7 +342,7 @@ impl Session {
             },
             Command::Subscribe { token, filters, .. } => Event::Subscribed {
                 token,
-                filters,
+                granted: filters.iter().map(|filter| filter.qos).collect(),
                 result: Err(error),
             },
             Command::Unsubscribe { token, .. } => Event::Unsubscribed {
@@ -316,9 +361,13 @@ impl Session {
 
     /// Commands that waited for a packet id go out, in order, while ids last.
     pub(super) fn admit_waiting_commands(&mut self) {
-        while let Some(command) = self.waiting_for_id.pop_front() {
-            if let Err(command) = self.start_command(command) {
-                self.waiting_for_id.push_front(command);
+        while let Some(waiting) = self.waiting_for_id.pop_front() {
+            let started = match waiting {
+                Waiting::Command(command) => self.start_command(command),
+                Waiting::SubscribeCall(call) => self.send_subscribe_call(call),
+            };
+            if let Err(waiting) = started {
+                self.waiting_for_id.push_front(waiting);
                 break;
             }
         }
@@ -331,19 +380,16 @@ impl Session {
         Some(id)
     }
 
+    /// Subscribes again to every remembered filter: calls split and joined as
+    /// the application's are (MQTT.js's `_resubscribe` makes one `subscribe()`
+    /// per set of properties); nobody waits for their completion (token 0).
     pub(super) fn queue_resubscribe(&mut self) {
         if self.resubscribe_topics.is_empty() {
             return;
         }
-        // Split as a first subscribe would be (MQTT.js `subscribeBatchSize`).
-        let batch = self
-            .config
-            .subscribe_batch_size
-            .filter(|size| *size > 0)
-            .unwrap_or(self.resubscribe_topics.len());
         // Filters subscribed with different MQTT 5 properties (a subscription identifier, user
-        // properties) go in different SUBSCRIBEs, each with its own list, as first sent; in 3.x
-        // all properties are `NONE` and only `batch` splits.
+        // properties) go in different calls, each with its own list, as first sent; in 3.x all
+        // properties are `NONE` and it is one call. Each call splits by `subscribeBatchSize`.
         let mut remembered = self
             .resubscribe_topics
             .subscriptions()
@@ -351,20 +397,14 @@ impl Session {
             .peekable();
         while let Some((first, properties)) = remembered.next() {
             let mut filters = vec![first];
-            while filters.len() < batch {
-                match remembered.next_if(|(_, next)| *next == properties) {
-                    Some((filter, _)) => filters.push(filter),
-                    None => break,
-                }
+            while let Some((filter, _)) = remembered.next_if(|(_, next)| *next == properties) {
+                filters.push(filter);
             }
-            let command = Command::Subscribe {
+            self.submit(Command::Subscribe {
                 token: 0,
                 filters,
                 properties,
-            };
-            if let Err(command) = self.start_command(command) {
-                self.waiting_for_id.push_back(command);
-            }
+            });
         }
     }
 }

@@ -20,6 +20,7 @@ mod publish_out;
 mod qos0;
 mod resubscribe;
 mod topic_alias;
+mod subscribe_calls;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
@@ -35,6 +36,7 @@ pub use packet_ids::PacketIdAllocator;
 use qos0::QoS0Tracker;
 use resubscribe::ResubscribeSet;
 use topic_alias::{InboundAliases, OutboundAliases};
+use subscribe_calls::{CallId, CallPart, SubscribeCalls};
 
 use crate::codec::v5::Auth;
 use crate::codec::{
@@ -64,7 +66,9 @@ pub struct SessionConfig {
     pub auto_reconnect: bool,
     /// Bounds on publishes made while offline; `None` = unbounded, as MQTT.js.
     pub offline_limits: OfflineLimits,
-    /// Most topic filters per resubscribe SUBSCRIBE (MQTT.js `subscribeBatchSize`).
+    /// Most topic filters per SUBSCRIBE packet (MQTT.js `subscribeBatchSize`):
+    /// a subscribe call, the resubscribe after a reconnect included, goes out
+    /// in packets of at most this many and completes once (see `subscribe_calls`).
     pub subscribe_batch_size: Option<usize>,
     /// Inbound QoS 1/2 acknowledgements wait for `acknowledge` (JS overrode
     /// `handleMessage`); switched later with `set_manual_acks`.
@@ -153,11 +157,25 @@ pub enum Event {
         /// completion without an ack. A negative PUBACK/PUBREC is `Err(CommandError::Refused)`.
         result: Result<Option<PublishAck>, CommandError>,
     },
+    /// A subscribe call is settled: every SUBSCRIBE packet it was split into
+    /// is answered, or one failed (see `subscribe_calls`).
     Subscribed {
         token: Token,
-        /// The filters as sent, in order (MQTT.js reports them with the granted QoS).
-        filters: Vec<SubscribeFilter>,
+        /// The QoS of each of the call's filters, in the order asked, as the
+        /// callback reports them (MQTT.js's `granted`): granted by an accepting
+        /// SUBACK, else the QoS asked for (the call failed first).
+        granted: Vec<QoS>,
+        /// The SUBACK the callback reports (the call's last packet's, or the
+        /// first to refuse a filter, which fails the call), or why the call
+        /// failed without one.
         result: Result<SubAck, CommandError>,
+    },
+    /// A SUBACK refused these filters: they are not subscribed, and not
+    /// resubscribed. Reported for every refusing SUBACK, a failed call's later
+    /// packets and the session's resubscribes included, before any completion
+    /// it brings.
+    SubscriptionsRefused {
+        filters: Vec<String>,
     },
     Unsubscribed {
         token: Token,
@@ -219,7 +237,7 @@ enum Pending {
         order: u64,
     },
     Subscribe {
-        token: Token,
+        part: CallPart,
         packet: Subscribe,
     },
     Unsubscribe {
@@ -246,6 +264,14 @@ impl Pending {
     }
 }
 
+/// What waits for a free packet id, in call order.
+#[derive(Debug)]
+enum Waiting {
+    Command(Command),
+    /// A subscribe call's packets not made yet (its first ones may be out).
+    SubscribeCall(CallId),
+}
+
 /// What waits for the connection, in call order (MQTT.js's `queue`).
 #[derive(Debug)]
 enum Queued {
@@ -269,7 +295,9 @@ pub struct Session {
     next_order: u64,
     offline_queue: VecDeque<Queued>,
     /// Commands waiting for a free packet id (all 65,535 in flight).
-    waiting_for_id: VecDeque<Command>,
+    waiting_for_id: VecDeque<Waiting>,
+    /// Subscribe calls with packets out or still to make.
+    subscribe_calls: SubscribeCalls,
     /// Inbound QoS 2 publishes held until PUBREL (None once delivered).
     incoming_qos2: HashMap<PacketId, Option<Publish>>,
     /// Inbound messages delivered whose ack waits for the application (manual acks).
@@ -324,6 +352,7 @@ impl Session {
             next_order: 0,
             offline_queue: VecDeque::new(),
             waiting_for_id: VecDeque::new(),
+            subscribe_calls: SubscribeCalls::default(),
             incoming_qos2: HashMap::new(),
             held_acks: held_acks::HeldAcks::default(),
             connections: 0,
@@ -433,8 +462,8 @@ impl Session {
                 });
             }
         }
-        for command in std::mem::take(&mut self.waiting_for_id) {
-            self.fail_command(command, CommandError::ConnectionClosed);
+        for waiting in std::mem::take(&mut self.waiting_for_id) {
+            self.fail_waiting(waiting, CommandError::ConnectionClosed);
         }
         self.offline_messages = 0;
         self.offline_bytes = 0;
@@ -481,14 +510,7 @@ impl Session {
             }
             _ => {}
         }
-        if !self.waiting_for_id.is_empty() {
-            // Keep call order: nothing overtakes a command already waiting.
-            self.waiting_for_id.push_back(command);
-            return;
-        }
-        if let Err(command) = self.start_command(command) {
-            self.waiting_for_id.push_back(command);
-        }
+        self.submit(command);
     }
 
     pub fn handle_packet(&mut self, packet: Packet, now: Instant) -> Result<(), SessionError> {

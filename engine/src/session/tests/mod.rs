@@ -88,6 +88,7 @@ fn reconnect(session: &mut Session, t0: Instant, session_present: bool) -> Vec<P
 mod scale;
 mod v5;
 mod v5_plumbing;
+mod subscribe_calls;
 
 fn sent_publish(packets: &[Packet]) -> Vec<(Option<PacketId>, bool)> {
     packets
@@ -414,14 +415,13 @@ fn inbound_qos2_is_delivered_exactly_once_on_pubrel_even_when_resent() {
 }
 
 #[test]
-fn subscribe_completes_with_the_suback_and_the_filters_sent() {
+fn subscribe_completes_with_the_suback_and_the_qos_granted() {
     let t0 = Instant::now();
     let mut session = connected(config(), t0);
-    let filters = vec![SubscribeFilter::new("a/#", QoS::AtLeastOnce)];
     session.handle_command(
         Command::Subscribe {
             token: 4,
-            filters: filters.clone(),
+            filters: vec![SubscribeFilter::new("a/#", QoS::ExactlyOnce)],
             properties: PacketProperties::NONE,
         },
         t0,
@@ -442,7 +442,7 @@ fn subscribe_completes_with_the_suback_and_the_filters_sent() {
         events(&mut session),
         vec![Event::Subscribed {
             token: 4,
-            filters,
+            granted: vec![QoS::AtLeastOnce],
             result: Ok(suback)
         }]
     );
@@ -919,20 +919,18 @@ fn resubscription_is_split_by_the_subscribe_batch_size() {
         t0,
     );
     transmitted(&mut session, t0);
-    session
-        .handle_packet(
-            Packet::SubAck(SubAck {
-                packet_id: 1,
-                reason_codes: vec![
-                    SubscribeReasonCode::GrantedQoS1,
-                    SubscribeReasonCode::GrantedQoS1,
-                    SubscribeReasonCode::GrantedQoS1,
-                ],
-                properties: PacketProperties::NONE,
-            }),
-            t0,
-        )
-        .unwrap();
+    for (packet_id, count) in [(1, 2), (2, 1)] {
+        session
+            .handle_packet(
+                Packet::SubAck(SubAck {
+                    packet_id,
+                    reason_codes: vec![SubscribeReasonCode::GrantedQoS1; count],
+                    properties: PacketProperties::NONE,
+                }),
+                t0,
+            )
+            .unwrap();
+    }
     let resent: Vec<Vec<String>> = reconnect(&mut session, t0, false)
         .into_iter()
         .filter_map(|p| match p {
