@@ -216,7 +216,7 @@ describeNapi('batch formats agree between Rust and JS', () => {
     expect(refused.error.message).toBe('Publish error: Not authorized')
     expect(refused.error.code).toBe(0x87)
 
-    expect(next('SUBSCRIBE_DONE')).toEqual({ token: 22, messageId: 404, error: null, granted: [1, 0x97], properties: { reasonString: 'partly' } })
+    expect(next('SUBSCRIBE_DONE')).toEqual({ token: 22, messageId: 404, error: null, subackCodes: [1, 0x97], properties: { reasonString: 'partly' }, qos: [1, 2] })
     expect(next('UNSUBSCRIBE_DONE')).toEqual({ token: 23, messageId: 405, error: null, reasonCodes: [0, 0x11], properties: { reasonString: 'done' } })
     const failedUnsubscribe = next('UNSUBSCRIBE_DONE')
     expect(failedUnsubscribe).toMatchObject({ token: 24, messageId: 406, reasonCodes: [], properties: undefined })

@@ -94,7 +94,7 @@ describeIt('the addon speaks MQTT 5 to mosquitto', () => {
     const subscriber = connect()
     await subscriber.next('CONNECT')
     subscriber.native.subscribe(1, [{ topic: 'v5/props/#', qos: 1 }], { subscriptionIdentifier: 42 })
-    expect(await subscriber.next('SUBSCRIBE_DONE')).toMatchObject({ token: 1, error: null, granted: [1] })
+    expect(await subscriber.next('SUBSCRIBE_DONE')).toMatchObject({ token: 1, error: null, subackCodes: [1], qos: [1] })
 
     const publisher = connect()
     await publisher.next('CONNECT')
@@ -145,7 +145,7 @@ describeIt('the addon speaks MQTT 5 to mosquitto', () => {
     const client = connect()
     await client.next('CONNECT')
     client.native.subscribe(1, [{ topic: 'v5/nl/own', qos: 1, nl: true }, { topic: 'v5/nl/all', qos: 1 }])
-    expect(await client.next('SUBSCRIBE_DONE')).toMatchObject({ granted: [1, 1] })
+    expect(await client.next('SUBSCRIBE_DONE')).toMatchObject({ subackCodes: [1, 1], qos: [1, 1] })
     client.native.publish('v5/nl/own', Buffer.from('a'), 1, false, 2)
     client.native.publish('v5/nl/all', Buffer.from('b'), 1, false, 3)
     // The broker keeps the order: the second came back, so the first never will.
