@@ -78,7 +78,6 @@ function isTopicAlias (value) {
   return Number.isInteger(value) && value >= 1 && value <= 0xffff
 }
 
-/** As MQTT.js checks before connecting: Authentication Data needs an Authentication Method. */
 /**
  * `end()`'s MQTT 5 options: the DISCONNECT's `reasonCode` (default 0) and
  * `properties` (checked by the addon), or null when there are none.
@@ -93,6 +92,7 @@ function disconnectOptions (opts) {
   return { reasonCode: reasonCode === undefined ? 0 : reasonCode, properties: properties === null ? undefined : properties }
 }
 
+/** As MQTT.js checks before connecting: Authentication Data needs an Authentication Method. */
 function missingAuthenticationMethod ({ properties }) {
   return !!properties && !properties.authenticationMethod && !!properties.authenticationData
 }
