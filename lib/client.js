@@ -78,7 +78,6 @@ function isTopicAlias (value) {
   return Number.isInteger(value) && value >= 1 && value <= 0xffff
 }
 
-/** As MQTT.js checks before connecting: Authentication Data needs an Authentication Method. */
 /**
  * `end()`'s MQTT 5 options: the DISCONNECT's `reasonCode` (default 0) and
  * `properties` (checked by the addon), or null when there are none.
@@ -93,6 +92,7 @@ function disconnectOptions (opts) {
   return { reasonCode: reasonCode === undefined ? 0 : reasonCode, properties: properties === null ? undefined : properties }
 }
 
+/** As MQTT.js checks before connecting: Authentication Data needs an Authentication Method. */
 function missingAuthenticationMethod ({ properties }) {
   return !!properties && !properties.authenticationMethod && !!properties.authenticationData
 }
@@ -149,7 +149,9 @@ class MqttClient extends EventEmitter {
     this._connectDue = null
     // MQTT 5: the last CONNACK's properties (MQTT.js's `serverProperties`), and
     // its Topic Alias Maximum, which an explicit `topicAlias` is checked against
-    // inside publish(), as MQTT.js checks it (0: no alias may be sent).
+    // inside publish(), as MQTT.js checks it (0: no alias may be sent). The
+    // alias maps themselves live in the engine (MQTT.js's `topicAliasSend` and
+    // `topicAliasRecv` are private members there, not API).
     this._serverProperties = undefined
     this._topicAliasMaximum = 0
     // The callback of an MQTT 5 re-authentication waiting for the broker's answer (see auth.js).

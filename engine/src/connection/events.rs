@@ -78,6 +78,13 @@ pub enum ClientCommand {
     },
     /// `client.reconnect()`: drop the current connection (if any) and connect again now.
     Reconnect,
+    /// The application gave up on the connection (MQTT.js's `handleAuth` failed, or gave no
+    /// answer to the broker's challenge): close it, after this DISCONNECT in MQTT 5 (`None`: none
+    /// at all, as MQTT.js), then reconnect per policy. JS reports the error itself. Nothing to do
+    /// while there is no connection.
+    AbortConnection {
+        disconnect: Option<Disconnect>,
+    },
     /// JS has emitted `reconnect`: the next attempt may open its socket, with
     /// the connect fields as the listeners left them (MQTT.js re-reads
     /// `client.options` for each CONNECT); `None` keeps the current ones.

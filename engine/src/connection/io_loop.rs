@@ -140,16 +140,27 @@ impl IoLoop {
                     }
                     commands.recv().await
                 } => {
-                    if let Some(outcome) = handle_commands(command, attempt) {
-                        match outcome {
-                            AttemptOutcome::ReconnectRequested { .. } => {
-                                self.disconnect(&mut writer, attempt.outbox, &*attempt.controls, Disconnect::NORMAL).await
+                    match handle_commands(command, attempt) {
+                        None => {}
+                        Some(HandledCommands::Abort(disconnect)) => {
+                            // MQTT 5 says why (after what is queued, so that no packet is cut);
+                            // otherwise the socket just closes, as MQTT.js destroys the stream.
+                            if let Some(disconnect) = disconnect.filter(|_| self.version.is_v5()) {
+                                self.disconnect(&mut writer, attempt.outbox, &*attempt.controls, disconnect).await
                             }
-                            // A forced end still sends what was asked for before it, as
-                            // MQTT.js has written it to the socket by then.
-                            _ => self.flush(&mut writer, attempt.session, attempt.outbox, &*attempt.controls).await,
+                            return AttemptOutcome::Aborted;
                         }
-                        return outcome;
+                        Some(HandledCommands::End(outcome)) => {
+                            match outcome {
+                                AttemptOutcome::ReconnectRequested { .. } => {
+                                    self.disconnect(&mut writer, attempt.outbox, &*attempt.controls, Disconnect::NORMAL).await
+                                }
+                                // A forced end still sends what was asked for before it, as
+                                // MQTT.js has written it to the socket by then.
+                                _ => self.flush(&mut writer, attempt.session, attempt.outbox, &*attempt.controls).await,
+                            }
+                            return outcome;
+                        }
                     }
                 }
                 read = reader.read_buf(&mut self.read_buf), if may_read => {
@@ -412,27 +423,34 @@ fn next_read_room(room: usize, read: usize) -> usize {
     }
 }
 
+/// What a turn of commands from JS ended the connection with.
+enum HandledCommands {
+    End(AttemptOutcome),
+    /// `AbortConnection`, with the DISCONNECT to send first (MQTT 5).
+    Abort(Option<Disconnect>),
+}
+
 /// Applies the command just received and whatever else is already queued.
 fn handle_commands(
     first: Option<ClientCommand>,
     attempt: &mut Attempt<'_>,
-) -> Option<AttemptOutcome> {
+) -> Option<HandledCommands> {
     let now = now();
     let mut next = first;
     for turn in 1..=COMMANDS_PER_TURN {
         let command = match next {
             None => {
-                return Some(AttemptOutcome::Ended {
+                return Some(HandledCommands::End(AttemptOutcome::Ended {
                     transport_was_open: true,
-                })
+                }))
             }
             Some(command) => command,
         };
         match command {
             ClientCommand::End { force: true, .. } => {
-                return Some(AttemptOutcome::Ended {
+                return Some(HandledCommands::End(AttemptOutcome::Ended {
                     transport_was_open: true,
-                })
+                }))
             }
             ClientCommand::End {
                 force: false,
@@ -453,9 +471,12 @@ fn handle_commands(
             ),
             ClientCommand::SetEventsHeld(held) => attempt.controls.events_held = held,
             ClientCommand::Reconnect => {
-                return Some(AttemptOutcome::ReconnectRequested {
+                return Some(HandledCommands::End(AttemptOutcome::ReconnectRequested {
                     transport_was_open: true,
-                })
+                }))
+            }
+            ClientCommand::AbortConnection { disconnect } => {
+                return Some(HandledCommands::Abort(disconnect))
             }
             ClientCommand::Session(command) => attempt.session.handle_command(command, now),
             ClientCommand::SetPacketEvents(on) => attempt.controls.packet_events = on,

@@ -199,7 +199,7 @@ async fn drive(config: ClientConfig, mut commands: CommandReceiver, events: Even
                 outbox.push(ClientEvent::Error(error));
                 outbox.push(ClientEvent::Close);
             }
-            AttemptOutcome::Closed => {
+            AttemptOutcome::Closed | AttemptOutcome::Aborted => {
                 go_offline(&mut outbox);
                 outbox.push(ClientEvent::Close);
             }

@@ -29,6 +29,7 @@ pub(super) fn handle_offline_command(
     match command {
         ClientCommand::End { .. } => OfflineCommand::End,
         ClientCommand::Reconnect => OfflineCommand::Reconnect,
+        ClientCommand::AbortConnection { .. } => OfflineCommand::Handled,
         ClientCommand::ReconnectEmitted {
             count,
             identity,

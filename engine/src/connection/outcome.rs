@@ -20,6 +20,9 @@ pub enum AttemptOutcome {
     Closed,
     /// `reconnect()` asked for a fresh connection.
     ReconnectRequested { transport_was_open: bool },
+    /// The application gave up on the connection (`ClientCommand::AbortConnection`); its
+    /// DISCONNECT, if any, has been written. Then as `Closed`.
+    Aborted,
 }
 
 pub(super) fn session_outcome(error: SessionError) -> AttemptOutcome {

@@ -335,3 +335,52 @@ async fn a_message_read_before_the_violating_packet_reaches_js_before_the_error(
     );
     assert_eq!(error_of(&events).code, Some(ErrorCode::Number(0x82)));
 }
+
+#[tokio::test]
+async fn an_aborted_connection_says_why_closes_and_reconnects_per_policy() {
+    let (listener, port) = listener().await;
+    let connect = Properties {
+        authentication_method: Some("TOKEN".into()),
+        ..Properties::default()
+    };
+    let mut client = Client::start(v5_config(port, 50, connect));
+    let mut broker = Peer5::accept(&listener).await;
+    assert!(matches!(broker.recv().await, Some(Packet::Connect(_))));
+    let challenge = Auth {
+        reason_code: ReasonCode::CONTINUE_AUTHENTICATION,
+        properties: Properties {
+            authentication_method: Some("TOKEN".into()),
+            ..Properties::default()
+        },
+    };
+    broker.send(Packet::Auth(Box::new(challenge))).await;
+    client
+        .until(|e| matches!(e, ClientEvent::Session(Event::Auth(_))))
+        .await;
+    // JS's handleAuth failed: the application gives up on this connection.
+    let goodbye = Disconnect {
+        reason_code: ReasonCode::NOT_AUTHORIZED,
+        properties: PacketProperties::NONE,
+    };
+    client
+        .commands
+        .send(ClientCommand::AbortConnection {
+            disconnect: Some(goodbye.clone()),
+        })
+        .unwrap();
+    assert_eq!(broker.recv().await, Some(Packet::Disconnect(goodbye)));
+    assert_eq!(broker.recv().await, None);
+    let mut events = client
+        .until(|e| matches!(e, ClientEvent::Reconnect { .. }))
+        .await;
+    let mut again = Peer5::accept(&listener).await;
+    again.accept_with(Properties::default()).await;
+    events.extend(client.until(is_connected).await);
+    // No error from the engine: JS reports its own.
+    assert_eq!(
+        names(&events),
+        vec!["offline", "close", "reconnect", "connect"]
+    );
+    client.end(true);
+    client.until(|e| matches!(e, ClientEvent::Terminated)).await;
+}
