@@ -483,7 +483,9 @@ impl Session {
             Command::AuthContinue(auth) => {
                 if self.link != Link::Offline {
                     if let Some(answer) = self.auth.answer(*auth) {
-                        self.transmit.push_back(Packet::Auth(Box::new(answer)));
+                        let packet =
+                            self.within_maximum_packet_size(Packet::Auth(Box::new(answer)));
+                        self.transmit.push_back(packet);
                     }
                 }
                 return;
@@ -491,7 +493,9 @@ impl Session {
             Command::Reauthenticate(auth) => {
                 if self.is_connected() {
                     if let Some(request) = self.auth.reauthenticate(*auth) {
-                        self.transmit.push_back(Packet::Auth(Box::new(request)));
+                        let packet =
+                            self.within_maximum_packet_size(Packet::Auth(Box::new(request)));
+                        self.transmit.push_back(packet);
                     }
                 }
                 return;
@@ -853,8 +857,9 @@ impl Session {
             .all(|p| matches!(p, Pending::Withdrawn));
         if self.is_connected() && nothing_in_flight && self.waiting_for_id.is_empty() {
             self.events.push_back(Event::OutgoingEmpty);
-            self.transmit
-                .push_back(Packet::Disconnect(self.disconnect_packet.clone()));
+            self.transmit.push_back(
+                self.within_maximum_packet_size(Packet::Disconnect(self.disconnect_packet.clone())),
+            );
         }
     }
 }

@@ -8,7 +8,7 @@
 
 use super::topic_alias::Aliased;
 use super::*;
-use crate::codec::publish_encoded_len;
+use crate::codec::{encoded_len, publish_encoded_len};
 
 /// The application's own Topic Alias on a publish: the alias, and whether it sent an empty topic
 /// (using an alias it set before) rather than setting the alias.
@@ -206,6 +206,37 @@ impl Session {
         for (token, error) in failed {
             self.fail_publish(token, error);
         }
+    }
+}
+
+impl Session {
+    /// An AUTH or DISCONNECT the application filled, made to fit the broker's Maximum Packet Size:
+    /// over it, its Reason String and User Properties are left out, which is what the
+    /// specification allows a sender to drop (sections 3.14.2.2.4, 3.15.2.2.4 and ff.). Its other
+    /// properties (method, data, session expiry) are the packet's meaning and stay.
+    pub(super) fn within_maximum_packet_size(&self, mut packet: Packet) -> Packet {
+        let max = self.limits.maximum_packet_size;
+        if max >= MAX_PACKET_SIZE
+            || encoded_len(&packet, self.config.protocol).is_ok_and(|size| size <= max)
+        {
+            return packet;
+        }
+        match &mut packet {
+            Packet::Auth(auth) => {
+                auth.properties.reason_string = None;
+                auth.properties.user_properties = Vec::new();
+            }
+            Packet::Disconnect(disconnect) => {
+                if let Some(list) = disconnect.properties.get() {
+                    let mut list = list.clone();
+                    list.reason_string = None;
+                    list.user_properties = Vec::new();
+                    disconnect.properties = PacketProperties::new(list);
+                }
+            }
+            _ => {}
+        }
+        packet
     }
 }
 

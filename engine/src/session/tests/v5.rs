@@ -938,3 +938,54 @@ fn a_subscribe_or_unsubscribe_over_the_broker_maximum_packet_size_fails_and_is_n
         other => panic!("expected two failures, got {other:?}"),
     }
 }
+
+#[test]
+fn a_disconnect_over_the_broker_maximum_packet_size_loses_its_reason_string_and_user_properties() {
+    let t0 = Instant::now();
+    let broker = Properties {
+        maximum_packet_size: Some(64),
+        ..Properties::default()
+    };
+    let mut session = connected_v5(v5_config(Properties::default()), broker, t0);
+    let wordy = Disconnect {
+        reason_code: ReasonCode::DISCONNECT_WITH_WILL_MESSAGE,
+        properties: PacketProperties::new(Properties {
+            session_expiry_interval: Some(0),
+            reason_string: Some("x".repeat(100).into()),
+            user_properties: vec![("k".into(), "v".into())],
+            ..Properties::default()
+        }),
+    };
+    session.handle_command(Command::Disconnect(wordy), t0);
+    let sent = transmitted(&mut session, t0);
+    let expected = Disconnect {
+        reason_code: ReasonCode::DISCONNECT_WITH_WILL_MESSAGE,
+        properties: PacketProperties::new(Properties {
+            session_expiry_interval: Some(0),
+            ..Properties::default()
+        }),
+    };
+    assert_eq!(sent, vec![Packet::Disconnect(expected)]);
+
+    // One that fits goes as given.
+    let mut session = connected_v5(
+        v5_config(Properties::default()),
+        Properties {
+            maximum_packet_size: Some(64),
+            ..Properties::default()
+        },
+        t0,
+    );
+    let short = Disconnect {
+        reason_code: ReasonCode::NORMAL_DISCONNECTION,
+        properties: PacketProperties::new(Properties {
+            reason_string: Some("bye".into()),
+            ..Properties::default()
+        }),
+    };
+    session.handle_command(Command::Disconnect(short.clone()), t0);
+    assert_eq!(
+        transmitted(&mut session, t0),
+        vec![Packet::Disconnect(short)]
+    );
+}
