@@ -59,6 +59,7 @@ pub enum ClientEvent {
     PacketReceived(Packet),
     /// Every QoS 0 publish up to this token has been written to the socket:
     /// their callbacks run (MQTT.js calls them once the packet is written).
+    /// Reported only while JS asks for it (`SetQoS0Reports`).
     QoS0Written {
         through: Token,
     },
@@ -102,6 +103,9 @@ pub enum ClientCommand {
         /// The connection it came on, as its `HeldMessage` event said.
         connection: u32,
     },
+    /// JS has a QoS 0 callback waiting for its publish to be written (report
+    /// `QoS0Written`), or none any more (JS reads the `QoS0WrittenMark`).
+    SetQoS0Reports(bool),
     /// Failpoint for tests: panic inside the task (only sent when test hooks are enabled).
     Panic,
 }

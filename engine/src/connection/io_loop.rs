@@ -390,6 +390,7 @@ fn handle_commands(
                 packet_id,
                 connection,
             } => attempt.session.acknowledge(packet_id, connection),
+            ClientCommand::SetQoS0Reports(wanted) => attempt.outbox.set_qos0_reports(wanted),
             ClientCommand::Panic => panic!("test failpoint: panic in the client task"),
         }
         if turn == COMMANDS_PER_TURN {
