@@ -158,18 +158,20 @@ function publishWindowed (client, topic, count, window) {
   })
 }
 
-test('a publisher that keeps a window of QoS 0 callbacks waiting: every callback once, in call order, every message sent in order', async () => {
+test('a publisher that keeps a window of QoS 0 callbacks waiting: every callback once, in call order (MQTT.js: any order), every message sent in order', async () => {
   const broker = track(await startRawBroker())
   const [client] = await h.connected(broker.url, { reconnectPeriod: 0 })
   const COUNT = 20000
   // A window larger than what fits in the socket's high-water mark: callbacks
   // wait for the engine's reports, and the room each report leaves runs more.
   const calledBack = await publishWindowed(client, 'window', COUNT, 1000)
-  expect(calledBack).toEqual(Array.from({ length: COUNT }, (_, i) => i))
+  const inCallOrder = Array.from({ length: COUNT }, (_, i) => i)
+  // MQTT.js may run a later callback before earlier ones waiting for `drain` (README, differences).
+  expect(isNapi ? calledBack : [...calledBack].sort((a, b) => a - b)).toEqual(inCallOrder)
   await waitUntil(() => broker.packets.filter((p) => p.cmd === 'publish').length === COUNT,
     { timeout: 20000, label: `${COUNT} PUBLISH packets at the broker` })
   const payloads = broker.packets.filter((p) => p.cmd === 'publish').map((p) => Number(p.payload.toString()))
-  expect(payloads).toEqual(calledBack)
+  expect(payloads).toEqual(inCallOrder)
   expect(broker.parseErrors).toEqual([])
 }, 60000)
 
