@@ -140,6 +140,8 @@ class MqttClient extends EventEmitter {
     this._lastMessageId = 0
     this._reconnectAnnounced = false
     this._packetEventsOn = false
+    // Whether the engine reports QoS 0 writes (see _updateQoS0Reports).
+    this._qos0ReportsOn = false
     this._hideConnectPacket = false
     // The engine holds inbound QoS 1/2 acks for handleMessage (see _syncAckMode).
     this._manualAcks = false
@@ -218,6 +220,8 @@ class MqttClient extends EventEmitter {
     this._reconnectsEmitted = 0
     this._native = startNativeClient(native, (records, payloads) => this._inbound.push(records, payloads))
     this._packetEventsOn = false
+    this._qos0ReportsOn = false
+    this._updateQoS0Reports()
     // MQTT.js emits the first CONNECT's packetsend inside connect(), before any
     // I/O: so do we, and the engine's later report of that packet is dropped.
     this._hideConnectPacket = true
@@ -483,8 +487,9 @@ class MqttClient extends EventEmitter {
       // packet events on, the engine's completion keeps packetsend first.)
       const bytes = payload.length + topic.length
       callsBackNow = callback !== undefined && this.connected && this._connectGate === null &&
-        !this._packetEventsOn && !mayBeRefused && this._pending.mayCallBackQoS0Now(bytes, SOCKET_HIGH_WATER_MARK)
+        !this._packetEventsOn && !mayBeRefused && !this._pending.hasQoS0CallbacksWaiting() && this._qos0Fits(bytes)
       token = this._pending.registerQoS0Publish(callback, bytes, callsBackNow)
+      if (!callsBackNow) this._updateQoS0Reports()
     }
     if (this._terminated) {
       setImmediate(() => this._complete(token, new Error('Connection closed')))
@@ -871,11 +876,37 @@ class MqttClient extends EventEmitter {
   /** The engine has written every QoS 0 publish up to `token`: their callbacks run. */
   _qos0Written (token) {
     this._pending.takeQoS0Through(token, (done, callback) => this._qos0Completed(done, callback))
+    this._updateQoS0Reports()
+  }
+
+  /**
+   * Whether a QoS 0 publish of `bytes` fits in what the engine may hold not
+   * yet reported written; if not, asks the engine's mark how far it has
+   * written (JS sees no report while it runs a loop of publishes).
+   */
+  _qos0Fits (bytes) {
+    if (this._pending.qos0Fits(bytes, SOCKET_HIGH_WATER_MARK)) return true
+    return this._refreshQoS0Written() && this._pending.qos0Fits(bytes, SOCKET_HIGH_WATER_MARK)
+  }
+
+  /** Drops what the engine's mark says is written; returns whether that made room. */
+  _refreshQoS0Written () {
+    if (this._native === null || this._terminated) return false
+    return this._pending.dropWrittenQoS0(this._native.qos0WrittenThrough())
+  }
+
+  /** The engine reports QoS 0 writes while a QoS 0 publish waits for a report, and only then. */
+  _updateQoS0Reports () {
+    const wanted = this._pending.qos0AwaitsReport()
+    if (wanted === this._qos0ReportsOn || this._native === null || this._terminated) return
+    this._qos0ReportsOn = wanted
+    this._native.setQos0Reports(wanted)
   }
 
   /** The connection closed before the QoS 0 publishes up to `token` not yet written went out. */
   _qos0Dropped (token) {
     this._pending.takeQoS0Through(token, (done, callback) => this._qos0Completed(done, callback, new Error('Connection closed')))
+    this._updateQoS0Reports()
   }
 
   _qos0Completed (token, callback, error) {

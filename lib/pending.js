@@ -12,7 +12,7 @@
 
 /** Marks a QoS 0 publish that is waited for without a callback (its size may be refused). */
 const NO_CALLBACK = Symbol('no callback')
-/** Marks a QoS 0 publish whose callback has run already (see `registerQoS0Publish`). */
+/** Marks a QoS 0 publish whose callback has run already (see `registerQoS0Publish`): it needs no report. */
 const CALLED = Symbol('called back')
 /** Marks a QoS 0 publish completed out of turn (it failed). */
 const DONE = null
@@ -28,9 +28,11 @@ function qos0Entry (stored) {
 }
 
 /**
- * The QoS 0 publishes not yet written, oldest first, in parallel arrays
+ * The QoS 0 publishes not yet known written, oldest first, in parallel arrays
  * (token, callback, bytes) from index `_head` on; tokens grow, so one is found
- * by binary search. Counts the bytes they hold.
+ * by binary search. Counts the bytes they hold. Those whose callback has run
+ * go with the engine's next report, or when `dropWrittenThrough` finds them
+ * written.
  */
 class QoS0Queue {
   constructor () {
@@ -41,6 +43,8 @@ class QoS0Queue {
     this.unwrittenBytes = 0
     /** How many of them have a callback still to run. */
     this.callbacksWaiting = 0
+    /** How many of them wait for the engine's report (all but those called back). */
+    this.awaitingReport = 0
   }
 
   push (token, stored, bytes) {
@@ -48,6 +52,7 @@ class QoS0Queue {
     this._callbacks.push(stored)
     this._bytes.push(bytes)
     this.unwrittenBytes += bytes
+    if (stored !== CALLED) this.awaitingReport++
     if (typeof stored === 'function') this.callbacksWaiting++
   }
 
@@ -94,6 +99,7 @@ class QoS0Queue {
       if (stored === DONE) continue
       this._callbacks[i] = DONE
       this.unwrittenBytes -= this._bytes[i]
+      if (stored !== CALLED) this.awaitingReport--
       run.push(this._tokens[i], stored)
     }
     this._dropCompleted()
@@ -103,16 +109,40 @@ class QoS0Queue {
     }
   }
 
-  /** Every token still waiting, oldest first. */
+  /**
+   * Removes the publishes at the front, up to `token`, whose callbacks have
+   * run: the engine has written them (its mark), so they hold no room any
+   * more. Stops at the first that waits for a report. Returns whether any went.
+   */
+  dropWrittenThrough (token) {
+    const head = this._head
+    while (this._head < this._tokens.length && this._tokens[this._head] <= token) {
+      const i = this._head
+      if (this._callbacks[i] === CALLED) {
+        this._callbacks[i] = DONE
+        this.unwrittenBytes -= this._bytes[i]
+      } else if (this._callbacks[i] !== DONE) {
+        break
+      }
+      this._head++
+    }
+    if (this._head === head) return false
+    this._dropCompleted()
+    return true
+  }
+
+  /** Every token whose publish still waits for the engine, oldest first. */
   tokens () {
     const out = []
     for (let i = this._head; i < this._tokens.length; i++) {
-      if (this._callbacks[i] !== DONE) out.push(this._tokens[i])
+      const stored = this._callbacks[i]
+      if (stored !== DONE && stored !== CALLED) out.push(this._tokens[i])
     }
     return out
   }
 
   _complete (i) {
+    if (this._callbacks[i] !== CALLED) this.awaitingReport--
     if (typeof this._callbacks[i] === 'function') this.callbacksWaiting--
     this._callbacks[i] = DONE
     this.unwrittenBytes -= this._bytes[i]
@@ -161,14 +191,28 @@ class PendingCallbacks {
     return token
   }
 
+  /** Whether an earlier QoS 0 callback still waits: a later one waits its turn (call order). */
+  hasQoS0CallbacksWaiting () {
+    return this._qos0 !== null && this._qos0.callbacksWaiting > 0
+  }
+
+  /** Whether a QoS 0 publish of `bytes` keeps what the engine has not reported written under `highWaterMark`. */
+  qos0Fits (bytes, highWaterMark) {
+    return (this._qos0 === null ? 0 : this._qos0.unwrittenBytes) + bytes < highWaterMark
+  }
+
+  /** Whether a QoS 0 publish waits for the engine to report it written (or refused). */
+  qos0AwaitsReport () {
+    return this._qos0 !== null && this._qos0.awaitingReport > 0
+  }
+
   /**
-   * Whether a QoS 0 publish of `bytes` may call back at once: no earlier QoS 0
-   * callback waits (they run in call order), and what the engine has not
-   * written, this one included, stays under `highWaterMark`.
+   * The engine's mark says every QoS 0 publish up to `token` is written:
+   * the ones whose callbacks ran stop counting against the room. Returns
+   * whether any did.
    */
-  mayCallBackQoS0Now (bytes, highWaterMark) {
-    if (this._qos0 === null) return bytes < highWaterMark
-    return this._qos0.callbacksWaiting === 0 && this._qos0.unwrittenBytes + bytes < highWaterMark
+  dropWrittenQoS0 (token) {
+    return this._qos0 !== null && this._qos0.dropWrittenThrough(token)
   }
 
   get (token) {
@@ -204,7 +248,7 @@ class PendingCallbacks {
     return this._entries !== null && this._entries.size > 0
   }
 
-  /** The tokens of every publish still waiting. */
+  /** The tokens of every publish whose callback still waits. */
   publishTokens () {
     const tokens = new Set(this._qos0 === null ? [] : this._qos0.tokens())
     if (this._entries !== null) {

@@ -8,8 +8,11 @@ const path = require('node:path')
 const { fork } = require('node:child_process')
 const { cleanupAll, track } = require('../helpers/cleanup')
 const { startRawBroker } = require('../helpers/rawBroker')
-const { waitUntil, delay } = require('../helpers/events')
+const { startAedes } = require('../helpers/brokers')
+const { startProxy } = require('../helpers/proxy')
+const { waitUntil, delay, once } = require('../helpers/events')
 const { isNapi } = require('../helpers/impl')
+const h = require('../helpers/harness')
 
 afterEach(cleanupAll)
 
@@ -130,3 +133,85 @@ test('end(true) while QoS 0 callbacks wait for a stalled socket: the end callbac
     expect({ ok: ended.ok, errors: ended.errors }).toEqual({ ok: stalled.ok, errors: 0 })
   }
 }, 60000)
+
+/** Publishes `count` QoS 0 messages (payload: their index) keeping at most `window` callbacks waiting. */
+function publishWindowed (client, topic, count, window) {
+  return new Promise((resolve, reject) => {
+    const calledBack = []
+    let sent = 0
+    let pumping = false
+    function pump () {
+      if (pumping) return
+      pumping = true
+      while (sent < count && sent - calledBack.length < window) {
+        const index = sent++
+        client.publish(topic, String(index), { qos: 0 }, (err) => {
+          if (err) return reject(err)
+          calledBack.push(index)
+          if (calledBack.length === count) resolve(calledBack)
+          else pump()
+        })
+      }
+      pumping = false
+    }
+    pump()
+  })
+}
+
+test('a publisher that keeps a window of QoS 0 callbacks waiting: every callback once, in call order (MQTT.js: any order), every message sent in order', async () => {
+  const broker = track(await startRawBroker())
+  const [client] = await h.connected(broker.url, { reconnectPeriod: 0 })
+  const COUNT = 20000
+  // A window larger than what fits in the socket's high-water mark: callbacks
+  // wait for the engine's reports, and the room each report leaves runs more.
+  const calledBack = await publishWindowed(client, 'window', COUNT, 1000)
+  const inCallOrder = Array.from({ length: COUNT }, (_, i) => i)
+  // MQTT.js may run a later callback before earlier ones waiting for `drain` (README, differences).
+  expect(isNapi ? calledBack : [...calledBack].sort((a, b) => a - b)).toEqual(inCallOrder)
+  await waitUntil(() => broker.packets.filter((p) => p.cmd === 'publish').length === COUNT,
+    { timeout: 20000, label: `${COUNT} PUBLISH packets at the broker` })
+  const payloads = broker.packets.filter((p) => p.cmd === 'publish').map((p) => Number(p.payload.toString()))
+  expect(payloads).toEqual(inCallOrder)
+  expect(broker.parseErrors).toEqual([])
+}, 60000)
+
+test('QoS 0 callbacks that ran inside publish() before a dropped connection do not hold back the next connect', async () => {
+  const aedes = track(await startAedes())
+  const proxy = track(await startProxy(aedes.port))
+  const [client] = await h.connected(proxy.url, { reconnectPeriod: 100 })
+  let calledBack = 0
+  for (let i = 0; i < 50; i++) client.publish('before-drop', 'x', { qos: 0 }, () => { calledBack++ })
+  await waitUntil(() => calledBack === 50, { timeout: 5000, label: 'the 50 callbacks' })
+  const reconnected = once(client, 'connect')
+  proxy.drop()
+  await reconnected
+  // And the callbacks of the new connection run as before.
+  await new Promise((resolve, reject) => client.publish('after-drop', 'y', { qos: 0 }, (err) => (err ? reject(err) : resolve())))
+  await h.end(client)
+}, 30000)
+
+test('a QoS 0 publisher whose callbacks run inside publish() gets no event batch for its writes', async () => {
+  if (!isNapi) return // the engine's reports are mqtt-napi's own
+  const broker = track(await startRawBroker())
+  const [client] = await h.connected(broker.url, { reconnectPeriod: 0 })
+  let batches = 0
+  const push = client._inbound.push.bind(client._inbound)
+  client._inbound.push = (records, payloads) => {
+    batches++
+    return push(records, payloads)
+  }
+  // One at a time, as a sensor publishes: each callback runs inside publish().
+  let inside = 0
+  for (let i = 0; i < 200; i++) {
+    let returned = false
+    client.publish('paced', 'x', { qos: 0 }, () => { if (!returned) inside++ })
+    returned = true
+    await delay(1)
+  }
+  await waitUntil(() => broker.packets.filter((p) => p.cmd === 'publish').length === 200,
+    { timeout: 10000, label: '200 PUBLISH packets at the broker' })
+  expect(inside).toBe(200)
+  // A report per write would be a call into JS (and a thread wake-up) per publish.
+  expect(batches).toBeLessThan(10)
+  await h.end(client)
+}, 30000)

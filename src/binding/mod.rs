@@ -129,6 +129,7 @@ pub struct NativeClient {
     /// MQTT 3.x packets carry no properties, reason codes or subscription options: MQTT.js
     /// ignores those arguments there, and so do the methods below.
     protocol: ProtocolVersion,
+    qos0_written: connection::QoS0WrittenMark,
 }
 
 #[napi]
@@ -141,7 +142,13 @@ impl NativeClient {
         let protocol = config.session.protocol;
         let (command_tx, command_rx) = connection::command_mailbox();
         let (event_tx, event_rx) = connection::event_mailbox();
-        napi::bindgen_prelude::spawn(connection::run(config, command_rx, event_tx));
+        let qos0_written = connection::QoS0WrittenMark::default();
+        napi::bindgen_prelude::spawn(connection::run(
+            config,
+            command_rx,
+            event_tx,
+            qos0_written.clone(),
+        ));
         napi::bindgen_prelude::spawn(event_pump::deliver_events(
             event_rx,
             bridge.callback.clone(),
@@ -150,7 +157,23 @@ impl NativeClient {
         Ok(NativeClient {
             commands: command_tx,
             protocol,
+            qos0_written,
         })
+    }
+
+    /// Every QoS 0 publish up to this token has been written to the socket
+    /// (0: none yet). Read at once, without waiting for an event.
+    #[napi(catch_unwind)]
+    pub fn qos0_written_through(&self) -> f64 {
+        self.qos0_written.get() as f64
+    }
+
+    /// Whether the engine reports QoS 0 writes as events (`QOS0_WRITTEN`):
+    /// wanted while a QoS 0 callback waits for one.
+    #[napi(catch_unwind)]
+    pub fn set_qos0_reports(&self, wanted: bool) {
+        // A closed channel means the task already ended: nothing is written any more.
+        let _ = self.commands.send(ClientCommand::SetQoS0Reports(wanted));
     }
 
     /// Queues the publishes of one tick (see `publish_batch`); completions

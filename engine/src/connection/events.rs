@@ -60,6 +60,7 @@ pub enum ClientEvent {
     PacketReceived(Packet),
     /// Every QoS 0 publish up to this token has been written to the socket:
     /// their callbacks run (MQTT.js calls them once the packet is written).
+    /// Reported only while JS asks for it (`SetQoS0Reports`).
     QoS0Written {
         through: Token,
     },
@@ -114,6 +115,9 @@ pub enum ClientCommand {
         /// MQTT 5's reason code for the PUBACK (MQTT.js `customHandleAcks`); Success in 3.x.
         reason_code: ReasonCode,
     },
+    /// JS has a QoS 0 callback waiting for its publish to be written (report
+    /// `QoS0Written`), or none any more (JS reads the `QoS0WrittenMark`).
+    SetQoS0Reports(bool),
     /// Failpoint for tests: panic inside the task (only sent when test hooks are enabled).
     Panic,
 }

@@ -489,6 +489,7 @@ fn handle_commands(
             } => attempt
                 .session
                 .acknowledge(packet_id, connection, reason_code),
+            ClientCommand::SetQoS0Reports(wanted) => attempt.outbox.set_qos0_reports(wanted),
             ClientCommand::Panic => panic!("test failpoint: panic in the client task"),
         }
         if turn == COMMANDS_PER_TURN {

@@ -24,6 +24,7 @@ use tokio::time::Instant;
 
 pub use events::{ClientCommand, ClientError, ClientEvent, ConnectIdentity, Controls, ErrorCode};
 pub use mailbox::Closed;
+pub use outbox::QoS0WrittenMark;
 pub use read_pacer::BACK_TO_BACK;
 pub use reconnect::{Backoff, ReconnectPolicy};
 
@@ -66,12 +67,18 @@ pub fn event_mailbox() -> (EventSender, EventReceiver) {
 }
 
 /// Runs a client until it ends or its command channel closes, then emits
-/// `Terminated`. A panic anywhere inside becomes an `error` event.
-pub async fn run(config: ClientConfig, commands: CommandReceiver, events: EventSender) {
+/// `Terminated`. A panic anywhere inside becomes an `error` event. The task
+/// advances `qos0_written` as QoS 0 publishes are written.
+pub async fn run(
+    config: ClientConfig,
+    commands: CommandReceiver,
+    events: EventSender,
+    qos0_written: QoS0WrittenMark,
+) {
     let supervisor_events = events.clone();
     // The panic boundary runs in this task rather than around a second one
     // (a spawned supervisor cost each client ~0.8 KB, heaptrack).
-    let drive = drive(config, commands, events);
+    let drive = drive(config, commands, events, qos0_written);
     tokio::pin!(drive);
     let outcome = poll_fn(
         |cx| match catch_unwind(AssertUnwindSafe(|| drive.as_mut().poll(cx))) {
@@ -111,9 +118,14 @@ fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
 }
 
 /// The reconnect loop around one network connection at a time.
-async fn drive(config: ClientConfig, mut commands: CommandReceiver, events: EventSender) {
+async fn drive(
+    config: ClientConfig,
+    mut commands: CommandReceiver,
+    events: EventSender,
+    qos0_written: QoS0WrittenMark,
+) {
     let mut session = Session::new(config.session.clone(), Instant::now().into_std());
-    let mut outbox = Outbox::new(events);
+    let mut outbox = Outbox::new(events, qos0_written);
     let mut controls = Controls::default();
     let policy = config.reconnect;
     let mut jitter = Jitter::seeded();

@@ -67,6 +67,10 @@ pub(super) fn handle_offline_command(
             session.acknowledge(packet_id, connection, reason_code);
             OfflineCommand::Handled
         }
+        ClientCommand::SetQoS0Reports(wanted) => {
+            outbox.set_qos0_reports(wanted);
+            OfflineCommand::Handled
+        }
         ClientCommand::Panic => panic!("test failpoint: panic in the client task"),
     }
 }

@@ -108,6 +108,7 @@ struct Client {
     /// What it answers a `reconnect` event with, as the JS shim does; `None`: it does not answer.
     identity: Option<ConnectIdentity>,
     reconnects_seen: u32,
+    qos0_written: QoS0WrittenMark,
 }
 
 impl Client {
@@ -119,13 +120,15 @@ impl Client {
             username: config.session.username.clone(),
             password: config.session.password.clone(),
         };
-        tokio::spawn(run(config, command_rx, event_tx));
+        let qos0_written = QoS0WrittenMark::default();
+        tokio::spawn(run(config, command_rx, event_tx, qos0_written.clone()));
         Client {
             commands,
             events,
             seen: Vec::new(),
             identity: Some(identity),
             reconnects_seen: 0,
+            qos0_written,
         }
     }
 
@@ -513,6 +516,10 @@ async fn qos0_publishes_complete_as_the_socket_takes_them_and_fail_if_never_writ
     const COUNT: u64 = 400;
     const SIZE: usize = 64 * 1024;
     let (_listener, mut client, mut broker) = connected_client(60, 0).await;
+    client
+        .commands
+        .send(ClientCommand::SetQoS0Reports(true))
+        .unwrap();
     for token in 1..=COUNT {
         client.send(qos0_publish(token, SIZE));
     }
@@ -578,4 +585,57 @@ async fn qos0_publishes_complete_as_the_socket_takes_them_and_fail_if_never_writ
     drop(broker);
 }
 
+#[tokio::test]
+async fn qos0_writes_are_reported_only_while_js_asks_and_the_mark_always_moves() {
+    let (_listener, mut client, mut broker) = connected_client(60, 0).await;
+    for token in 1..=3 {
+        client.send(qos0_publish(token, 10));
+    }
+    for _ in 0..3 {
+        assert!(matches!(broker.recv().await, Some(Packet::Publish(_))));
+    }
+    // A QoS 1 round trip after them: its completion comes after their writes.
+    client.send(Command::Publish {
+        token: 4,
+        topic: "t".into(),
+        payload: Bytes::new(),
+        qos: QoS::AtLeastOnce,
+        retain: false,
+        properties: PacketProperties::NONE,
+    });
+    let Some(Packet::Publish(publish)) = broker.recv().await else {
+        panic!("expected the QoS 1 PUBLISH")
+    };
+    broker
+        .send(Packet::PubAck(PublishAck::new(publish.packet_id.unwrap())))
+        .await;
+    let events = client
+        .until(|e| matches!(e, ClientEvent::Session(Event::Published { token: 4, .. })))
+        .await;
+    assert!(
+        !names(&events).contains(&"qos0Written"),
+        "nobody asked: {:?}",
+        names(&events)
+    );
+    assert_eq!(
+        client.qos0_written.get(),
+        3,
+        "the mark says what was written"
+    );
+
+    // Asked for, what was written meanwhile is reported at once, and what follows as it goes.
+    client
+        .commands
+        .send(ClientCommand::SetQoS0Reports(true))
+        .unwrap();
+    client
+        .until(|e| matches!(e, ClientEvent::QoS0Written { through: 3 }))
+        .await;
+    client.send(qos0_publish(5, 10));
+    assert!(matches!(broker.recv().await, Some(Packet::Publish(_))));
+    client
+        .until(|e| matches!(e, ClientEvent::QoS0Written { through: 5 }))
+        .await;
+    assert_eq!(client.qos0_written.get(), 5);
+}
 mod v5;

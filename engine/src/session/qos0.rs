@@ -5,8 +5,10 @@
 //! that waits for each callback is paced by the network instead of filling
 //! memory. The session cannot see writes; it tells the connection which
 //! publishes the packets it polls carry, and the connection reports "written
-//! through token N". Tokens grow in call order and QoS 0 publishes leave in
-//! call order, so one number per report covers every publish before it.
+//! through token N" (in a mark JS reads at any time, and as an event while a
+//! callback waits for one: see `connection::QoS0WrittenMark`). Tokens grow in
+//! call order and QoS 0 publishes leave in call order, so one number per
+//! report covers every publish before it.
 
 use std::collections::VecDeque;
 
