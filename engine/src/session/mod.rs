@@ -19,8 +19,8 @@ mod packet_ids;
 mod publish_out;
 mod qos0;
 mod resubscribe;
-mod topic_alias;
 mod subscribe_calls;
+mod topic_alias;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
@@ -35,8 +35,8 @@ pub use keepalive::{Keepalive, KeepaliveAction};
 pub use packet_ids::PacketIdAllocator;
 use qos0::QoS0Tracker;
 use resubscribe::ResubscribeSet;
-use topic_alias::{InboundAliases, OutboundAliases};
 use subscribe_calls::{CallId, CallPart, SubscribeCalls};
+use topic_alias::{InboundAliases, OutboundAliases};
 
 use crate::codec::v5::Auth;
 use crate::codec::{

@@ -86,9 +86,9 @@ fn reconnect(session: &mut Session, t0: Instant, session_present: bool) -> Vec<P
 }
 
 mod scale;
+mod subscribe_calls;
 mod v5;
 mod v5_plumbing;
-mod subscribe_calls;
 
 fn sent_publish(packets: &[Packet]) -> Vec<(Option<PacketId>, bool)> {
     packets
