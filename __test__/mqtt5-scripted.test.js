@@ -871,8 +871,7 @@ describe('customHandleAcks (v5 reason codes on our PUBACK/PUBREC)', () => {
 // ---------------------------------------------------------------- broker protocol violations
 
 describe('protocol violations by the broker', () => {
-  // PUBLISH (QoS 0, topic "t") whose properties hold Payload Format Indicator twice:
-  // a Malformed Packet [MQTT-2.2.2-2]
+  // PUBLISH (QoS 0, topic "t") whose properties hold Payload Format Indicator twice
   const duplicatePropertyPublish = () => {
     const props = Buffer.from([0x01, 0x01, 0x01, 0x00])
     return pkt(0x30, bytes(str('t'), [props.length], props, 'payload'))
