@@ -73,6 +73,10 @@ pub struct SessionConfig {
     /// Inbound QoS 1/2 acknowledgements wait for `acknowledge` (JS overrode
     /// `handleMessage`); switched later with `set_manual_acks`.
     pub manual_acks: bool,
+    /// MQTT 5 (the application's own `customHandleAcks`): an inbound QoS 2 message is delivered
+    /// on its PUBLISH, held, and its PUBREC waits for `acknowledge`, which gives the PUBREC's
+    /// reason code (MQTT.js puts the code on PUBREC); ignored in 3.x.
+    pub hold_pubrec: bool,
     /// MQTT 5: CONNECT's properties (session expiry, receive maximum, authentication method, ...);
     /// `NONE` for MQTT 3.x. The will's list is `LastWill::properties`.
     pub connect_properties: PacketProperties,
@@ -416,7 +420,7 @@ impl Session {
         self.link = Link::Offline;
         self.clear_transmit();
         self.auth.on_exchange_over();
-        self.held_acks.forget_qos1();
+        self.held_acks.forget_unacknowledged_publishes();
         // Like MQTT.js's `_flushVolatile`: subscribe/unsubscribe already sent
         // are not retried on the next connection; their callbacks fail.
         let queued: HashSet<PacketId> = self

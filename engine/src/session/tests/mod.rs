@@ -22,6 +22,7 @@ fn config() -> SessionConfig {
         offline_limits: OfflineLimits::default(),
         subscribe_batch_size: None,
         manual_acks: false,
+        hold_pubrec: false,
         connect_properties: PacketProperties::NONE,
         auto_use_topic_alias: false,
         auto_assign_topic_alias: false,

@@ -989,3 +989,140 @@ fn a_disconnect_over_the_broker_maximum_packet_size_loses_its_reason_string_and_
         vec![Packet::Disconnect(short)]
     );
 }
+
+// ---- customHandleAcks: the application's reason code on a QoS 2 PUBREC ----------------
+
+fn holding_pubrec() -> SessionConfig {
+    SessionConfig {
+        hold_pubrec: true,
+        manual_acks: true,
+        ..v5_config(Properties::default())
+    }
+}
+
+fn pubrec(id: PacketId, reason_code: ReasonCode) -> Packet {
+    Packet::PubRec(PublishAck {
+        reason_code,
+        ..PublishAck::new(id)
+    })
+}
+
+fn held_publish(packet: &Packet, connection: u32) -> Event {
+    let Packet::Publish(publish) = packet else {
+        panic!("not a PUBLISH: {packet:?}")
+    };
+    held(publish.clone(), connection)
+}
+
+#[test]
+fn a_held_pubrec_carries_the_applications_success_code_and_pubrel_completes_at_once() {
+    let t0 = Instant::now();
+    let mut session = connected_v5(holding_pubrec(), Properties::default(), t0);
+    transmitted(&mut session, t0);
+    events(&mut session);
+    let message = inbound("t", QoS::ExactlyOnce, Some(9), Properties::default());
+    session.handle_packet(message.clone(), t0).unwrap();
+    // Delivered on PUBLISH, and nothing answered until the application decides.
+    assert_eq!(events(&mut session), vec![held_publish(&message, 1)]);
+    assert!(transmitted(&mut session, t0).is_empty());
+    // A resend meanwhile waits for that same decision: no second delivery, no answer.
+    session.handle_packet(message.clone(), t0).unwrap();
+    assert!(events(&mut session).is_empty());
+    assert!(transmitted(&mut session, t0).is_empty());
+    session.acknowledge(9, 1, ReasonCode::SUCCESS);
+    assert_eq!(
+        transmitted(&mut session, t0),
+        vec![pubrec(9, ReasonCode::SUCCESS)]
+    );
+    // A resend after our PUBREC is answered again, never delivered again.
+    session.handle_packet(message, t0).unwrap();
+    assert!(events(&mut session).is_empty());
+    assert_eq!(
+        transmitted(&mut session, t0),
+        vec![pubrec(9, ReasonCode::SUCCESS)]
+    );
+    session
+        .handle_packet(Packet::PubRel(PublishAck::new(9)), t0)
+        .unwrap();
+    assert!(events(&mut session).is_empty());
+    assert_eq!(
+        transmitted(&mut session, t0),
+        vec![Packet::PubComp(PublishAck::new(9))]
+    );
+}
+
+#[test]
+fn a_held_pubrec_with_an_error_code_ends_the_exchange() {
+    let t0 = Instant::now();
+    let mut session = connected_v5(holding_pubrec(), Properties::default(), t0);
+    transmitted(&mut session, t0);
+    events(&mut session);
+    let message = inbound("t", QoS::ExactlyOnce, Some(4), Properties::default());
+    session.handle_packet(message.clone(), t0).unwrap();
+    assert_eq!(events(&mut session), vec![held_publish(&message, 1)]);
+    session.acknowledge(4, 1, ReasonCode::QUOTA_EXCEEDED);
+    assert_eq!(
+        transmitted(&mut session, t0),
+        vec![pubrec(4, ReasonCode::QUOTA_EXCEEDED)]
+    );
+    // The id is free again [MQTT-4.3.3-4]: the broker's next PUBLISH with it is a new message.
+    session.handle_packet(message.clone(), t0).unwrap();
+    assert_eq!(events(&mut session), vec![held_publish(&message, 1)]);
+}
+
+#[test]
+fn a_pubrec_held_when_the_connection_drops_is_not_sent_on_the_next() {
+    let t0 = Instant::now();
+    let mut session = connected_v5(
+        SessionConfig {
+            clean_session: false,
+            ..holding_pubrec()
+        },
+        Properties::default(),
+        t0,
+    );
+    transmitted(&mut session, t0);
+    events(&mut session);
+    let message = inbound("t", QoS::ExactlyOnce, Some(3), Properties::default());
+    session.handle_packet(message, t0).unwrap();
+    session.on_transport_closed(t0);
+    // The broker resends the PUBLISH: the old delivery's ack is stale.
+    session.acknowledge(3, 1, ReasonCode::SUCCESS);
+    assert!(transmitted(&mut session, t0)
+        .iter()
+        .all(|packet| !matches!(packet, Packet::PubRec(_))));
+}
+
+#[test]
+fn without_hold_pubrec_qos_2_is_answered_at_once_and_in_3x_the_flag_does_nothing() {
+    let t0 = Instant::now();
+    for config in [
+        SessionConfig {
+            manual_acks: true,
+            ..v5_config(Properties::default())
+        },
+        SessionConfig {
+            protocol: ProtocolVersion::V311,
+            connect_properties: PacketProperties::NONE,
+            ..holding_pubrec()
+        },
+    ] {
+        let v5 = config.protocol.is_v5();
+        let mut session = if v5 {
+            connected_v5(config, Properties::default(), t0)
+        } else {
+            connected(config, t0)
+        };
+        transmitted(&mut session, t0);
+        session
+            .handle_packet(
+                inbound("t", QoS::ExactlyOnce, Some(2), Properties::default()),
+                t0,
+            )
+            .unwrap();
+        assert_eq!(
+            transmitted(&mut session, t0),
+            vec![pubrec(2, ReasonCode::SUCCESS)]
+        );
+    }
+}
