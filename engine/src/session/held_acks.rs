@@ -12,6 +12,8 @@ use std::collections::HashMap;
 use crate::codec::PacketId;
 
 /// The acknowledgement a held message waits to send.
+// Named after the packets, as the protocol names them.
+#[allow(clippy::enum_variant_names)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum HeldAnswer {
     /// A QoS 1 message.
