@@ -129,13 +129,17 @@ impl Session {
         let Some(answer) = self.held_acks.release(id, connection) else {
             return;
         };
+        let reason_code = self.v5_code(reason_code);
+        if answer == HeldAnswer::PubRec && !reason_code.is_error() {
+            // Delivered: a resent PUBLISH is answered with PUBREC, PUBREL with PUBCOMP.
+            self.incoming_qos2.insert(id, None);
+        }
         // Offline, a QoS 2 message is completed when the broker resends its
-        // PUBREL (an id we no longer hold is answered with PUBCOMP). (A held
-        // PUBACK or PUBREC was forgotten with its connection: never offline here.)
+        // PUBLISH or PUBREL (answered as above, or, after a refusing code, the
+        // PUBLISH comes as a new message). A held PUBACK went with its connection.
         if !self.is_connected() {
             return;
         }
-        let reason_code = self.v5_code(reason_code);
         let coded = PublishAck {
             reason_code,
             ..PublishAck::new(id)
@@ -143,12 +147,7 @@ impl Session {
         self.transmit.push_back(match answer {
             HeldAnswer::PubComp => Packet::PubComp(PublishAck::new(id)),
             HeldAnswer::PubAck => Packet::PubAck(coded),
-            HeldAnswer::PubRec => {
-                if !reason_code.is_error() {
-                    self.incoming_qos2.insert(id, None);
-                }
-                Packet::PubRec(coded)
-            }
+            HeldAnswer::PubRec => Packet::PubRec(coded),
         });
     }
 

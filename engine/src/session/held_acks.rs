@@ -87,14 +87,15 @@ impl HeldAcks {
         Some(answer)
     }
 
-    /// The connection is gone. A message whose PUBLISH was not acknowledged on
-    /// it (QoS 1, or QoS 2 awaiting its PUBREC) is the broker's to resend
-    /// (resumed session) or is forgotten (new session): that ack must not go
-    /// out on another connection. Released QoS 2 messages stay: the broker
-    /// resends only PUBREL, and our PUBCOMP still completes them.
-    pub(super) fn forget_unacknowledged_publishes(&mut self) {
+    /// The connection is gone. A QoS 1 message not acknowledged on it is the
+    /// broker's to resend (resumed session) or is forgotten (new session):
+    /// its PUBACK must not go out on another connection. QoS 2 messages stay:
+    /// the broker resends the same PUBLISH (its id stays that message's until
+    /// our PUBREC) or PUBREL, our PUBREC or PUBCOMP still answers it, and the
+    /// application is not given the message twice.
+    pub(super) fn forget_qos1(&mut self) {
         self.entries
-            .retain(|_, held| held.answer == HeldAnswer::PubComp);
+            .retain(|_, held| held.answer != HeldAnswer::PubAck);
     }
 
     /// The broker did not keep the session: nothing held can be acknowledged.

@@ -420,7 +420,7 @@ impl Session {
         self.link = Link::Offline;
         self.clear_transmit();
         self.auth.on_exchange_over();
-        self.held_acks.forget_unacknowledged_publishes();
+        self.held_acks.forget_qos1();
         // Like MQTT.js's `_flushVolatile`: subscribe/unsubscribe already sent
         // are not retried on the next connection; their callbacks fail.
         let queued: HashSet<PacketId> = self

@@ -1070,9 +1070,7 @@ fn a_held_pubrec_with_an_error_code_ends_the_exchange() {
     assert_eq!(events(&mut session), vec![held_publish(&message, 1)]);
 }
 
-#[test]
-fn a_pubrec_held_when_the_connection_drops_is_not_sent_on_the_next() {
-    let t0 = Instant::now();
+fn resumable_holding_pubrec(t0: Instant, id: PacketId) -> (Session, Packet) {
     let mut session = connected_v5(
         SessionConfig {
             clean_session: false,
@@ -1083,14 +1081,54 @@ fn a_pubrec_held_when_the_connection_drops_is_not_sent_on_the_next() {
     );
     transmitted(&mut session, t0);
     events(&mut session);
-    let message = inbound("t", QoS::ExactlyOnce, Some(3), Properties::default());
-    session.handle_packet(message, t0).unwrap();
-    session.on_transport_closed(t0);
-    // The broker resends the PUBLISH: the old delivery's ack is stale.
-    session.acknowledge(3, 1, ReasonCode::SUCCESS);
-    assert!(transmitted(&mut session, t0)
+    let message = inbound("t", QoS::ExactlyOnce, Some(id), Properties::default());
+    session.handle_packet(message.clone(), t0).unwrap();
+    assert_eq!(events(&mut session), vec![held_publish(&message, 1)]);
+    (session, message)
+}
+
+#[test]
+fn a_pubrec_held_over_a_resumed_session_answers_the_resent_publish_without_a_second_delivery() {
+    let t0 = Instant::now();
+    let (mut session, message) = resumable_holding_pubrec(t0, 3);
+    assert!(reconnect(&mut session, t0 + SECOND, true).is_empty());
+    // The broker resends the PUBLISH: the same message, still being decided on.
+    session.handle_packet(message, t0 + SECOND).unwrap();
+    assert!(events(&mut session)
         .iter()
-        .all(|packet| !matches!(packet, Packet::PubRec(_))));
+        .all(|e| matches!(e, Event::Connected { .. })));
+    assert!(transmitted(&mut session, t0 + SECOND).is_empty());
+    session.acknowledge(3, 1, ReasonCode::SUCCESS);
+    assert_eq!(
+        transmitted(&mut session, t0 + SECOND),
+        vec![pubrec(3, ReasonCode::SUCCESS)]
+    );
+}
+
+#[test]
+fn a_pubrec_decided_offline_answers_the_publish_the_broker_resends() {
+    let t0 = Instant::now();
+    let (mut session, message) = resumable_holding_pubrec(t0, 3);
+    session.on_transport_closed(t0 + SECOND);
+    session.acknowledge(3, 1, ReasonCode::SUCCESS);
+    assert!(reconnect(&mut session, t0 + 2 * SECOND, true).is_empty());
+    session.handle_packet(message, t0 + 2 * SECOND).unwrap();
+    assert!(events(&mut session)
+        .iter()
+        .all(|e| matches!(e, Event::Connected { .. })));
+    assert_eq!(
+        transmitted(&mut session, t0 + 2 * SECOND),
+        vec![pubrec(3, ReasonCode::SUCCESS)]
+    );
+}
+
+#[test]
+fn a_new_session_drops_a_held_pubrec() {
+    let t0 = Instant::now();
+    let (mut session, _) = resumable_holding_pubrec(t0, 3);
+    assert!(reconnect(&mut session, t0 + SECOND, false).is_empty());
+    session.acknowledge(3, 1, ReasonCode::SUCCESS);
+    assert!(transmitted(&mut session, t0 + SECOND).is_empty());
 }
 
 #[test]
