@@ -871,25 +871,27 @@ describe('customHandleAcks (v5 reason codes on our PUBACK/PUBREC)', () => {
 // ---------------------------------------------------------------- broker protocol violations
 
 describe('protocol violations by the broker', () => {
-  // PUBLISH (QoS 0, topic "t") whose properties hold Payload Format Indicator twice:
-  // a Malformed Packet [MQTT-2.2.2-2]
+  // PUBLISH (QoS 0, topic "t") whose properties hold Payload Format Indicator twice
   const duplicatePropertyPublish = () => {
     const props = Buffer.from([0x01, 0x01, 0x01, 0x00])
     return pkt(0x30, bytes(str('t'), [props.length], props, 'payload'))
   }
 
-  testNapi('a property given twice: DISCONNECT 0x81 (Malformed Packet), error, close, no message', async () => {
+  // MQTT 5 section 3.3.2.3.2: "It is a Protocol Error to include the Payload Format Indicator
+  // more than once" (as section 2.2.2.2 says of every property but User Property and
+  // Subscription Identifier): 0x82, not 0x81.
+  testNapi('a property given twice: DISCONNECT 0x82 (Protocol Error), error, close, no message', async () => {
     const rb = await v5Broker()
     const [c] = await connected5(rb)
     const rec = record(c, [...EVENTS, 'message'])
     const conn = await rb.waitForConnection(0)
     conn.sendRaw(duplicatePropertyPublish())
     const [err] = (await rec.waitFor('error')).args
-    expect(err.code).toBe(0x81)
+    expect(err.code).toBe(0x82)
     await rec.waitFor('close')
     expect(rec.count('message')).toBe(0)
     const d = await rb.waitForPacket('disconnect')
-    expect(d.reasonCode).toBe(0x81)
+    expect(d.reasonCode).toBe(0x82)
   })
 
   testMqttjs('a property given twice: MQTT.js delivers the message with both values in an array', async () => {

@@ -201,4 +201,53 @@ describeIt('the addon speaks MQTT 5 to mosquitto', () => {
     client.native.publish('v5/after', Buffer.from('x'), 1, false, 9)
     expect(await client.next('PUBLISH_DONE')).toMatchObject({ token: 9, error: null })
   })
+
+  test('holdPubrec: a QoS 2 message arrives held and its PUBREC goes only with the reason code acknowledge gives', async () => {
+    const client = connect({ options: { manualAcks: true, holdPubrec: true } })
+    await client.next('CONNECT')
+    client.native.setPacketEvents(true)
+    client.native.subscribe(1, [{ topic: 'v5/held/#', qos: 2 }])
+    await client.next('SUBSCRIBE_DONE')
+    const publisher = connect()
+    await publisher.next('CONNECT')
+    publisher.native.publish('v5/held/refused', Buffer.from('no'), 2, false, 3)
+    publisher.native.publish('v5/held/taken', Buffer.from('yes'), 2, false, 4)
+    const refused = await client.next('MESSAGE', (m) => m.packet.topic === 'v5/held/refused')
+    const taken = await client.next('MESSAGE', (m) => m.packet.topic === 'v5/held/taken')
+    expect(refused.ackConnection).toBe(1)
+    expect(taken.ackConnection).toBe(1)
+    // Delivered on PUBLISH, and nothing answered yet.
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const sentAcks = () => client.records.filter((r) => r.kind === 'PACKET_SEND' && r.value.cmd !== 'subscribe').map((r) => r.value)
+    expect(sentAcks()).toEqual([])
+    client.native.acknowledge(refused.packet.messageId, 1, 0x97)
+    client.native.acknowledge(taken.packet.messageId, 1, 0)
+    const pubrec = (id) => client.next('PACKET_SEND', (p) => p.cmd === 'pubrec' && p.messageId === id)
+    expect(await pubrec(refused.packet.messageId)).toMatchObject({ reasonCode: 0x97 })
+    expect((await pubrec(taken.packet.messageId)).reasonCode || 0).toBe(0)
+    // mosquitto releases the accepted one, and our PUBCOMP completes it at once.
+    await client.next('PACKET_SEND', (p) => p.cmd === 'pubcomp' && p.messageId === taken.packet.messageId)
+    expect(client.records.filter((r) => r.kind === 'MESSAGE')).toEqual([])
+  })
+
+  test('abortConnection closes the connection, after a DISCONNECT with the reason code given', async () => {
+    const watcher = connect()
+    await watcher.next('CONNECT')
+    watcher.native.subscribe(1, [{ topic: 'v5/aborted', qos: 1 }])
+    await watcher.next('SUBSCRIBE_DONE')
+    // The will (DISCONNECT 0x04 is "disconnect with will message") shows mosquitto saw the end.
+    const will = { topic: 'v5/aborted', payload: Buffer.from('gone'), qos: 1, retain: false }
+    const aborting = connect({ options: { will } })
+    await aborting.next('CONNECT')
+    expect(() => aborting.native.abortConnection(0x10)).toThrow('Invalid option reasonCode: 16 is not a reason code of DISCONNECT')
+    aborting.native.setPacketEvents(true)
+    aborting.native.abortConnection(0x04, { reasonString: 'handleAuth failed' })
+    expect(await aborting.next('PACKET_SEND', (p) => p.cmd === 'disconnect'))
+      .toMatchObject({ reasonCode: 0x04, properties: { reasonString: 'handleAuth failed' } })
+    await aborting.next('CLOSE')
+    const { packet } = await watcher.next('MESSAGE')
+    expect(packet.payload.toString()).toBe('gone')
+    // Without a connection there is nothing to abort: no throw, nothing happens.
+    expect(() => aborting.native.abortConnection()).not.toThrow()
+  })
 })

@@ -480,6 +480,7 @@ pub fn session(data: &[u8]) {
         },
         subscribe_batch_size: (flags & 32 != 0).then_some(usize::from(limits & 3) + 1),
         manual_acks: flags & 64 != 0,
+        hold_pubrec: flags & 128 != 0,
         connect_properties: PacketProperties::NONE,
         auto_use_topic_alias: false,
         auto_assign_topic_alias: false,

@@ -290,6 +290,30 @@ impl NativeClient {
         self.send(Command::Reauthenticate(auth))
     }
 
+    /// The application gives up on the connection (MQTT.js's `handleAuth` calling back with an
+    /// error): the engine closes it, in MQTT 5 after a DISCONNECT with `reason_code` and
+    /// `properties` when a reason code is given (none without one, as MQTT.js), then reconnects
+    /// per policy. Nothing happens while there is no connection.
+    #[napi(catch_unwind)]
+    pub fn abort_connection(
+        &self,
+        reason_code: Option<u32>,
+        properties: Option<Unknown<'_>>,
+    ) -> napi::Result<()> {
+        let disconnect = match reason_code {
+            Some(code) if self.protocol.is_v5() => Some(Disconnect {
+                reason_code: reason_code_for(code, PacketKind::Disconnect, "reasonCode")?,
+                properties: self.properties(properties, PacketKind::Disconnect, "properties")?,
+            }),
+            _ => None,
+        };
+        // A closed channel means the task already ended: no connection left to drop.
+        let _ = self
+            .commands
+            .send(ClientCommand::AbortConnection { disconnect });
+        Ok(())
+    }
+
     /// Withdraws an unacknowledged publish; its callback gets "Message removed".
     #[napi(catch_unwind)]
     pub fn remove_outgoing(&self, message_id: u32) -> napi::Result<()> {

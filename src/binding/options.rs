@@ -117,6 +117,9 @@ pub struct NativeOptions<'a> {
     pub subscribe_batch_size: Option<u32>,
     /// JS overrides `handleMessage`: inbound QoS 1/2 acks wait for `acknowledge`.
     pub manual_acks: Option<bool>,
+    /// MQTT 5 with the application's own `customHandleAcks`: an inbound QoS 2 message is
+    /// delivered (held) on its PUBLISH, and its PUBREC waits for `acknowledge`'s reason code.
+    pub hold_pubrec: Option<bool>,
     /// MQTT 5: CONNECT's `properties` as the application gave them (MQTT.js names).
     pub properties: Option<Unknown<'a>>,
     /// MQTT 5 (MQTT.js `autoUseTopicAlias`).
@@ -240,6 +243,7 @@ impl NativeOptions<'_> {
                 offline_limits,
                 subscribe_batch_size: self.subscribe_batch_size.map(|n| n as usize),
                 manual_acks: self.manual_acks.unwrap_or(false),
+                hold_pubrec: protocol.is_v5() && self.hold_pubrec.unwrap_or(false),
                 connect_properties,
                 auto_use_topic_alias: protocol.is_v5()
                     && self.auto_use_topic_alias.unwrap_or(false),

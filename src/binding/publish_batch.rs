@@ -77,18 +77,35 @@ pub fn publish_command(
     let Ok(topic) = SharedStr::from_utf8(topic) else {
         return fail("Invalid topic: not valid UTF-8".into());
     };
-    if let Some(reason) = topic_name_error(&topic) {
-        return fail(reason);
-    }
-    let Some(qos) = QoS::from_u8(flags & FLAG_QOS_MASK) else {
-        return fail("Invalid QoS 3: must be 0, 1 or 2".into());
-    };
     let properties = match properties {
         None => PacketProperties::NONE,
         Some(given) => match properties_from_given(given, PUBLISH_PROPERTIES, "properties") {
             Ok(properties) => properties,
             Err(reason) => return fail(reason),
         },
+    };
+    // The codec allows it on a PUBLISH, which a broker sends with it; a client's may not.
+    if properties
+        .get()
+        .is_some_and(|p| !p.subscription_identifiers.is_empty())
+    {
+        return fail(
+            "Invalid properties.subscriptionIdentifier: only a server puts it on a PUBLISH \
+             [MQTT-3.3.4-6]"
+                .into(),
+        );
+    }
+    // MQTT 5 [MQTT-3.3.2-12]: an empty topic name with a Topic Alias means "the topic this alias
+    // stands for"; the session's alias rules check the alias is registered. (Properties exist
+    // only in MQTT 5, so a 3.x publish never gets here with an alias.)
+    let alias_only = topic.is_empty() && properties.get().is_some_and(|p| p.topic_alias.is_some());
+    if !alias_only {
+        if let Some(reason) = topic_name_error(&topic) {
+            return fail(reason);
+        }
+    }
+    let Some(qos) = QoS::from_u8(flags & FLAG_QOS_MASK) else {
+        return fail("Invalid QoS 3: must be 0, 1 or 2".into());
     };
     Command::Publish {
         token,
@@ -245,6 +262,49 @@ mod tests {
             Command::Fail { token: 3, error: CommandError::Invalid(reason) }
                 if reason.starts_with("Invalid properties.topicAlias: ")
         ));
+    }
+
+    #[test]
+    fn an_empty_topic_is_allowed_only_with_a_topic_alias() {
+        let mut batch = record(FLAG_PROPERTIES, 1.0, b"", b"x");
+        batch.extend(record(0, 2.0, b"", b"y"));
+        batch.extend(record(FLAG_PROPERTIES, 3.0, b"", b"z"));
+        let list = [given_alias(4.0), Given::Object(vec![])];
+        let commands = parse_publish_batch(&batch, &list).unwrap();
+        assert!(matches!(
+            &commands[0],
+            Command::Publish { token: 1, topic, properties, .. }
+                if topic.is_empty() && properties.get().and_then(|p| p.topic_alias) == Some(4)
+        ));
+        for (command, token) in commands[1..].iter().zip([2, 3]) {
+            assert!(
+                matches!(
+                    command,
+                    Command::Fail { token: t, error: CommandError::Invalid(reason) }
+                        if *t == token && reason.starts_with("Invalid topic: topic is empty")
+                ),
+                "{command:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_subscription_identifier_from_the_application_fails_the_publish() {
+        let batch = record(1 | FLAG_PROPERTIES, 7.0, b"t", b"x");
+        let list = [Given::Object(vec![(
+            "subscriptionIdentifier".into(),
+            Given::Number(3.0),
+        )])];
+        let commands = parse_publish_batch(&batch, &list).unwrap();
+        assert!(
+            matches!(
+                &commands[..],
+                [Command::Fail { token: 7, error: CommandError::Invalid(reason) }]
+                    if reason.starts_with("Invalid properties.subscriptionIdentifier: ")
+                        && reason.contains("[MQTT-3.3.4-6]")
+            ),
+            "{commands:?}"
+        );
     }
 
     #[test]

@@ -215,6 +215,33 @@ fn read_connack(body: &mut Reader, version: ProtocolVersion) -> Result<ConnAck, 
         return Err(DecodeError::InvalidConnAckFlags(flags));
     }
     let return_code = body.u8()?;
+    if version.is_v5() && body.is_empty() && return_code != 0 {
+        // A server without MQTT 5 answers our level-5 CONNECT in its own format: a 2-byte
+        // CONNACK, normally return code 0x01 "unacceptable protocol level" [MQTT-3.1.2-2] (3.1.1).
+        // MQTT 5 expects such an answer (section 3.1.2.2: a server that does not support the
+        // requested version may respond with a CONNACK and close), so a 3.x refusal is reported
+        // as that refusal, as MQTT.js does, not as a malformed CONNACK. A 2-byte "accepted" (0)
+        // is no answer to a v5 CONNECT and stays malformed (no property length).
+        if let Some(refusal) = ConnectReasonCode::from_byte(return_code)
+            .filter(|code| code.is_valid_in(ProtocolVersion::V311))
+        {
+            if flags != 0 {
+                return Err(DecodeError::SessionPresentOnRefusal { return_code });
+            }
+            return Ok(ConnAck {
+                session_present: false,
+                reason_code: refusal,
+                properties: PacketProperties::NONE,
+            });
+        }
+    }
+    if version.is_v5() && body.is_empty() {
+        return Err(DecodeError::RemainingLengthTooShort {
+            packet: PacketType::ConnAck,
+            minimum: 3,
+            actual: 2,
+        });
+    }
     let reason_code = ConnectReasonCode::from_byte(return_code)
         .filter(|code| code.is_valid_in(version))
         .ok_or(if version.is_v5() {

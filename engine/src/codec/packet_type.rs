@@ -98,8 +98,10 @@ impl PacketType {
         match self {
             PacketType::PingReq | PacketType::PingResp => Some(Exactly(0)),
             PacketType::Disconnect if !v5 => Some(Exactly(0)),
-            // Flags, reason code, then in MQTT 5 the (required) property length.
-            PacketType::ConnAck => Some(if v5 { AtLeast(3) } else { Exactly(2) }),
+            // Flags, reason code, then in MQTT 5 the (required) property length; but a server
+            // without MQTT 5 refuses our CONNECT with a 3.x CONNACK of 2 bytes, which the CONNACK
+            // reader takes as that refusal (`read_connack`), so 2 is admitted here.
+            PacketType::ConnAck => Some(if v5 { AtLeast(2) } else { Exactly(2) }),
             PacketType::PubAck | PacketType::PubRec | PacketType::PubRel | PacketType::PubComp => {
                 Some(if v5 { AtLeast(2) } else { Exactly(2) })
             }

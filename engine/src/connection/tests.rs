@@ -38,6 +38,7 @@ fn config(port: u16, keep_alive_secs: u16, reconnect_ms: u64) -> ClientConfig {
             offline_limits: OfflineLimits::default(),
             subscribe_batch_size: None,
             manual_acks: false,
+            hold_pubrec: false,
             connect_properties: PacketProperties::NONE,
             auto_use_topic_alias: false,
             auto_assign_topic_alias: false,

@@ -1,6 +1,7 @@
 //! What the broker answers: inbound publishes and the acknowledgements that
 //! complete (or refute) what we sent.
 
+use super::held_acks::HeldAnswer;
 use super::*;
 use crate::codec::v5::ReasonCode;
 
@@ -21,11 +22,20 @@ impl Session {
         }
         match (publish.qos, publish.packet_id) {
             (QoS::AtLeastOnce, Some(id)) if self.config.manual_acks => {
-                self.deliver_held(id, publish);
+                self.deliver_held(id, HeldAnswer::PubAck, publish);
             }
             (QoS::AtLeastOnce, Some(id)) => {
                 self.events.push_back(Event::Message(publish));
                 self.transmit.push_back(Packet::PubAck(PublishAck::new(id)));
+            }
+            (QoS::ExactlyOnce, Some(id)) if self.holds_pubrec() => {
+                if self.incoming_qos2.contains_key(&id) {
+                    // Received before (its PUBREC went): answer again, do not deliver twice.
+                    self.transmit.push_back(Packet::PubRec(PublishAck::new(id)));
+                } else if !self.held_acks.contains(id) {
+                    // (A resend while the application decides waits for that same decision.)
+                    self.deliver_held(id, HeldAnswer::PubRec, publish);
+                }
             }
             (QoS::ExactlyOnce, Some(id)) => {
                 // A resend of an id we hold is the same message: answer, do not store twice.
@@ -69,7 +79,9 @@ impl Session {
     /// PUBCOMP at once or, with manual acks, once the application has it.
     pub(super) fn handle_pubrel(&mut self, id: PacketId) {
         match self.incoming_qos2.remove(&id) {
-            Some(Some(publish)) if self.config.manual_acks => self.deliver_held(id, publish),
+            Some(Some(publish)) if self.config.manual_acks => {
+                self.deliver_held(id, HeldAnswer::PubComp, publish)
+            }
             Some(Some(publish)) => {
                 self.events.push_back(Event::Message(publish));
                 self.transmit
@@ -84,8 +96,13 @@ impl Session {
         }
     }
 
-    fn deliver_held(&mut self, id: PacketId, publish: Publish) {
-        self.held_acks.hold(id, publish.qos, self.connections);
+    /// MQTT 5 with `customHandleAcks`: inbound QoS 2 PUBRECs wait for the application's code.
+    fn holds_pubrec(&self) -> bool {
+        self.config.hold_pubrec && self.config.protocol.is_v5()
+    }
+
+    fn deliver_held(&mut self, id: PacketId, answer: HeldAnswer, publish: Publish) {
+        self.held_acks.hold(id, answer, self.connections);
         self.events.push_back(Event::HeldMessage {
             publish,
             connection: self.connections,
@@ -104,23 +121,34 @@ impl Session {
     /// the broker resends what it still holds, and the id may by now name
     /// another message.
     ///
-    /// `reason_code` is MQTT 5's code for the PUBACK (MQTT.js `customHandleAcks`); 3.x acks have
-    /// none, and a PUBCOMP's only codes say whether the packet id was found, so both send Success.
+    /// `reason_code` is MQTT 5's code for the PUBACK or PUBREC (MQTT.js `customHandleAcks`); 3.x
+    /// acks have none, and a PUBCOMP's only codes say whether the packet id was found, so both
+    /// send Success. A PUBREC below 0x80 keeps the packet id until PUBREL (already delivered: the
+    /// PUBREL is completed at once); an error code ends the exchange [MQTT-4.3.3-4].
     pub fn acknowledge(&mut self, id: PacketId, connection: u32, reason_code: ReasonCode) {
-        let Some(qos) = self.held_acks.release(id, connection) else {
+        let Some(answer) = self.held_acks.release(id, connection) else {
             return;
         };
-        // Offline, a QoS 2 message is completed when the broker resends its
-        // PUBREL (an id we no longer hold is answered with PUBCOMP).
-        if self.is_connected() {
-            self.transmit.push_back(match qos {
-                QoS::ExactlyOnce => Packet::PubComp(PublishAck::new(id)),
-                _ => Packet::PubAck(PublishAck {
-                    reason_code: self.v5_code(reason_code),
-                    ..PublishAck::new(id)
-                }),
-            });
+        let reason_code = self.v5_code(reason_code);
+        if answer == HeldAnswer::PubRec && !reason_code.is_error() {
+            // Delivered: a resent PUBLISH is answered with PUBREC, PUBREL with PUBCOMP.
+            self.incoming_qos2.insert(id, None);
         }
+        // Offline, a QoS 2 message is completed when the broker resends its
+        // PUBLISH or PUBREL (answered as above, or, after a refusing code, the
+        // PUBLISH comes as a new message). A held PUBACK went with its connection.
+        if !self.is_connected() {
+            return;
+        }
+        let coded = PublishAck {
+            reason_code,
+            ..PublishAck::new(id)
+        };
+        self.transmit.push_back(match answer {
+            HeldAnswer::PubComp => Packet::PubComp(PublishAck::new(id)),
+            HeldAnswer::PubAck => Packet::PubAck(coded),
+            HeldAnswer::PubRec => Packet::PubRec(coded),
+        });
     }
 
     /// `code` in MQTT 5; Success (the only code there is) in 3.x.

@@ -19,8 +19,8 @@ mod packet_ids;
 mod publish_out;
 mod qos0;
 mod resubscribe;
-mod topic_alias;
 mod subscribe_calls;
+mod topic_alias;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
@@ -35,8 +35,8 @@ pub use keepalive::{Keepalive, KeepaliveAction};
 pub use packet_ids::PacketIdAllocator;
 use qos0::QoS0Tracker;
 use resubscribe::ResubscribeSet;
-use topic_alias::{InboundAliases, OutboundAliases};
 use subscribe_calls::{CallId, CallPart, SubscribeCalls};
+use topic_alias::{InboundAliases, OutboundAliases};
 
 use crate::codec::v5::Auth;
 use crate::codec::{
@@ -73,6 +73,10 @@ pub struct SessionConfig {
     /// Inbound QoS 1/2 acknowledgements wait for `acknowledge` (JS overrode
     /// `handleMessage`); switched later with `set_manual_acks`.
     pub manual_acks: bool,
+    /// MQTT 5 (the application's own `customHandleAcks`): an inbound QoS 2 message is delivered
+    /// on its PUBLISH, held, and its PUBREC waits for `acknowledge`, which gives the PUBREC's
+    /// reason code (MQTT.js puts the code on PUBREC); ignored in 3.x.
+    pub hold_pubrec: bool,
     /// MQTT 5: CONNECT's properties (session expiry, receive maximum, authentication method, ...);
     /// `NONE` for MQTT 3.x. The will's list is `LastWill::properties`.
     pub connect_properties: PacketProperties,

@@ -261,11 +261,13 @@ fn mqtt_5_minimum_lengths_are_checked_from_the_fixed_header() {
         minimum,
         actual,
     };
-    // CONNACK needs its property length in MQTT 5; acks their packet id; UNSUBACK a code too.
+    // CONNACK needs its property length in MQTT 5 (a 2-byte one is only a 3.x refusal, below);
+    // acks their packet id; UNSUBACK a code too.
     assert_eq!(
         error_v5(&[&[0x20, 2, 0, 0]]),
         short(PacketType::ConnAck, 3, 2)
     );
+    assert_eq!(error_v5(&[&[0x20, 1, 0]]), short(PacketType::ConnAck, 2, 1));
     assert_eq!(error_v5(&[&[0x40, 1, 0]]), short(PacketType::PubAck, 2, 1));
     assert_eq!(
         error_v5(&[&[0xB0, 3, 0, 2, 0]]),
@@ -273,8 +275,8 @@ fn mqtt_5_minimum_lengths_are_checked_from_the_fixed_header() {
     );
     // Rejected before the body arrives.
     assert_eq!(
-        decode_in(V5, &[&[0x20, 2]]),
-        Err(short(PacketType::ConnAck, 3, 2))
+        decode_in(V5, &[&[0x20, 1]]),
+        Err(short(PacketType::ConnAck, 2, 1))
     );
     // PINGs keep their one size.
     assert_eq!(
@@ -344,4 +346,38 @@ fn bytes_after_mqtt_5_properties_are_trailing_where_nothing_may_follow() {
             count: 1
         }
     );
+}
+
+#[test]
+fn a_3x_connack_refusing_our_mqtt_5_connect_decodes_as_that_refusal() {
+    // A server without MQTT 5 answers a level-5 CONNECT with its own 2-byte CONNACK, return code 1
+    // "unacceptable protocol level" [MQTT-3.1.2-2]: a refusal (as MQTT.js reports it), not a
+    // malformed packet.
+    for (code, refusal) in [
+        (1, ConnectReasonCode::UnacceptableProtocolVersion),
+        (5, ConnectReasonCode::NotAuthorized),
+    ] {
+        assert_eq!(
+            decode_v5(&[&[0x20, 2, 0, code]]),
+            Packet::ConnAck(ConnAck {
+                session_present: false,
+                reason_code: refusal,
+                properties: PacketProperties::NONE,
+            })
+        );
+    }
+    // A 2-byte "accepted" is no MQTT 5 answer; neither is a refusal with session present, nor a
+    // code 3.x does not have.
+    assert!(matches!(
+        error_v5(&[&[0x20, 2, 0, 0]]),
+        DecodeError::RemainingLengthTooShort { .. }
+    ));
+    assert_eq!(
+        error_v5(&[&[0x20, 2, 1, 1]]),
+        DecodeError::SessionPresentOnRefusal { return_code: 1 }
+    );
+    assert!(matches!(
+        error_v5(&[&[0x20, 2, 0, 0x84]]),
+        DecodeError::RemainingLengthTooShort { .. }
+    ));
 }

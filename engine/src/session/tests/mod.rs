@@ -22,6 +22,7 @@ fn config() -> SessionConfig {
         offline_limits: OfflineLimits::default(),
         subscribe_batch_size: None,
         manual_acks: false,
+        hold_pubrec: false,
         connect_properties: PacketProperties::NONE,
         auto_use_topic_alias: false,
         auto_assign_topic_alias: false,
@@ -86,9 +87,9 @@ fn reconnect(session: &mut Session, t0: Instant, session_present: bool) -> Vec<P
 }
 
 mod scale;
+mod subscribe_calls;
 mod v5;
 mod v5_plumbing;
-mod subscribe_calls;
 
 fn sent_publish(packets: &[Packet]) -> Vec<(Option<PacketId>, bool)> {
     packets

@@ -989,3 +989,178 @@ fn a_disconnect_over_the_broker_maximum_packet_size_loses_its_reason_string_and_
         vec![Packet::Disconnect(short)]
     );
 }
+
+// ---- customHandleAcks: the application's reason code on a QoS 2 PUBREC ----------------
+
+fn holding_pubrec() -> SessionConfig {
+    SessionConfig {
+        hold_pubrec: true,
+        manual_acks: true,
+        ..v5_config(Properties::default())
+    }
+}
+
+fn pubrec(id: PacketId, reason_code: ReasonCode) -> Packet {
+    Packet::PubRec(PublishAck {
+        reason_code,
+        ..PublishAck::new(id)
+    })
+}
+
+fn held_publish(packet: &Packet, connection: u32) -> Event {
+    let Packet::Publish(publish) = packet else {
+        panic!("not a PUBLISH: {packet:?}")
+    };
+    held(publish.clone(), connection)
+}
+
+#[test]
+fn a_held_pubrec_carries_the_applications_success_code_and_pubrel_completes_at_once() {
+    let t0 = Instant::now();
+    let mut session = connected_v5(holding_pubrec(), Properties::default(), t0);
+    transmitted(&mut session, t0);
+    events(&mut session);
+    let message = inbound("t", QoS::ExactlyOnce, Some(9), Properties::default());
+    session.handle_packet(message.clone(), t0).unwrap();
+    // Delivered on PUBLISH, and nothing answered until the application decides.
+    assert_eq!(events(&mut session), vec![held_publish(&message, 1)]);
+    assert!(transmitted(&mut session, t0).is_empty());
+    // A resend meanwhile waits for that same decision: no second delivery, no answer.
+    session.handle_packet(message.clone(), t0).unwrap();
+    assert!(events(&mut session).is_empty());
+    assert!(transmitted(&mut session, t0).is_empty());
+    session.acknowledge(9, 1, ReasonCode::SUCCESS);
+    assert_eq!(
+        transmitted(&mut session, t0),
+        vec![pubrec(9, ReasonCode::SUCCESS)]
+    );
+    // A resend after our PUBREC is answered again, never delivered again.
+    session.handle_packet(message, t0).unwrap();
+    assert!(events(&mut session).is_empty());
+    assert_eq!(
+        transmitted(&mut session, t0),
+        vec![pubrec(9, ReasonCode::SUCCESS)]
+    );
+    session
+        .handle_packet(Packet::PubRel(PublishAck::new(9)), t0)
+        .unwrap();
+    assert!(events(&mut session).is_empty());
+    assert_eq!(
+        transmitted(&mut session, t0),
+        vec![Packet::PubComp(PublishAck::new(9))]
+    );
+}
+
+#[test]
+fn a_held_pubrec_with_an_error_code_ends_the_exchange() {
+    let t0 = Instant::now();
+    let mut session = connected_v5(holding_pubrec(), Properties::default(), t0);
+    transmitted(&mut session, t0);
+    events(&mut session);
+    let message = inbound("t", QoS::ExactlyOnce, Some(4), Properties::default());
+    session.handle_packet(message.clone(), t0).unwrap();
+    assert_eq!(events(&mut session), vec![held_publish(&message, 1)]);
+    session.acknowledge(4, 1, ReasonCode::QUOTA_EXCEEDED);
+    assert_eq!(
+        transmitted(&mut session, t0),
+        vec![pubrec(4, ReasonCode::QUOTA_EXCEEDED)]
+    );
+    // The id is free again [MQTT-4.3.3-4]: the broker's next PUBLISH with it is a new message.
+    session.handle_packet(message.clone(), t0).unwrap();
+    assert_eq!(events(&mut session), vec![held_publish(&message, 1)]);
+}
+
+fn resumable_holding_pubrec(t0: Instant, id: PacketId) -> (Session, Packet) {
+    let mut session = connected_v5(
+        SessionConfig {
+            clean_session: false,
+            ..holding_pubrec()
+        },
+        Properties::default(),
+        t0,
+    );
+    transmitted(&mut session, t0);
+    events(&mut session);
+    let message = inbound("t", QoS::ExactlyOnce, Some(id), Properties::default());
+    session.handle_packet(message.clone(), t0).unwrap();
+    assert_eq!(events(&mut session), vec![held_publish(&message, 1)]);
+    (session, message)
+}
+
+#[test]
+fn a_pubrec_held_over_a_resumed_session_answers_the_resent_publish_without_a_second_delivery() {
+    let t0 = Instant::now();
+    let (mut session, message) = resumable_holding_pubrec(t0, 3);
+    assert!(reconnect(&mut session, t0 + SECOND, true).is_empty());
+    // The broker resends the PUBLISH: the same message, still being decided on.
+    session.handle_packet(message, t0 + SECOND).unwrap();
+    assert!(events(&mut session)
+        .iter()
+        .all(|e| matches!(e, Event::Connected { .. })));
+    assert!(transmitted(&mut session, t0 + SECOND).is_empty());
+    session.acknowledge(3, 1, ReasonCode::SUCCESS);
+    assert_eq!(
+        transmitted(&mut session, t0 + SECOND),
+        vec![pubrec(3, ReasonCode::SUCCESS)]
+    );
+}
+
+#[test]
+fn a_pubrec_decided_offline_answers_the_publish_the_broker_resends() {
+    let t0 = Instant::now();
+    let (mut session, message) = resumable_holding_pubrec(t0, 3);
+    session.on_transport_closed(t0 + SECOND);
+    session.acknowledge(3, 1, ReasonCode::SUCCESS);
+    assert!(reconnect(&mut session, t0 + 2 * SECOND, true).is_empty());
+    session.handle_packet(message, t0 + 2 * SECOND).unwrap();
+    assert!(events(&mut session)
+        .iter()
+        .all(|e| matches!(e, Event::Connected { .. })));
+    assert_eq!(
+        transmitted(&mut session, t0 + 2 * SECOND),
+        vec![pubrec(3, ReasonCode::SUCCESS)]
+    );
+}
+
+#[test]
+fn a_new_session_drops_a_held_pubrec() {
+    let t0 = Instant::now();
+    let (mut session, _) = resumable_holding_pubrec(t0, 3);
+    assert!(reconnect(&mut session, t0 + SECOND, false).is_empty());
+    session.acknowledge(3, 1, ReasonCode::SUCCESS);
+    assert!(transmitted(&mut session, t0 + SECOND).is_empty());
+}
+
+#[test]
+fn without_hold_pubrec_qos_2_is_answered_at_once_and_in_3x_the_flag_does_nothing() {
+    let t0 = Instant::now();
+    for config in [
+        SessionConfig {
+            manual_acks: true,
+            ..v5_config(Properties::default())
+        },
+        SessionConfig {
+            protocol: ProtocolVersion::V311,
+            connect_properties: PacketProperties::NONE,
+            ..holding_pubrec()
+        },
+    ] {
+        let v5 = config.protocol.is_v5();
+        let mut session = if v5 {
+            connected_v5(config, Properties::default(), t0)
+        } else {
+            connected(config, t0)
+        };
+        transmitted(&mut session, t0);
+        session
+            .handle_packet(
+                inbound("t", QoS::ExactlyOnce, Some(2), Properties::default()),
+                t0,
+            )
+            .unwrap();
+        assert_eq!(
+            transmitted(&mut session, t0),
+            vec![pubrec(2, ReasonCode::SUCCESS)]
+        );
+    }
+}
