@@ -67,6 +67,7 @@ function onAuth (client, packet) {
  */
 function refuse (client, err) {
   settleReauthentication(client, err)
+  client._native.abortConnection()
   client.emit('error', err)
 }
 

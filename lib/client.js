@@ -217,6 +217,7 @@ class MqttClient extends EventEmitter {
     applyEndpoint(this.options, 0)
     const native = nativeOptions(this.options, () => tls.rootCertificates, this)
     this._manualAcks = native.manualAcks = this._needsManualAcks()
+    native.holdPubrec = this._customAcks()
     this._reconnectsEmitted = 0
     this._native = startNativeClient(native, (records, payloads) => this._inbound.push(records, payloads))
     this._packetEventsOn = false
