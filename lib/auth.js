@@ -60,10 +60,12 @@ function onAuth (client, packet) {
 }
 
 /**
- * handleAuth failed: the app hears why. MQTT.js also drops the connection
- * at once (then reconnects per policy); the engine has no command for that
- * yet, so an exchange during connect ends at `connectTimeout` (follow-up:
- * an engine command that sends DISCONNECT and closes).
+ * handleAuth failed: the app hears why, and, as in MQTT.js, the connection
+ * is dropped. A client that never reconnects (`reconnectPeriod: 0`) stops
+ * its engine (`close`, no `end`, pending callbacks fail: what MQTT.js's
+ * forced clean-up does); the engine has no command yet to drop one
+ * connection and go on with its reconnect policy, so otherwise the exchange
+ * ends at `connectTimeout` (follow-up: such a command).
  */
 function refuse (client, err) {
   settleReauthentication(client, err)
