@@ -148,6 +148,48 @@ describe('CONNACK refusal with a v5 reason code', () => {
 
 // ---------------------------------------------------------------- keepalive, client id
 
+describe("the broker's Maximum QoS and Retain Available", () => {
+  function publishResult (c, topic, opts) {
+    return new Promise((resolve) => c.publish(topic, 'x', opts, (err) => resolve(err || null)))
+  }
+
+  test('a publish above Maximum QoS or retained without Retain Available: MQTT.js sends it, we fail its callback and send nothing', async () => {
+    const rb = await v5Broker({ connack: { reasonCode: 0, properties: { maximumQoS: 1, retainAvailable: false } } })
+    const [c] = await connected5(rb)
+    const qos2 = await publishResult(c, 'mq/qos2', { qos: 2 })
+    const retained = await publishResult(c, 'mq/retained', { qos: 1, retain: true })
+    const allowed = await publishResult(c, 'mq/ok', { qos: 1 })
+    expect(allowed).toBeNull()
+    const sent = rb.received('publish').map((p) => p.topic)
+    if (isNapi) {
+      expect(qos2.message).toBe("Publish QoS 2 is above the broker's Maximum QoS 1 [MQTT-3.2.2-11]; nothing was sent")
+      expect(retained.message).toMatch(/Retain Available 0\) \[MQTT-3\.2\.2-14\]; nothing was sent$/)
+      expect(sent).toEqual(['mq/ok'])
+    } else {
+      expect(sent).toEqual(expect.arrayContaining(['mq/qos2', 'mq/retained', 'mq/ok']))
+    }
+    expect(c.connected).toBe(true)
+  })
+})
+
+describe('Assigned Client Identifier', () => {
+  test('after connecting with an empty client id, a reconnect uses the assigned one (MQTT.js sends an empty id again)', async () => {
+    const rb = await v5Broker({
+      connack: (packet) => packet.clientId === ''
+        ? { reasonCode: 0, properties: { assignedClientIdentifier: 'srv-assigned-7' } }
+        : { reasonCode: 0 }
+    })
+    const c = connect5(rb, { clientId: '', reconnectPeriod: 100 })
+    const rec = record(c, EVENTS)
+    await rec.waitFor('connect')
+    rb.connections[0].destroy()
+    await rb.waitForConnection(1)
+    await waitUntil(() => rec.count('connect') >= 2, { timeout: 10000, label: 'second connect' })
+    const ids = rb.received('connect').map((p) => p.clientId)
+    expect(ids).toEqual(isNapi ? ['', 'srv-assigned-7'] : ['', ''])
+  })
+})
+
 describe('serverKeepAlive', () => {
   test('the CONNACK Server Keep Alive replaces the keepalive: `client.keepalive` reports it and PINGREQ follows it', async () => {
     const rb = await v5Broker({ connack: { reasonCode: 0, properties: { serverKeepAlive: 1 } } })

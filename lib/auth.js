@@ -61,11 +61,8 @@ function onAuth (client, packet) {
 
 /**
  * handleAuth failed: the app hears why, and, as in MQTT.js, the connection
- * is dropped. A client that never reconnects (`reconnectPeriod: 0`) stops
- * its engine (`close`, no `end`, pending callbacks fail: what MQTT.js's
- * forced clean-up does); the engine has no command yet to drop one
- * connection and go on with its reconnect policy, so otherwise the exchange
- * ends at `connectTimeout` (follow-up: such a command).
+ * is dropped at once (no DISCONNECT, as MQTT.js just cleans up); the engine
+ * then follows the reconnect policy like after any lost connection.
  */
 function refuse (client, err) {
   settleReauthentication(client, err)
