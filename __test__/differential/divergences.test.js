@@ -7,6 +7,27 @@ const OPTS = { clientId: 'diff-div', reconnectPeriod: 0 }
 
 defineScenarios([
   {
+    name: 'a SUBACK refusing one filter of a packet: what is resubscribed after a reconnect',
+    broker: { suback: (packet) => packet.subscriptions.map((s) => (s.topic === 'pr/no' ? 128 : 1)) },
+    async run (t) {
+      const c = await t.connected(t.url, { clientId: 'diff-partial-refusal', reconnectPeriod: 100 })
+      c.subscribe(['pr/yes', 'pr/no'], { qos: 1 }, t.cb('sub'))
+      await t.waitFor('cb.sub')
+      t.broker.connections[0].destroy()
+      await t.waitFor('c.connect', 2)
+      await t.sleep(300)
+      await t.end(c)
+    },
+    diverges: {
+      because: 'MQTT.js forgets every topic of a SUBACK that refuses one; the broker granted the others, so mqtt-napi resubscribes them',
+      expect (mqttjs, napi) {
+        const subscribes = (t) => t.wire.filter((p) => p.cmd === 'subscribe').map((p) => p.subscriptions.map((s) => s.topic))
+        expect(subscribes(mqttjs)).toEqual([['pr/yes', 'pr/no']])
+        expect(subscribes(napi)).toEqual([['pr/yes', 'pr/no'], ['pr/yes']])
+      }
+    }
+  },
+  {
     name: 'packetsend gets the PUBLISH payload as a Buffer',
     async run (t) {
       const c = await t.connected(t.url, OPTS)
