@@ -56,10 +56,16 @@ fn config(port: u16, keep_alive_secs: u16, reconnect_ms: u64) -> ClientConfig {
 struct Peer {
     stream: TcpStream,
     buf: BytesMut,
+    /// The protocol both sides speak.
+    protocol: ProtocolVersion,
 }
 
 impl Peer {
     async fn accept(listener: &TcpListener) -> Peer {
+        Peer::accept_speaking(listener, V4).await
+    }
+
+    async fn accept_speaking(listener: &TcpListener, protocol: ProtocolVersion) -> Peer {
         let (stream, _) = tokio::time::timeout(WAIT, listener.accept())
             .await
             .expect("client connects")
@@ -67,13 +73,14 @@ impl Peer {
         Peer {
             stream,
             buf: BytesMut::new(),
+            protocol,
         }
     }
 
     /// The next packet, or None when the client closed the connection.
     async fn recv(&mut self) -> Option<Packet> {
         loop {
-            if let Some(packet) = codec::decode(&mut self.buf, V4, 1 << 20).unwrap() {
+            if let Some(packet) = codec::decode(&mut self.buf, self.protocol, 1 << 20).unwrap() {
                 return Some(packet);
             }
             let read = tokio::time::timeout(WAIT, self.stream.read_buf(&mut self.buf))
@@ -87,7 +94,7 @@ impl Peer {
 
     async fn send(&mut self, packet: Packet) {
         let mut out = BytesMut::new();
-        codec::encode(&packet, V4, &mut out).unwrap();
+        codec::encode(&packet, self.protocol, &mut out).unwrap();
         self.stream.write_all(&out).await.unwrap();
     }
 

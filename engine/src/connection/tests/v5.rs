@@ -14,45 +14,8 @@ fn v5_config(port: u16, reconnect_ms: u64, connect: Properties) -> ClientConfig 
     config
 }
 
-/// The broker side of one MQTT 5 connection.
-struct Peer5 {
-    stream: TcpStream,
-    buf: BytesMut,
-}
-
-impl Peer5 {
-    async fn accept(listener: &TcpListener) -> Peer5 {
-        let (stream, _) = tokio::time::timeout(WAIT, listener.accept())
-            .await
-            .expect("client connects")
-            .unwrap();
-        Peer5 {
-            stream,
-            buf: BytesMut::new(),
-        }
-    }
-
-    /// The next packet, or None when the client closed the connection.
-    async fn recv(&mut self) -> Option<Packet> {
-        loop {
-            if let Some(packet) = codec::decode(&mut self.buf, V5, 1 << 20).unwrap() {
-                return Some(packet);
-            }
-            let read = tokio::time::timeout(WAIT, self.stream.read_buf(&mut self.buf))
-                .await
-                .expect("client sends something");
-            if read.unwrap() == 0 {
-                return None;
-            }
-        }
-    }
-
-    async fn send(&mut self, packet: Packet) {
-        let mut out = BytesMut::new();
-        codec::encode(&packet, V5, &mut out).unwrap();
-        self.stream.write_all(&out).await.unwrap();
-    }
-
+/// The broker side of an MQTT 5 connection: the shared `Peer`, speaking 5.
+impl Peer {
     async fn accept_with(&mut self, properties: Properties) {
         assert!(matches!(self.recv().await, Some(Packet::Connect(_))));
         self.send(Packet::ConnAck(ConnAck {
@@ -67,10 +30,10 @@ async fn connected_v5(
     connect: Properties,
     broker: Properties,
     reconnect_ms: u64,
-) -> (TcpListener, Client, Peer5) {
+) -> (TcpListener, Client, Peer) {
     let (listener, port) = listener().await;
     let mut client = Client::start(v5_config(port, reconnect_ms, connect));
-    let mut peer = Peer5::accept(&listener).await;
+    let mut peer = Peer::accept_speaking(&listener, V5).await;
     peer.accept_with(broker).await;
     client.until(is_connected).await;
     (listener, client, peer)
@@ -145,7 +108,7 @@ async fn a_malformed_packet_is_answered_with_disconnect_0x81_then_the_client_rec
     let mut events = client
         .until(|e| matches!(e, ClientEvent::Reconnect { .. }))
         .await;
-    let mut again = Peer5::accept(&listener).await;
+    let mut again = Peer::accept_speaking(&listener, V5).await;
     again.accept_with(Properties::default()).await;
     events.extend(client.until(is_connected).await);
     assert_eq!(
@@ -194,7 +157,7 @@ async fn the_broker_s_disconnect_closes_the_connection_with_nothing_sent_back_th
     let mut events = client
         .until(|e| matches!(e, ClientEvent::Reconnect { .. }))
         .await;
-    let mut again = Peer5::accept(&listener).await;
+    let mut again = Peer::accept_speaking(&listener, V5).await;
     again.accept_with(Properties::default()).await;
     events.extend(client.until(is_connected).await);
     assert_eq!(
@@ -252,7 +215,7 @@ async fn an_auth_challenge_during_connect_is_answered_by_the_application() {
         ..Properties::default()
     };
     let mut client = Client::start(v5_config(port, 0, connect));
-    let mut broker = Peer5::accept(&listener).await;
+    let mut broker = Peer::accept_speaking(&listener, V5).await;
     let Some(Packet::Connect(packet)) = broker.recv().await else {
         panic!("expected CONNECT")
     };
@@ -344,7 +307,7 @@ async fn an_aborted_connection_says_why_closes_and_reconnects_per_policy() {
         ..Properties::default()
     };
     let mut client = Client::start(v5_config(port, 50, connect));
-    let mut broker = Peer5::accept(&listener).await;
+    let mut broker = Peer::accept_speaking(&listener, V5).await;
     assert!(matches!(broker.recv().await, Some(Packet::Connect(_))));
     let challenge = Auth {
         reason_code: ReasonCode::CONTINUE_AUTHENTICATION,
@@ -373,7 +336,7 @@ async fn an_aborted_connection_says_why_closes_and_reconnects_per_policy() {
     let mut events = client
         .until(|e| matches!(e, ClientEvent::Reconnect { .. }))
         .await;
-    let mut again = Peer5::accept(&listener).await;
+    let mut again = Peer::accept_speaking(&listener, V5).await;
     again.accept_with(Properties::default()).await;
     events.extend(client.until(is_connected).await);
     // No error from the engine: JS reports its own.
