@@ -8,6 +8,8 @@ mod event_batch;
 mod event_pump;
 mod external_buffers;
 mod format_samples;
+#[cfg(unix)]
+mod js_thread;
 mod options;
 mod properties;
 mod publish_batch;
@@ -55,6 +57,10 @@ pub const PAYLOAD_BY_REFERENCE_BYTES: u32 = 64 * 1024;
 /// on often have two cores, one of which Node's own thread needs.
 const RUNTIME_WORKER_THREADS: usize = 1;
 
+/// The engine runtime's handle, for tasks polled outside it (the JS-thread
+/// driver) that still use its timers and blocking pool.
+static RUNTIME: std::sync::OnceLock<tokio::runtime::Handle> = std::sync::OnceLock::new();
+
 #[napi_derive::module_init]
 fn init_runtime() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -63,7 +69,54 @@ fn init_runtime() {
         .enable_all()
         .build();
     if let Ok(runtime) = runtime {
+        let _ = RUNTIME.set(runtime.handle().clone());
         napi::bindgen_prelude::create_custom_tokio_runtime(runtime);
+    }
+}
+
+/// Which thread polls a client's tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Driver {
+    /// The engine's tokio thread.
+    EngineThread,
+    /// Node's own thread, from its event loop (`js_thread`).
+    #[cfg(unix)]
+    JsThread,
+}
+
+impl Driver {
+    fn choose() -> Driver {
+        #[cfg(unix)]
+        if std::env::var_os("MQTT_NAPI_DRIVER").is_some_and(|v| v == "js") {
+            return Driver::JsThread;
+        }
+        Driver::EngineThread
+    }
+}
+
+/// The client's command mailbox. With the JS-thread driver the client's tasks
+/// take the commands before the call returns: a publish is on the socket by then.
+struct CommandQueue {
+    sender: connection::CommandSender,
+    driver: Driver,
+}
+
+impl CommandQueue {
+    fn send(&self, command: ClientCommand) -> Result<(), connection::Closed> {
+        self.send_all(std::iter::once(command))
+    }
+
+    fn send_all(
+        &self,
+        commands: impl IntoIterator<Item = ClientCommand>,
+    ) -> Result<(), connection::Closed> {
+        #[cfg(unix)]
+        if self.driver == Driver::JsThread {
+            if let Some(executor) = js_thread::current() {
+                return executor.run_after(|| self.sender.send_all(commands));
+            }
+        }
+        self.sender.send_all(commands)
     }
 }
 
@@ -74,6 +127,9 @@ fn init_runtime() {
 #[napi]
 pub struct EventBridge {
     callback: Arc<event_pump::EventCallback>,
+    /// The same handler for direct calls from the JS-thread driver.
+    #[cfg(unix)]
+    direct: Arc<js_thread::DirectCall>,
 }
 
 #[napi]
@@ -82,7 +138,10 @@ impl EventBridge {
     /// client started with `key` (`payloads`: the large message payloads the
     /// records refer to, or undefined); `last` marks its final batch.
     #[napi(constructor, catch_unwind)]
-    pub fn new(handler: Function<'_, event_pump::EventArgs, ()>) -> napi::Result<Self> {
+    pub fn new(env: Env, handler: Function<'_, event_pump::EventArgs, ()>) -> napi::Result<Self> {
+        #[cfg(unix)]
+        let direct = Arc::new(js_thread::DirectCall::new(env.raw(), &handler)?);
+        let _ = &env;
         let callback = handler
             .build_threadsafe_function::<event_pump::KeyedBatch>()
             .callee_handled::<false>()
@@ -96,6 +155,8 @@ impl EventBridge {
             })?;
         Ok(EventBridge {
             callback: Arc::new(callback),
+            #[cfg(unix)]
+            direct,
         })
     }
 
@@ -125,7 +186,7 @@ impl EventBridge {
 
 #[napi]
 pub struct NativeClient {
-    commands: connection::CommandSender,
+    commands: CommandQueue,
     /// MQTT 3.x packets carry no properties, reason codes or subscription options: MQTT.js
     /// ignores those arguments there, and so do the methods below.
     protocol: ProtocolVersion,
@@ -137,25 +198,71 @@ impl NativeClient {
     /// Validates the options and starts the client task; its event batches
     /// reach JS through `bridge`, marked with `key` (see `lib/event-batch.js`).
     #[napi(constructor, catch_unwind)]
-    pub fn new(options: NativeOptions<'_>, bridge: &EventBridge, key: u32) -> napi::Result<Self> {
-        let config = options.into_config()?;
+    pub fn new(
+        env: Env,
+        options: NativeOptions<'_>,
+        bridge: &EventBridge,
+        key: u32,
+    ) -> napi::Result<Self> {
+        #[cfg_attr(not(unix), allow(unused_mut))]
+        let mut config = options.into_config()?;
         let protocol = config.session.protocol;
         let (command_tx, command_rx) = connection::command_mailbox();
         let (event_tx, event_rx) = connection::event_mailbox();
         let qos0_written = connection::QoS0WrittenMark::default();
-        napi::bindgen_prelude::spawn(connection::run(
-            config,
-            command_rx,
-            event_tx,
-            qos0_written.clone(),
-        ));
-        napi::bindgen_prelude::spawn(event_pump::deliver_events(
-            event_rx,
-            bridge.callback.clone(),
-            key,
-        ));
+        let driver = Driver::choose();
+        match driver {
+            Driver::EngineThread => {
+                napi::bindgen_prelude::spawn(connection::run(
+                    config,
+                    command_rx,
+                    event_tx,
+                    qos0_written.clone(),
+                ));
+                napi::bindgen_prelude::spawn(event_pump::deliver_events(
+                    event_rx,
+                    event_pump::EventHandler {
+                        threadsafe: bridge.callback.clone(),
+                        #[cfg(unix)]
+                        direct: None,
+                    },
+                    key,
+                ));
+            }
+            #[cfg(unix)]
+            Driver::JsThread => {
+                let runtime = RUNTIME
+                    .get()
+                    .ok_or_else(|| napi::Error::from_reason("mqtt-napi: no engine runtime"))?;
+                config.stream_adopter = Some(js_thread::stream_adopter(&env)?);
+                js_thread::start(
+                    &env,
+                    runtime,
+                    vec![
+                        Box::pin(connection::run(
+                            config,
+                            command_rx,
+                            event_tx,
+                            qos0_written.clone(),
+                        )),
+                        Box::pin(event_pump::deliver_events(
+                            event_rx,
+                            event_pump::EventHandler {
+                                threadsafe: bridge.callback.clone(),
+                                direct: Some(bridge.direct.clone()),
+                            },
+                            key,
+                        )),
+                    ],
+                )?;
+            }
+        }
+        let _ = &env;
         Ok(NativeClient {
-            commands: command_tx,
+            commands: CommandQueue {
+                sender: command_tx,
+                driver,
+            },
             protocol,
             qos0_written,
         })

@@ -253,6 +253,8 @@ impl NativeOptions<'_> {
             reconnect,
             max_incoming_packet_size: self.max_incoming_packet_size.unwrap_or(MAX_PACKET_SIZE)
                 as usize,
+            // The caller decides which thread drives the client.
+            stream_adopter: None,
         })
     }
 

@@ -48,7 +48,7 @@ impl Attempt<'_> {
         loop {
             tokio::select! {
                 result = &mut connect => return match result {
-                    Ok(Ok(stream)) => Ok(stream),
+                    Ok(Ok(stream)) => self.adopt(stream),
                     Ok(Err(error)) => Err(AttemptOutcome::TransportError(transport_error(error))),
                     Err(_elapsed) => Err(AttemptOutcome::SessionError(ClientError::new(
                         SessionError::ConnackTimeout.to_string(),
@@ -71,6 +71,17 @@ impl Attempt<'_> {
                     }
                 }
             }
+        }
+    }
+
+    fn adopt(&self, stream: transport::Stream) -> Result<transport::Stream, AttemptOutcome> {
+        match &self.config.stream_adopter {
+            None => Ok(stream),
+            Some(adopter) => adopter.adopt(stream).map_err(|error| {
+                AttemptOutcome::TransportError(transport_error(transport::TransportError::read(
+                    error,
+                )))
+            }),
         }
     }
 }

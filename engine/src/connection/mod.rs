@@ -29,7 +29,7 @@ pub use read_pacer::BACK_TO_BACK;
 pub use reconnect::{Backoff, ReconnectPolicy};
 
 use crate::session::{Session, SessionConfig};
-use crate::transport::Endpoint;
+use crate::transport::{self, Endpoint};
 use attempt::Attempt;
 use offline::WaitOutcome;
 use outbox::Outbox;
@@ -45,6 +45,9 @@ pub struct ClientConfig {
     pub reconnect: ReconnectPolicy,
     /// Largest inbound packet accepted, fixed header included.
     pub max_incoming_packet_size: usize,
+    /// Takes each plain socket once connected (see [`transport::StreamAdopter`]);
+    /// `None`: tokio's reactor watches every socket.
+    pub stream_adopter: Option<transport::StreamAdopter>,
 }
 
 /// Events are handed over in batches; this many batches may wait for JS

@@ -49,6 +49,7 @@ fn config(port: u16, keep_alive_secs: u16, reconnect_ms: u64) -> ClientConfig {
             on_connack_error: false,
         },
         max_incoming_packet_size: 1024 * 1024,
+        stream_adopter: None,
     }
 }
 

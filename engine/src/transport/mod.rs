@@ -33,7 +33,7 @@ use std::sync::Arc;
 
 pub use error::{SyscallInfo, TransportError};
 pub use socks::{SocksCredentials, SocksProxy, SocksVersion, SOCKS_ERROR_CODE};
-pub use stream::Stream;
+pub use stream::{AdoptedStream, PlainSocket, Stream, StreamAdopter};
 pub use tls_config::{TlsConnectorConfig, TlsOptions};
 pub use websocket::{WebSocketAddress, WebSocketTarget, WssTls};
 

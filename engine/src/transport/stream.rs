@@ -1,8 +1,10 @@
 //! `Stream`: one type for every kind of established connection, so the connection task is written
 //! once against `AsyncRead + AsyncWrite`.
 
+use std::fmt;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -21,6 +23,53 @@ pub enum Stream {
     Unix(tokio::net::UnixStream),
     /// Boxed for the same reason; it wraps a `Tcp` or `Tls` stream.
     WebSocket(Box<WebSocketByteStream>),
+    /// A `Tcp` or `Unix` stream that a [`StreamAdopter`] took out of tokio's reactor.
+    Adopted(Box<dyn AdoptedStream>),
+}
+
+/// A plain socket, non-blocking, no longer registered with tokio's reactor.
+#[derive(Debug)]
+pub enum PlainSocket {
+    Tcp(std::net::TcpStream),
+    #[cfg(unix)]
+    Unix(std::os::unix::net::UnixStream),
+}
+
+/// A byte stream whose readiness comes from somewhere other than tokio's
+/// reactor (the addon watches plain sockets from Node's own event loop).
+pub trait AdoptedStream: AsyncRead + AsyncWrite + Send + Unpin + fmt::Debug {}
+
+/// Takes plain sockets (TCP, Unix) out of tokio's reactor once they are
+/// connected, for a driver that polls the connection somewhere else. Secured
+/// and framed streams (TLS, WebSocket) stay with tokio.
+#[derive(Clone)]
+pub struct StreamAdopter(
+    Arc<dyn Fn(PlainSocket) -> io::Result<Box<dyn AdoptedStream>> + Send + Sync>,
+);
+
+impl StreamAdopter {
+    pub fn new(
+        adopt: impl Fn(PlainSocket) -> io::Result<Box<dyn AdoptedStream>> + Send + Sync + 'static,
+    ) -> Self {
+        StreamAdopter(Arc::new(adopt))
+    }
+
+    /// The stream to use: `stream` itself unless it is a plain socket.
+    pub fn adopt(&self, stream: Stream) -> io::Result<Stream> {
+        let socket = match stream {
+            Stream::Tcp(stream) => PlainSocket::Tcp(stream.into_std()?),
+            #[cfg(unix)]
+            Stream::Unix(stream) => PlainSocket::Unix(stream.into_std()?),
+            other => return Ok(other),
+        };
+        (self.0)(socket).map(Stream::Adopted)
+    }
+}
+
+impl fmt::Debug for StreamAdopter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StreamAdopter")
+    }
 }
 
 /// Forwards a poll method to whichever stream is inside.
@@ -32,6 +81,7 @@ macro_rules! delegate {
             #[cfg(unix)]
             Stream::Unix(stream) => Pin::new(stream).$method($($arg),*),
             Stream::WebSocket(stream) => Pin::new(stream.as_mut()).$method($($arg),*),
+            Stream::Adopted(stream) => Pin::new(stream.as_mut()).$method($($arg),*),
         }
     };
 }
@@ -70,6 +120,7 @@ impl AsyncWrite for Stream {
             #[cfg(unix)]
             Stream::Unix(s) => s.is_write_vectored(),
             Stream::WebSocket(s) => s.is_write_vectored(),
+            Stream::Adopted(s) => s.is_write_vectored(),
         }
     }
 
