@@ -354,6 +354,12 @@ export interface IClientOptions extends ISecureClientOptions {
   offlineQueueMaxBytes?: number
   /** napi: legacy bound on how many bytes of `ca` are read. */
   ca_len?: number
+  /**
+   * napi: run the client's protocol and socket on the engine's own thread instead of Node's
+   * (default `false`, or `true` when the environment variable `MQTT_NAPI_ENGINE_THREAD=1`).
+   * Keepalive then goes on while JS is blocked, at the cost of a thread hop per message.
+   */
+  engineThread?: boolean
 }
 
 export interface IClientPublishOptions {

@@ -61,11 +61,12 @@ describeMosquitto('half-open connection [mosquitto]', () => {
   }, 40000)
 })
 
-// MQTT.js's keepalive runs on JS timers: a blocked event loop disconnects it (README).
+// MQTT.js's keepalive runs on JS timers: a blocked event loop disconnects it (README). So does
+// ours by default (the client runs on Node's thread); `engineThread: true` keeps it going.
 describe('blocked event loop', () => {
-  testNapi(`JS blocked for 1.2 x keepalive (keepalive ${KEEPALIVE_S} s) causes no disconnect: PINGREQ/PINGRESP happen meanwhile`, async () => {
+  testNapi(`engineThread: JS blocked for 1.2 x keepalive (keepalive ${KEEPALIVE_S} s) causes no disconnect: PINGREQ/PINGRESP happen meanwhile`, async () => {
     const broker = track(await startThreadBroker())
-    const client = h.connect(broker.url, { keepalive: KEEPALIVE_S, reconnectPeriod: 1000 })
+    const client = h.connect(broker.url, { keepalive: KEEPALIVE_S, reconnectPeriod: 1000, engineThread: true })
     const rec = record(client, EVENTS)
     const connected = await rec.waitFor('connect')
 
@@ -98,11 +99,11 @@ describe('blocked event loop', () => {
   // The engine stops reading while JS has a full backlog (8,192 events or 16 MiB): the broker's
   // PINGRESP then waits in the socket behind the messages. That silence is ours, not the broker's,
   // so it must not count as a keepalive timeout.
-  testNapi(`messages arriving while JS is blocked for 2 x keepalive (keepalive ${KEEPALIVE_S} s): the backlog stops reads, yet no keepalive timeout; every message arrives, in order`, async () => {
+  testNapi(`engineThread: messages arriving while JS is blocked for 2 x keepalive (keepalive ${KEEPALIVE_S} s): the backlog stops reads, yet no keepalive timeout; every message arrives, in order`, async () => {
     const COUNT = 100000
     const SIZE = 1024 // 100 MiB in all: far past the backlog limits and the socket buffers
     const broker = track(await startThreadBroker())
-    const client = h.connect(broker.url, { keepalive: KEEPALIVE_S, reconnectPeriod: 1000 })
+    const client = h.connect(broker.url, { keepalive: KEEPALIVE_S, reconnectPeriod: 1000, engineThread: true })
     const rec = record(client, EVENTS)
     const received = []
     client.on('message', (topic, payload) => { received.push(parseInt(payload.toString(), 10)) })
@@ -126,4 +127,29 @@ describe('blocked event loop', () => {
     expect(pingsDuringBlock.length).toBeGreaterThanOrEqual(1)
     expect(await broker.connections()).toEqual({ accepted: 1, closed: 0 })
   }, 40000)
+
+  // The default driver runs on Node's thread: nothing is sent while JS is blocked (the proof
+  // that the socket is Node's), and the late PINGREQ goes out once it is free.
+  testNapi(`engineThread: false (the default): JS blocked for 1.2 x keepalive (keepalive ${KEEPALIVE_S} s) sends nothing meanwhile; the PINGREQ follows the block and the connection goes on`, async () => {
+    const broker = track(await startThreadBroker())
+    const client = h.connect(broker.url, { keepalive: KEEPALIVE_S, reconnectPeriod: 1000, engineThread: false })
+    const rec = record(client, EVENTS)
+    const connected = await rec.waitFor('connect')
+
+    await delay(Math.max(0, connected.t + 700 - Date.now()))
+    const blockStart = Date.now()
+    const blockEnd = blockStart + 1.2 * KEEPALIVE_MS
+    while (Date.now() < blockEnd) { /* busy: no timers, no I/O callbacks in JS */ }
+    const unblockedAt = Date.now()
+    await delay(1500)
+
+    const packets = await broker.packets()
+    const pings = packets.filter((p) => p.cmd === 'pingreq')
+    expect(pings.filter((p) => p.at >= blockStart && p.at < unblockedAt)).toEqual([])
+    expect(pings.filter((p) => p.at >= unblockedAt).length).toBeGreaterThanOrEqual(1)
+    expect(rec.names().filter((n) => n !== 'connect')).toEqual([])
+    expect(await broker.connections()).toEqual({ accepted: 1, closed: 0 })
+    const [err] = await h.publish(client, 'blocked/after', 'x', { qos: 1 })
+    expect(err == null).toBe(true)
+  }, 20000)
 })

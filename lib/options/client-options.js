@@ -290,6 +290,9 @@ function validate (options) {
   if (options.subscribeBatchSize !== null && options.subscribeBatchSize !== undefined) {
     checkNumber(options, 'subscribeBatchSize', { min: 1 })
   }
+  if (options.engineThread !== undefined && typeof options.engineThread !== 'boolean') {
+    throw new TypeError(`Invalid option engineThread: expected a boolean, got ${describeValue(options.engineThread)}`)
+  }
   if (options.maxIncomingPacketSize !== undefined) {
     checkNumber(options, 'maxIncomingPacketSize', { min: 2, max: MAX_PACKET_SIZE })
   }

@@ -113,6 +113,7 @@ function engineExtensions (options) {
   }
   if (options.offlineQueueMaxMessages !== undefined) extensions.offlineQueueMaxMessages = options.offlineQueueMaxMessages
   if (options.offlineQueueMaxBytes !== undefined) extensions.offlineQueueMaxBytes = options.offlineQueueMaxBytes
+  if (options.engineThread !== undefined) extensions.engineThread = options.engineThread
   return extensions
 }
 

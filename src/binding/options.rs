@@ -115,6 +115,8 @@ pub struct NativeOptions<'a> {
     pub offline_queue_max_messages: Option<u32>,
     pub offline_queue_max_bytes: Option<f64>,
     pub subscribe_batch_size: Option<u32>,
+    /// Run on the engine's thread rather than Node's (see `Driver`).
+    pub engine_thread: Option<bool>,
     /// JS overrides `handleMessage`: inbound QoS 1/2 acks wait for `acknowledge`.
     pub manual_acks: Option<bool>,
     /// MQTT 5 with the application's own `customHandleAcks`: an inbound QoS 2 message is
