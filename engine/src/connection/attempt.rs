@@ -43,12 +43,13 @@ impl Attempt<'_> {
     async fn open(&mut self, started: Instant) -> Result<transport::Stream, AttemptOutcome> {
         let deadline = started + self.config.session.connect_timeout;
         let sender = self.outbox.sender();
-        let connect = timeout_at(deadline, transport::connect(self.endpoint));
+        let adopter = self.config.stream_adopter.as_ref();
+        let connect = timeout_at(deadline, transport::connect(self.endpoint, adopter));
         tokio::pin!(connect);
         loop {
             tokio::select! {
                 result = &mut connect => return match result {
-                    Ok(Ok(stream)) => self.adopt(stream),
+                    Ok(Ok(stream)) => Ok(stream),
                     Ok(Err(error)) => Err(AttemptOutcome::TransportError(transport_error(error))),
                     Err(_elapsed) => Err(AttemptOutcome::SessionError(ClientError::new(
                         SessionError::ConnackTimeout.to_string(),
@@ -71,17 +72,6 @@ impl Attempt<'_> {
                     }
                 }
             }
-        }
-    }
-
-    fn adopt(&self, stream: transport::Stream) -> Result<transport::Stream, AttemptOutcome> {
-        match &self.config.stream_adopter {
-            None => Ok(stream),
-            Some(adopter) => adopter.adopt(stream).map_err(|error| {
-                AttemptOutcome::TransportError(transport_error(transport::TransportError::read(
-                    error,
-                )))
-            }),
         }
     }
 }

@@ -73,23 +73,30 @@ impl Endpoint {
 }
 
 /// Opens a stream to `endpoint`. Cancel-safe: wrap it in `tokio::time::timeout` for
-/// MQTT.js's `connectTimeout`; dropping it abandons the attempt cleanly.
-pub async fn connect(endpoint: &Endpoint) -> Result<Stream, TransportError> {
+/// MQTT.js's `connectTimeout`; dropping it abandons the attempt cleanly. With an adopter, the
+/// TCP or Unix socket is adopted once connected, before TLS or WebSocket run over it.
+pub async fn connect(
+    endpoint: &Endpoint,
+    adopter: Option<&StreamAdopter>,
+) -> Result<Stream, TransportError> {
     match endpoint {
-        Endpoint::Tcp { host, port, proxy } => open_tcp(host, *port, proxy.as_deref())
-            .await
-            .map(Stream::Tcp),
+        Endpoint::Tcp { host, port, proxy } => {
+            let tcp = open_tcp(host, *port, proxy.as_deref()).await?;
+            tls::adopt(Stream::Tcp(tcp), adopter)
+        }
         Endpoint::Tls {
             host,
             port,
             tls,
             proxy,
-        } => tls::connect_tls(open_tcp(host, *port, proxy.as_deref()).await?, tls)
+        } => tls::connect_tls(open_tcp(host, *port, proxy.as_deref()).await?, tls, adopter)
             .await
             .map(|stream| Stream::Tls(Box::new(stream))),
         #[cfg(unix)]
-        Endpoint::Unix { path } => tcp::connect_unix(path).await.map(Stream::Unix),
-        Endpoint::WebSocket(target) => websocket::connect_websocket(target)
+        Endpoint::Unix { path } => {
+            tls::adopt(Stream::Unix(tcp::connect_unix(path).await?), adopter)
+        }
+        Endpoint::WebSocket(target) => websocket::connect_websocket(target, adopter)
             .await
             .map(|stream| Stream::WebSocket(Box::new(stream))),
     }

@@ -17,8 +17,9 @@ use super::websocket::WebSocketByteStream;
 #[derive(Debug)]
 pub enum Stream {
     Tcp(TcpStream),
-    /// Boxed: the TLS state is large and would bloat every `Stream` otherwise.
-    Tls(Box<TlsStream<TcpStream>>),
+    /// Boxed: the TLS state is large and would bloat every `Stream` otherwise. Over a `Tcp`
+    /// stream, or an `Adopted` one.
+    Tls(Box<TlsStream<Stream>>),
     #[cfg(unix)]
     Unix(tokio::net::UnixStream),
     /// Boxed for the same reason; it wraps a `Tcp` or `Tls` stream.

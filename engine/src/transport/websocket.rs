@@ -27,8 +27,9 @@ use tokio_tungstenite::WebSocketStream;
 
 use super::error::TransportError;
 use super::stream::Stream;
+use super::stream::StreamAdopter;
 use super::tcp::connect_tcp;
-use super::tls::connect_tls;
+use super::tls::{adopt, connect_tls};
 use super::tls_config::{TlsConnectorConfig, TlsOptions};
 
 /// Frames (and messages) larger than this are refused whatever the packet size limit, so a peer
@@ -125,6 +126,7 @@ impl WebSocketAddress {
 /// Opens TCP (and TLS for `wss://`) to the URL's host, then runs the WebSocket handshake.
 pub(crate) async fn connect_websocket(
     target: &WebSocketTarget,
+    adopter: Option<&StreamAdopter>,
 ) -> Result<WebSocketByteStream, TransportError> {
     let address = WebSocketAddress::parse(&target.url)?;
     let request = handshake_request(target)?;
@@ -140,9 +142,12 @@ pub(crate) async fn connect_websocket(
         })?;
         let connector = tls.connector_for(&address.host)?;
         let tcp = connect_tcp(&address.host, address.port).await?;
-        Stream::Tls(Box::new(connect_tls(tcp, &connector).await?))
+        Stream::Tls(Box::new(connect_tls(tcp, &connector, adopter).await?))
     } else {
-        Stream::Tcp(connect_tcp(&address.host, address.port).await?)
+        adopt(
+            Stream::Tcp(connect_tcp(&address.host, address.port).await?),
+            adopter,
+        )?
     };
     let config = WebSocketConfig::default()
         .read_buffer_size(64 * 1024)
@@ -454,7 +459,7 @@ mod tests {
             socket.close(None).await.unwrap();
         })
         .await;
-        let mut stream = connect_websocket(&target(url)).await.unwrap();
+        let mut stream = connect_websocket(&target(url), None).await.unwrap();
         let mut got = vec![0u8; 7];
         stream.read_exact(&mut got).await.unwrap();
         assert_eq!(got, b"abcdefg");
@@ -484,7 +489,7 @@ mod tests {
                 .await
                 .unwrap();
         });
-        let err = connect_websocket(&target(url)).await.unwrap_err();
+        let err = connect_websocket(&target(url), None).await.unwrap_err();
         assert_eq!(err.message(), "Unexpected server response: 401");
         assert_eq!(err.code(), None);
         server.await.unwrap();

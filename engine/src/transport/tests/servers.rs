@@ -160,7 +160,7 @@ pub(crate) async fn tls_connect(
 }
 
 pub(crate) async fn timed_connect(endpoint: &Endpoint) -> Result<Stream, TransportError> {
-    tokio::time::timeout(Duration::from_secs(10), connect(endpoint))
+    tokio::time::timeout(Duration::from_secs(10), connect(endpoint, None))
         .await
         .expect("connect hung")
 }
