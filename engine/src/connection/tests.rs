@@ -648,3 +648,81 @@ async fn qos0_writes_are_reported_only_while_js_asks_and_the_mark_always_moves()
     assert_eq!(client.qos0_written.get(), 5);
 }
 mod v5;
+
+/// A stand-in for the addon's loop driver: puts each adopted socket back into tokio's reactor.
+#[derive(Debug)]
+struct Readopted(TcpStream);
+
+impl crate::transport::AdoptedStream for Readopted {}
+
+impl tokio::io::AsyncRead for Readopted {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Readopted {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
+
+#[tokio::test]
+async fn an_adopter_takes_the_socket_of_every_connection_and_the_protocol_runs_over_it() {
+    let (listener, port) = listener().await;
+    let adopted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut config = config(port, 60, 50);
+    let count = adopted.clone();
+    config.stream_adopter = Some(transport::StreamAdopter::new(move |socket| {
+        count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let transport::PlainSocket::Tcp(socket) = socket else {
+            panic!("a TCP endpoint gives a TCP socket")
+        };
+        assert!(socket.peer_addr().is_ok(), "handed over connected");
+        Ok(Box::new(Readopted(TcpStream::from_std(socket)?)))
+    }));
+    let mut client = Client::start(config);
+    let mut broker = Peer::accept(&listener).await;
+    broker.handshake(0).await;
+    client.until(is_connected).await;
+    assert_eq!(adopted.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+    // The broker drops the link: the next connection's socket is adopted too.
+    drop(broker);
+    client
+        .until(|e| matches!(e, ClientEvent::Reconnect { .. }))
+        .await;
+    let mut broker = Peer::accept(&listener).await;
+    broker.handshake(0).await;
+    client.until(is_connected).await;
+    assert_eq!(adopted.load(std::sync::atomic::Ordering::SeqCst), 2);
+
+    client.end(false);
+    assert_eq!(
+        broker.recv().await,
+        Some(Packet::Disconnect(Disconnect::NORMAL))
+    );
+    client.until(|e| matches!(e, ClientEvent::Terminated)).await;
+}
