@@ -17,7 +17,7 @@
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Buffer, FnArgs};
+use napi::bindgen_prelude::FnArgs;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 
 use tokio::sync::Notify;
@@ -25,7 +25,7 @@ use tokio::time::Instant;
 
 use super::coalescer::Coalescer;
 use super::event_batch::{self, EncodedBatch};
-use super::external_buffers::ExternalBuffers;
+use super::external_buffers::{ExternalBuffers, RecordsBuffer};
 use super::PAYLOAD_BY_REFERENCE_BYTES;
 use engine::connection::{ClientEvent, EventReceiver};
 
@@ -34,7 +34,7 @@ use engine::connection::{ClientEvent, EventReceiver};
 pub type KeyedBatch = (u32, EncodedBatch, bool);
 /// The same as JS receives it: `handler(key, records, payloads, last)`, where
 /// `payloads` is an array of the attached (large) payloads, or undefined.
-pub type EventArgs = FnArgs<(u32, Buffer, ExternalBuffers, bool)>;
+pub type EventArgs = FnArgs<(u32, RecordsBuffer, ExternalBuffers, bool)>;
 /// Shared by every client (see `EventBridge`).
 pub type EventCallback = ThreadsafeFunction<KeyedBatch, (), EventArgs, napi::Status, false, true>;
 

@@ -2,8 +2,47 @@
 //! over the engine's own memory, which stays allocated until JS lets go of it.
 
 use bytes::Bytes;
-use napi::bindgen_prelude::{Array, BufferSlice, ToNapiValue};
+use napi::bindgen_prelude::{Array, Buffer, BufferSlice, ToNapiValue};
 use napi::{sys, Env};
+
+/// A batch's records up to this size are copied into a fresh Buffer; larger
+/// ones are handed over as they are.
+const COPY_RECORDS_UP_TO: usize = 4 * 1024;
+
+/// A batch's records as a JS Buffer. A small batch is copied: an external
+/// Buffer costs a backing store with its own deleter and a finalizer the GC
+/// runs later, more than copying the records of a few messages (about 100
+/// bytes each). A large one becomes an external Buffer that frees the Vec
+/// when collected, with no copy.
+pub struct RecordsBuffer(pub Vec<u8>);
+
+impl ToNapiValue for RecordsBuffer {
+    unsafe fn to_napi_value(raw_env: sys::napi_env, value: Self) -> napi::Result<sys::napi_value> {
+        let records = value.0;
+        if records.len() > COPY_RECORDS_UP_TO {
+            // SAFETY: the caller's env, on its thread.
+            return unsafe { Buffer::to_napi_value(raw_env, Buffer::from(records)) };
+        }
+        let mut buffer = std::ptr::null_mut();
+        // SAFETY: the caller's env, on its thread; `records` outlives the copy.
+        let status = unsafe {
+            sys::napi_create_buffer_copy(
+                raw_env,
+                records.len(),
+                records.as_ptr().cast(),
+                std::ptr::null_mut(),
+                &mut buffer,
+            )
+        };
+        match status {
+            sys::Status::napi_ok => Ok(buffer),
+            status => Err(napi::Error::new(
+                napi::Status::from(status),
+                "mqtt-napi: cannot make the event batch's Buffer",
+            )),
+        }
+    }
+}
 
 /// Converts to a JS array of Buffers, or `undefined` when there are none (the
 /// usual case: no array is made for batches of small messages).

@@ -30,7 +30,7 @@ use engine::codec::{
 };
 use engine::connection::{self, ClientCommand};
 use engine::session::Command;
-use external_buffers::ExternalBuffers;
+use external_buffers::{ExternalBuffers, RecordsBuffer};
 use options::{invalid, qos_from};
 pub use options::{NativeOptions, NativeWill};
 use properties::{given_from_js, optional_properties_from_js, properties_from_given, Given};
@@ -163,7 +163,7 @@ impl EventBridge {
             .build_callback(|ctx| {
                 let (key, batch, last) = ctx.value;
                 let payloads = ExternalBuffers(batch.payloads);
-                Ok((key, Buffer::from(batch.records), payloads, last).into())
+                Ok((key, RecordsBuffer(batch.records), payloads, last).into())
             })?;
         Ok(EventBridge {
             callback: Arc::new(callback),

@@ -11,12 +11,12 @@
 
 use std::ptr;
 
-use napi::bindgen_prelude::{Buffer, Function, JsValue, ToNapiValue};
+use napi::bindgen_prelude::{Function, JsValue, ToNapiValue};
 use napi::sys;
 
 use crate::binding::event_batch::EncodedBatch;
 use crate::binding::event_pump::EventArgs;
-use crate::binding::external_buffers::ExternalBuffers;
+use crate::binding::external_buffers::{ExternalBuffers, RecordsBuffer};
 
 pub struct DirectCall {
     env: sys::napi_env,
@@ -111,7 +111,7 @@ unsafe fn arguments(
     unsafe {
         Ok([
             u32::to_napi_value(env, key)?,
-            Buffer::to_napi_value(env, Buffer::from(batch.records))?,
+            RecordsBuffer::to_napi_value(env, RecordsBuffer(batch.records))?,
             ExternalBuffers::to_napi_value(env, ExternalBuffers(batch.payloads))?,
             bool::to_napi_value(env, last)?,
         ])
