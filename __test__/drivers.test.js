@@ -2,13 +2,12 @@
 // The two drivers (README, `engineThread`): by default a client runs on Node's own thread (its
 // socket watched by Node's loop); `engineThread: true` runs it on the engine's thread. Both
 // must behave the same: every scenario here runs on each, against a real broker.
-const net = require('net')
-const os = require('os')
 const path = require('path')
 const { Worker } = require('worker_threads')
 const { cleanupAll, track } = require('./helpers/cleanup')
 const { startAedes } = require('./helpers/brokers')
 const { startFaultProxy } = require('./helpers/faultProxy')
+const { unixFront } = require('./helpers/unixFront')
 const { record, waitUntil } = require('./helpers/events')
 const h = require('./helpers/harness')
 const { isNapi } = require('./helpers/impl')
@@ -19,30 +18,6 @@ afterEach(cleanupAll)
 
 const DRIVERS = isNapi ? [false, true] : [undefined]
 const label = (engineThread) => (engineThread === undefined ? 'MQTT.js' : `engineThread: ${engineThread}`)
-
-/** A Unix socket path that forwards to `port` (a plain pipe: the broker listens on TCP). */
-async function unixPipeTo (port) {
-  const socketPath = path.join(os.tmpdir(), `mqtt-napi-drivers-${process.pid}-${h.rnd()}.sock`)
-  const sockets = new Set()
-  const server = net.createServer((client) => {
-    const upstream = net.connect(port, '127.0.0.1')
-    for (const s of [client, upstream]) {
-      sockets.add(s)
-      s.on('error', () => {})
-      s.on('close', () => { client.destroy(); upstream.destroy() })
-    }
-    client.pipe(upstream)
-    upstream.pipe(client)
-  })
-  await new Promise((resolve) => server.listen(socketPath, resolve))
-  return {
-    path: socketPath,
-    close: () => new Promise((resolve) => {
-      for (const s of sockets) s.destroy()
-      server.close(resolve)
-    })
-  }
-}
 
 describe.each(DRIVERS)('%p', (engineThread) => {
   const opts = (more = {}) => (engineThread === undefined ? more : { ...more, engineThread })
@@ -71,8 +46,8 @@ describe.each(DRIVERS)('%p', (engineThread) => {
 
   test(`${label(engineThread)}: over a Unix socket, 10,000 QoS 1 messages arrive once each, in order`, async () => {
     const broker = track(await startAedes())
-    const pipe = track(await unixPipeTo(broker.port))
-    const [client] = await h.connected(`mqtt+unix://${pipe.path}`, opts())
+    const front = track(await unixFront(broker.port))
+    const [client] = await h.connected(`mqtt+unix://${front.socketPath}`, opts())
     const topic = h.topic('unix')
     await h.subscribe(client, topic, { qos: 1 })
     const received = []

@@ -1,42 +1,15 @@
 'use strict'
 // connect(), connectAsync(), option handling, CONNECT on the wire, refused
 // and failed connections, failover.
-const fs = require('node:fs')
-const net = require('node:net')
-const os = require('node:os')
-const path = require('node:path')
 const { defineScenarios } = require('./runner')
 const { getFreePort } = require('../helpers/brokers')
+const { unixFront } = require('../helpers/unixFront')
 
 /** A port nothing listens on (taken once: both runs must see the same options). */
 let deadPort
 beforeAll(async () => {
   deadPort = await getFreePort()
 })
-
-/** A unix-socket front for the scripted broker (mqtt+unix:// URLs). */
-async function unixFront (port) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mqtt-napi-unix-'))
-  const socketPath = path.join(dir, 'broker.sock')
-  const sockets = new Set()
-  const server = net.createServer((socket) => {
-    const upstream = net.connect(port, '127.0.0.1')
-    for (const s of [socket, upstream]) {
-      sockets.add(s)
-      s.on('error', () => {})
-    }
-    socket.pipe(upstream).pipe(socket)
-  })
-  await new Promise((resolve) => server.listen(socketPath, resolve))
-  return {
-    socketPath,
-    async close () {
-      for (const s of sockets) s.destroy()
-      await new Promise((resolve) => server.close(resolve))
-      fs.rmSync(dir, { recursive: true, force: true })
-    }
-  }
-}
 
 defineScenarios([
   {

@@ -63,6 +63,18 @@ describeMosquitto('half-open connection [mosquitto]', () => {
 
 // MQTT.js's keepalive runs on JS timers: a blocked event loop disconnects it (README). So does
 // ours by default (the client runs on Node's thread); `engineThread: true` keeps it going.
+/**
+ * Blocks JS for 1.2 x keepalive, from 0.7 s after CONNACK: the first PINGREQ is due one keepalive
+ * after CONNACK and its PINGRESP deadline half a keepalive later, so the block covers both.
+ */
+async function blockAfterConnect (connected) {
+  await delay(Math.max(0, connected.t + 700 - Date.now()))
+  const blockStart = Date.now()
+  const blockEnd = blockStart + 1.2 * KEEPALIVE_MS
+  while (Date.now() < blockEnd) { /* busy: no timers, no I/O callbacks in JS */ }
+  return { blockStart, unblockedAt: Date.now() }
+}
+
 describe('blocked event loop', () => {
   testNapi(`engineThread: JS blocked for 1.2 x keepalive (keepalive ${KEEPALIVE_S} s) causes no disconnect: PINGREQ/PINGRESP happen meanwhile`, async () => {
     const broker = track(await startThreadBroker())
@@ -70,13 +82,7 @@ describe('blocked event loop', () => {
     const rec = record(client, EVENTS)
     const connected = await rec.waitFor('connect')
 
-    // The first PINGREQ is due one keepalive after CONNACK, and its PINGRESP deadline is
-    // half a keepalive later: block from 0.7 s to 3.1 s after CONNACK, covering both.
-    await delay(Math.max(0, connected.t + 700 - Date.now()))
-    const blockStart = Date.now()
-    const blockEnd = blockStart + 1.2 * KEEPALIVE_MS
-    while (Date.now() < blockEnd) { /* busy: no timers, no I/O callbacks in JS */ }
-    const unblockedAt = Date.now()
+    const { blockStart, unblockedAt } = await blockAfterConnect(connected)
 
     // whatever the engine queued during the block is delivered now; wait a little more
     await delay(1500)
@@ -136,11 +142,7 @@ describe('blocked event loop', () => {
     const rec = record(client, EVENTS)
     const connected = await rec.waitFor('connect')
 
-    await delay(Math.max(0, connected.t + 700 - Date.now()))
-    const blockStart = Date.now()
-    const blockEnd = blockStart + 1.2 * KEEPALIVE_MS
-    while (Date.now() < blockEnd) { /* busy: no timers, no I/O callbacks in JS */ }
-    const unblockedAt = Date.now()
+    const { blockStart, unblockedAt } = await blockAfterConnect(connected)
     await delay(1500)
 
     const packets = await broker.packets()

@@ -55,6 +55,14 @@ impl RemoteWakes {
         }
     }
 
+    /// Wakes the loop without queueing anything: the id is already queued locally.
+    fn push_wakeup_only(&self) {
+        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(handle) = &state.handle {
+            handle.send();
+        }
+    }
+
     fn take(&self, into: &mut VecDeque<u64>) {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         into.extend(state.ids.drain(..));
@@ -218,16 +226,6 @@ impl Executor {
         };
         if let Some(handle) = handle {
             handle.close();
-        }
-    }
-}
-
-impl RemoteWakes {
-    /// Wakes the loop without queueing anything: the id is already queued locally.
-    fn push_wakeup_only(&self) {
-        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(handle) = &state.handle {
-            handle.send();
         }
     }
 }
